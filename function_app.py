@@ -1,0 +1,23 @@
+"""The Functions app object: registers one blueprint per handlers/ module, nothing else."""
+
+import sys
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from handlers import health
+
+app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
+
+for module in (health,):
+    app.register_functions(module.bp)
+
+
+def registered_functions() -> list[tuple[str, str]]:
+    """(name, trigger type) of every registered function, without app.get_functions() (callable once only)."""
+    builders = app._function_builders  # the decorators' own list; get_functions() would consume the app
+    return [(b._function.get_function_name(), b._function.get_trigger().get_binding_name()) for b in builders]
+
+
+# One start-up line: `python -c "import function_app"` shows what the app registers; the host logs it.
+print("aml-lifecycle functions: " + ", ".join(f"{n} ({t})" for n, t in registered_functions()), file=sys.stderr)

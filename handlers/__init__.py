@@ -1,0 +1,1 @@
+"""Thin trigger adapters: one blueprint per module, registered by function_app.py."""

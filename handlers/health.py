@@ -1,0 +1,17 @@
+"""`GET /api/health`: storage, ARM and identity reachability."""
+
+import azure.functions as func
+
+from handlers.http import api, json_response
+from shared.azure_clients import get_clients
+from shared.health import check_health
+
+bp = func.Blueprint()
+
+
+@bp.function_name("health")
+@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@api
+def health(req: func.HttpRequest) -> func.HttpResponse:
+    report = check_health(get_clients())
+    return json_response(report, 200 if report["status"] == "healthy" else 503)

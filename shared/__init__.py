@@ -1,0 +1,1 @@
+"""Domain services and Azure gateways of aml-lifecycle, free of azure.functions."""
