@@ -1,0 +1,136 @@
+"""Shared fixtures: Azurite, the ARM simulator, app settings, and the app's functions by name."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "local" / "scenarios" / "demo.json"
+
+# Seeded ids of local/scenarios/demo.json.
+TENANT = "aaaaaaaa-0000-4000-8000-000000000001"
+SUB_DEV = "11111111-1111-4111-8111-111111111111"
+SUB_PROD = "22222222-2222-4222-8222-222222222222"
+SUB_PARTNER = "33333333-3333-4333-8333-333333333333"
+SUB_SANDBOX = "44444444-4444-4444-8444-444444444444"
+TOPIC = "alerts"
+
+
+def rg_id(sub: str, name: str) -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{name}"
+
+
+def ws_id(name: str, sub: str = SUB_DEV, rg: str = "rg-ml-dev") -> str:
+    return f"{rg_id(sub, rg)}/providers/Microsoft.MachineLearningServices/workspaces/{name}"
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from local.azurite import start_azurite
+
+    with start_azurite(str(tmp_path_factory.mktemp("azurite"))) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def sim_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@pytest.fixture(scope="session")
+def topic_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@pytest.fixture(scope="session")
+def arm_simulator(tmp_path_factory: pytest.TempPathFactory, sim_token: str, topic_key: str) -> Iterator[Any]:
+    from local.armsim.process import start_simulator
+
+    with start_simulator(
+        str(tmp_path_factory.mktemp("armsim")), token=sim_token, scenario=str(SCENARIO), topic_key=topic_key,
+        retry_after=0, polls=1,
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def sim(arm_simulator: Any) -> Iterator[Any]:
+    """The simulator, reset to the seeded scenario, with no faults, log or subscribers left by another test."""
+    import requests
+
+    def control(method: str, path: str, **kwargs: Any) -> requests.Response:
+        response = requests.request(method, f"{arm_simulator.url}/_sim/{path}", verify=arm_simulator.ca_bundle, timeout=30, **kwargs)
+        response.raise_for_status()
+        return response
+
+    control("POST", "reset")
+    control("DELETE", "faults")
+    control("DELETE", "requests")
+    control("DELETE", "eventgrid/subscriptions")
+    control("DELETE", f"topics/{TOPIC}/events")
+    arm_simulator.control = control
+    yield arm_simulator
+
+
+@pytest.fixture
+def app_env(azurite: Any, sim: Any, sim_token: str, topic_key: str, monkeypatch: pytest.MonkeyPatch, request) -> dict[str, str]:
+    """Environment for the app against Azurite and the simulator, with fresh tables per test."""
+    from shared.azure_clients import reset_clients
+
+    env = {
+        "AML_LIFECYCLE_TABLES": azurite.connection_string,
+        "AML_LIFECYCLE_ARM_ENDPOINT": sim.url,
+        "AML_LIFECYCLE_ARM_CA_BUNDLE": sim.ca_bundle,
+        "AML_LIFECYCLE_LOCAL_TOKEN": sim_token,
+        "AML_LIFECYCLE_ALERTS_TOPIC_ENDPOINT": f"{sim.url}/_sim/topics/{TOPIC}/api/events",
+        "AML_LIFECYCLE_ALERTS_TOPIC_KEY": topic_key,
+        "AML_LIFECYCLE_ALLOWED_TARGETS": f"{SUB_PROD},{rg_id(SUB_DEV, 'rg-ml-dev-2')},{SUB_PARTNER},{SUB_SANDBOX}",
+        "AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS": f"{SUB_DEV},{SUB_PROD}",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    _clear_tables(azurite.connection_string)
+    reset_clients()
+    yield env
+    reset_clients()
+
+
+def _clear_tables(connection_string: str) -> None:
+    from azure.data.tables import TableServiceClient
+
+    from shared import tables
+
+    service = TableServiceClient.from_connection_string(connection_string)
+    for name in tables.ALL_TABLES:
+        client = service.get_table_client(name)
+        try:
+            for entity in client.list_entities(select=["PartitionKey", "RowKey"]):
+                client.delete_entity(entity["PartitionKey"], entity["RowKey"])
+        except Exception:  # table not created yet
+            pass
+
+
+@pytest.fixture(scope="session")
+def functions() -> dict[str, Any]:
+    """The app's functions by name, indexed once (app.get_functions() may be called once per app)."""
+    import function_app
+
+    return {f.get_function_name(): f for f in function_app.app.get_functions()}
+
+
+def call_http(functions: dict[str, Any], name: str, *, method: str = "GET", url: str = "http://localhost/api/",
+              body: Any = None, params: dict[str, str] | None = None, route_params: dict[str, str] | None = None):
+    """Invoke an HTTP function through its real entry point with an azure.functions.HttpRequest."""
+    import json
+
+    import azure.functions as func
+
+    raw = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+    request = func.HttpRequest(method, url, headers={"content-type": "application/json"}, params=params or {},
+                               route_params=route_params or {}, body=raw or b"")
+    return functions[name].get_user_function()(request)
