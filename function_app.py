@@ -1,16 +1,20 @@
-"""The Functions app object: registers one blueprint per handlers/ module, nothing else."""
+"""The Functions app object: registers the blueprint of every handlers/ module, nothing else."""
 
+import importlib
+import pkgutil
 import sys
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from handlers import health
+import handlers
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
-for module in (health,):
-    app.register_functions(module.bp)
+for _module in sorted(pkgutil.iter_modules(handlers.__path__), key=lambda m: m.name):
+    _blueprint = getattr(importlib.import_module(f"handlers.{_module.name}"), "bp", None)
+    if _blueprint is not None:
+        app.register_functions(_blueprint)
 
 
 def registered_functions() -> list[tuple[str, str]]:
