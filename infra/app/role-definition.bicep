@@ -1,0 +1,123 @@
+// The app's two custom roles, defined once in the deployment subscription and assignable at the scopes
+// the app works on. Every action is listed exactly (no wildcard); docs/deploy.md says why each is needed.
+targetScope = 'subscription'
+
+@description('Used to make the role names and ids unique per azd environment.')
+param environmentName string
+@description('Full ids (/subscriptions/<id> or /subscriptions/<id>/resourceGroups/<rg>) where moves start or land.')
+param managedScopeIds array
+@description('Full ids (/subscriptions/<id>) of the subscriptions whose workspaces are inventoried.')
+param watchedScopeIds array
+@description('Add Microsoft.Authorization/roleAssignments/write so the app may re-create workspace-scope role assignments after a move. Off by default: it lets the identity grant roles.')
+param allowRoleAssignmentWrite bool = false
+@description('Exact extra actions for tenant-specific move needs (e.g. a subnet join/action a private endpoint move asks for). No wildcards.')
+param extraActions array = []
+
+// Resource Manager: read the scopes, check providers, validate and run moves, create the target group.
+var resourceManagerActions = [
+  'Microsoft.Resources/subscriptions/read'
+  'Microsoft.Resources/subscriptions/providers/read'
+  'Microsoft.Resources/subscriptions/resourceGroups/read'
+  'Microsoft.Resources/subscriptions/resourceGroups/write'
+  'Microsoft.Resources/subscriptions/resourceGroups/resources/read'
+  'Microsoft.Resources/subscriptions/resourceGroups/validateMoveResources/action'
+  'Microsoft.Resources/subscriptions/resourceGroups/moveResources/action'
+]
+
+// Azure Machine Learning: preflight reads, the move itself, private endpoint approval, datastore repair.
+var machineLearningActions = [
+  'Microsoft.MachineLearningServices/workspaces/read'
+  'Microsoft.MachineLearningServices/workspaces/write'
+  'Microsoft.MachineLearningServices/workspaces/delete'
+  'Microsoft.MachineLearningServices/workspaces/computes/read'
+  'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read'
+  'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/read'
+  'Microsoft.MachineLearningServices/workspaces/batchEndpoints/read'
+  'Microsoft.MachineLearningServices/workspaces/jobs/read'
+  'Microsoft.MachineLearningServices/workspaces/labeling/projects/read'
+  'Microsoft.MachineLearningServices/workspaces/datastores/read'
+  'Microsoft.MachineLearningServices/workspaces/datastores/write'
+  'Microsoft.MachineLearningServices/workspaces/datastores/listsecrets/action'
+  'Microsoft.MachineLearningServices/workspaces/privateEndpointConnections/read'
+  'Microsoft.MachineLearningServices/workspaces/privateEndpointConnections/write'
+]
+
+// The workspace's dependent resources move with it: ARM needs write and delete on each moved resource.
+var dependentResourceActions = [
+  'Microsoft.Storage/storageAccounts/read'
+  'Microsoft.Storage/storageAccounts/write'
+  'Microsoft.Storage/storageAccounts/delete'
+  'Microsoft.KeyVault/vaults/read'
+  'Microsoft.KeyVault/vaults/write'
+  'Microsoft.KeyVault/vaults/delete'
+  'Microsoft.Insights/components/read'
+  'Microsoft.Insights/components/write'
+  'Microsoft.Insights/components/delete'
+  'Microsoft.ContainerRegistry/registries/read'
+  'Microsoft.ContainerRegistry/registries/write'
+  'Microsoft.ContainerRegistry/registries/delete'
+  'Microsoft.Network/privateEndpoints/read'
+  'Microsoft.Network/privateEndpoints/write'
+  'Microsoft.Network/privateEndpoints/delete'
+]
+
+// Preflight: Databricks links and the role assignments that a move leaves behind.
+var relatedReadActions = [
+  'Microsoft.Databricks/workspaces/read'
+  'Microsoft.Authorization/roleAssignments/read'
+]
+
+var roleAssignmentWriteActions = allowRoleAssignmentWrite ? [
+  'Microsoft.Authorization/roleAssignments/write'
+] : []
+
+var operatorRoleName = 'AML Lifecycle Operator (${environmentName})'
+var inventoryRoleName = 'AML Lifecycle Inventory Reader (${environmentName})'
+
+resource operatorRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(subscription().id, operatorRoleName)
+  properties: {
+    roleName: operatorRoleName
+    description: 'aml-lifecycle: validate and move Azure Machine Learning workspaces, approve their private endpoints, repair datastores.'
+    type: 'customRole'
+    assignableScopes: managedScopeIds
+    permissions: [
+      {
+        actions: concat(resourceManagerActions, machineLearningActions, dependentResourceActions, relatedReadActions, roleAssignmentWriteActions, extraActions)
+        notActions: []
+        dataActions: []
+        notDataActions: []
+      }
+    ]
+  }
+}
+
+resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(subscription().id, inventoryRoleName)
+  properties: {
+    roleName: inventoryRoleName
+    description: 'aml-lifecycle: list Azure Machine Learning workspaces of a watched subscription (inventory backfill).'
+    type: 'customRole'
+    assignableScopes: watchedScopeIds
+    permissions: [
+      {
+        actions: [
+          'Microsoft.Resources/subscriptions/read'
+          'Microsoft.Resources/subscriptions/resources/read'
+          'Microsoft.Resources/subscriptions/resourceGroups/read'
+          'Microsoft.MachineLearningServices/workspaces/read'
+        ]
+        notActions: []
+        dataActions: []
+        notDataActions: []
+      }
+    ]
+  }
+}
+
+// Role ids are the definitions' names (GUIDs): an assignment in another subscription refers to the role
+// through its own subscription's path, so the callers pass these and build the id at the assignment scope.
+output operatorRoleGuid string = operatorRole.name
+output inventoryRoleGuid string = inventoryRole.name
+output operatorRoleName string = operatorRoleName
+output inventoryRoleName string = inventoryRoleName
