@@ -10,6 +10,7 @@ setup: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check --upgrade pip
 	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
