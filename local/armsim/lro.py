@@ -1,0 +1,89 @@
+"""Long-running operations: 202 + Location + Retry-After, a fixed number of in-progress polls, then the outcome."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable
+
+from aiohttp import web
+
+from .errors import ArmError
+
+
+@dataclass
+class Operation:
+    id: str
+    kind: str
+    status_path: str
+    api_version: str
+    polls: int
+    complete: Callable[[], tuple[int, dict | None]]
+    failure: ArmError | None = None
+    fail_after: int | None = None
+    polled: int = 0
+    result: tuple[int, dict | None] | None = None
+    error: ArmError | None = None
+    details: dict = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None or self.error is not None
+
+
+class Operations:
+    """Registry of running and finished operations, polled through their Location URL."""
+
+    def __init__(self, *, polls: int, retry_after: int, on_finish: Callable[[Operation], None]) -> None:
+        self.polls = polls
+        self.retry_after = retry_after
+        self.on_finish = on_finish
+        self.operations: dict[str, Operation] = {}
+
+    def start(self, *, kind: str, status_path: str, api_version: str, complete: Callable[[], tuple[int, dict | None]],
+              failure: ArmError | None = None, fail_after: int | None = None, details: dict | None = None) -> Operation:
+        """Register an operation; status_path holds `{id}` where the operation id goes."""
+        op_id = uuid.uuid4().hex
+        op = Operation(id=op_id, kind=kind, status_path=status_path.format(id=op_id), api_version=api_version,
+                       polls=self.polls, complete=complete, failure=failure, fail_after=fail_after,
+                       details=details or {})
+        self.operations[op_id] = op
+        return op
+
+    def accepted(self, op: Operation, base_url: str) -> web.Response:
+        """The initial 202 answer."""
+        return web.Response(status=202, headers=self.headers(op, base_url))
+
+    def headers(self, op: Operation, base_url: str) -> dict[str, str]:
+        sep = "&" if "?" in op.status_path else "?"
+        location = f"{base_url}{op.status_path}{sep}api-version={op.api_version}"
+        return {"Location": location, "Retry-After": str(self.retry_after)}
+
+    def poll(self, op_id: str, base_url: str) -> web.Response:
+        op = self.operations.get(op_id)
+        if op is None:
+            raise ArmError(404, "OperationNotFound", f"The operation '{op_id}' was not found.")
+        if not op.done:
+            op.polled += 1
+            fail_now = op.failure is not None and (
+                op.polled > op.polls or (op.fail_after is not None and op.polled > op.fail_after))
+            if fail_now:
+                op.error = op.failure
+                self.on_finish(op)
+            elif op.polled <= op.polls:
+                return web.Response(status=202, headers=self.headers(op, base_url))
+            else:
+                try:
+                    op.result = op.complete()
+                except ArmError as exc:
+                    op.error = exc
+                self.on_finish(op)
+        if op.error is not None:
+            raise op.error
+        status, body = op.result
+        if body is None:
+            return web.Response(status=status)
+        return web.json_response(body, status=status)
+
+    def describe(self) -> list[dict]:
+        return [{"id": op.id, "kind": op.kind, "polled": op.polled, "done": op.done,
+                 "error": op.error.code if op.error else None, **op.details} for op in self.operations.values()]
