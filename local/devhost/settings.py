@@ -11,6 +11,8 @@ from pathlib import Path
 FUNCTION_KEY_SETTING = "AML_LIFECYCLE_DEV_FUNCTION_KEY"
 STORAGE_SETTING = "AzureWebJobsStorage"
 DEFAULT_HUB_NAME = "TestHubName"
+# The Functions host lets app settings override host.json entries with this naming.
+HUB_OVERRIDE_SETTING = "AzureFunctionsJobHost__extensions__durableTask__hubName"
 
 
 def load_settings_file(path: str | os.PathLike | None) -> dict[str, str]:
@@ -68,8 +70,11 @@ def read_host_json(app_dir: Path) -> dict:
 
 
 def task_hub_name(host_config: dict, environ: dict | None = None) -> str:
-    """The Durable task hub from host.json (`extensions.durableTask.hubName`, `%Setting%` resolved), else TestHubName."""
-    hub = ((host_config.get("extensions") or {}).get("durableTask") or {}).get("hubName") or DEFAULT_HUB_NAME
+    """The Durable task hub: the host.json override setting, host.json `extensions.durableTask.hubName`
+    (`%Setting%` resolved), else TestHubName."""
+    environ = os.environ if environ is None else environ
+    hub = (environ.get(HUB_OVERRIDE_SETTING)
+           or ((host_config.get("extensions") or {}).get("durableTask") or {}).get("hubName") or DEFAULT_HUB_NAME)
     return resolve_app_setting(hub, environ) or DEFAULT_HUB_NAME
 
 

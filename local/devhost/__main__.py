@@ -1,0 +1,74 @@
+"""CLI: `python -m local.devhost --app function_app:app --port 7071 [--settings local.settings.json]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from local.devhost import settings
+from local.devhost.app_loader import import_app
+from local.devhost.server import DevHost
+
+log = logging.getLogger("devhost")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m local.devhost",
+                                     description="Development Functions host for a Python v2-model app.")
+    parser.add_argument("--app", default="function_app:app", help="module:attribute of the app object")
+    parser.add_argument("--app-dir", default=".", help="directory holding the app (host.json, sys.path entry)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
+    parser.add_argument("--port", type=int, default=7071, help="port (0 picks a free one)")
+    parser.add_argument("--settings", default=None,
+                        help="local.settings.json whose Values fill unset environment variables "
+                             "(default: <app-dir>/local.settings.json if present)")
+    parser.add_argument("--log-level", default=os.environ.get("DEVHOST_LOG_LEVEL", "INFO"))
+    return parser.parse_args(argv)
+
+
+async def serve(args: argparse.Namespace) -> int:
+    app_dir = Path(args.app_dir).resolve()
+    settings_file = args.settings or (app_dir / "local.settings.json")
+    settings.apply_to_environment(settings.load_settings_file(settings_file))
+    os.environ.setdefault("AzureWebJobsScriptRoot", str(app_dir))
+    host_config = settings.read_host_json(app_dir)
+    key = settings.FunctionKey.from_environment()
+    if key.generated:
+        log.warning("%s is not set; generated a function key for this run: %s", settings.FUNCTION_KEY_SETTING,
+                    key.value)
+    app = import_app(args.app, app_dir)
+    host = DevHost(app, function_key=key, storage_connection=os.environ.get(settings.STORAGE_SETTING),
+                   hub_name=settings.task_hub_name(host_config), route_prefix=settings.route_prefix(host_config))
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    url = await host.start(args.host, args.port)
+    ready = {"url": url, "functionKey": key.value, "functions": host.describe(url)}
+    sys.stdout.write(json.dumps(ready) + "\n")
+    sys.stdout.flush()
+    log.info("development host for %s listening on %s (%d functions)", args.app, url, len(host.index.functions))
+    try:
+        await stopping.wait()
+    finally:
+        log.info("stopping")
+        await host.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("azure").setLevel(logging.WARNING)
+    return asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Event Grid trigger webhook (`/runtime/webhooks/eventgrid`): handshakes, Event Grid and CloudEvents batches."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, Callable
+
+from aiohttp import web
+from azure.functions import meta
+from azure.functions.eventgrid import EventGridEventInConverter
+
+from local.devhost.app_loader import IndexedFunction
+
+log = logging.getLogger("devhost.eventgrid")
+
+EVENT_TYPE_HEADER = "aeg-event-type"
+KNOWN_ORIGINS = ("eventgrid.azure.net", "eventgrid.azure.us", "eventgrid.azure.eaglex.ic.gov",
+                 "eventgrid.azure.microsoft.scloud", "eventgrid.azure.cn")
+
+
+def decode_event(event: dict) -> Any:
+    """What the Python worker hands the function for one event: its own converter, as in the real worker.
+
+    azure-functions >= 1.2x maps a CloudEvents 1.0 event (has `specversion`) to `func.CloudEvent`
+    (`.type`, `.source`, `.data`) and an Event Grid schema event to `func.EventGridEvent`.
+    """
+    return EventGridEventInConverter.decode(meta.Datum(json.dumps(event), "json"), trigger_metadata={})
+
+
+def allowed_origin(request: web.Request) -> str:
+    origin = request.headers.get("WebHook-Request-Origin")
+    return origin if origin in KNOWN_ORIGINS else KNOWN_ORIGINS[0]
+
+
+def validation_code(body: Any) -> str:
+    """The validationCode of a SubscriptionValidation request (array: Event Grid schema; object: CloudEvent)."""
+    if isinstance(body, list):
+        return str(body[0]["data"]["validationCode"])
+    data = body["data"]
+    if isinstance(data, str):  # double-encoded in the CloudEvent validation event
+        data = json.loads(data)
+    return str(data["validationCode"])
+
+
+async def handle_eventgrid(request: web.Request, function: IndexedFunction | None, name: str,
+                           call: Callable) -> web.Response:
+    """Process one webhook request for the named Event Grid function, like the extension's HttpRequestProcessor."""
+    if function is None:
+        return web.Response(status=404, text=f"cannot find function: '{name}'")
+    if request.method == "OPTIONS":  # CloudEvents abuse-protection handshake
+        return web.Response(status=200, headers={"WebHook-Allowed-Origin": allowed_origin(request)})
+    event_type = (request.headers.get(EVENT_TYPE_HEADER) or "").lower()
+    if event_type == "subscriptionvalidation":
+        try:
+            code = validation_code(json.loads(await request.text()))
+        except (ValueError, KeyError, IndexError, TypeError) as error:
+            return web.json_response({"error": f"not a subscription validation event: {error}"}, status=400)
+        log.info("perform handshake with eventGrid for function: %s", function.name)
+        return web.json_response({"validationResponse": code})
+    if event_type == "unsubscribe":
+        return web.Response(status=202)
+    if event_type != "notification":
+        return web.Response(status=400, text=f"missing or unknown {EVENT_TYPE_HEADER} header")
+    try:
+        body = json.loads(await request.text())
+    except ValueError as error:
+        return web.Response(status=400, text=f"request body is not JSON: {error}")
+    if isinstance(body, dict):
+        body = [body]
+    if not isinstance(body, list) or not all(isinstance(e, dict) for e in body):
+        return web.Response(status=400, text="the request content should be a JSON object or array of objects")
+    return await dispatch_events(function, body, call)
+
+
+async def dispatch_events(function: IndexedFunction, events: list[dict], call: Callable) -> web.Response:
+    """Run the function once per event, concurrently; 202 only if every call succeeded, else 500 (sender retries)."""
+    async def one(event: dict) -> None:
+        await call(function, {function.trigger_arg: decode_event(event)})
+
+    results = await asyncio.gather(*(one(e) for e in events), return_exceptions=True)
+    failures = [(e, r) for e, r in zip(events, results) if isinstance(r, BaseException)]
+    for event, error in failures:
+        log.error("function %s failed for event %s: %s", function.name, event.get("id"), error,
+                  exc_info=(type(error), error, error.__traceback__))
+    if failures:
+        return web.Response(status=500, text=str(failures[0][1]))
+    return web.Response(status=202)

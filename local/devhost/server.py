@@ -1,0 +1,201 @@
+"""The dev host's HTTP server: wires HTTP triggers, Event Grid, admin and Durable routes to the app's functions."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aiohttp import web
+
+from local.devhost import eventgrid, http_routes
+from local.devhost.app_loader import (ACTIVITY, EVENT_GRID, HTTP, ORCHESTRATION, TIMER, FunctionIndex,
+                                      IndexedFunction, index_app)
+from local.devhost.durable_api import DurableApi, management_payload
+from local.devhost.durable_engine import DurableEngine
+from local.devhost.durable_store import DurableStore, MemoryDurableStore, TableDurableStore
+from local.devhost.invocation import call_function
+from local.devhost.settings import FunctionKey
+from local.devhost.timers import TimerScheduler
+
+log = logging.getLogger("devhost")
+DURABLE_WEBHOOK = "/runtime/webhooks/durabletask"
+DURABLE_RPC = "/durabletask"
+MAX_BODY = 100 * 1024 * 1024  # the Functions host's request size limit
+
+
+def store_for(connection_string: str | None, hub_name: str) -> DurableStore:
+    if connection_string:
+        return TableDurableStore(connection_string, hub_name)
+    log.warning("AzureWebJobsStorage is not set: Durable state is kept in memory and lost on restart")
+    return MemoryDurableStore()
+
+
+class DevHost:
+    """A development Functions host for one app object (not for production: one process, one key, no scale-out)."""
+
+    def __init__(self, app: Any, *, function_key: FunctionKey, storage_connection: str | None = None,
+                 hub_name: str = "TestHubName", route_prefix: str = "api", store: DurableStore | None = None,
+                 index: FunctionIndex | None = None) -> None:
+        self.index = index or index_app(app)
+        self.key, self.hub_name = function_key, hub_name
+        self.route_prefix = "/" + route_prefix.strip("/") if route_prefix.strip("/") else ""
+        self.executor = ThreadPoolExecutor(max_workers=int(os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT") or 0)
+                                           or None, thread_name_prefix="devhost-fn")
+        self.router = http_routes.HttpRouter(self.index.of_type(HTTP))
+        self.engine = DurableEngine(self.index, store or store_for(storage_connection, hub_name),
+                                    executor=self.executor, hub_name=hub_name)
+        self.durable_api = DurableApi(self.engine, self._management_payload)
+        self.timers = TimerScheduler(self.index.of_type(TIMER), self.call)
+        self._background: set[asyncio.Task] = set()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ---- lifecycle -------------------------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 7071) -> str:
+        await self.engine.open()
+        application = web.Application(client_max_size=MAX_BODY)
+        application.router.add_route("*", "/{tail:.*}", self.handle)
+        self._runner = web.AppRunner(application, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        self.timers.start()
+        return f"http://{host}:{self.port}"
+
+    async def stop(self) -> None:
+        await self.timers.stop()
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.engine.close()
+        await _close_durable_client_session()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    def describe(self, base_url: str) -> list[dict]:
+        described = []
+        for function in self.index.functions.values():
+            entry = {"name": function.name, "trigger": function.trigger_type}
+            if function.trigger_type == HTTP:
+                entry["url"] = f"{base_url}{self.route_prefix}/{function.trigger.get('route') or function.name}"
+            elif function.trigger_type == EVENT_GRID:
+                entry["url"] = f"{base_url}/runtime/webhooks/eventgrid?functionName={function.name}"
+            described.append(entry)
+        return described
+
+    # ---- invocation ------------------------------------------------------------------------------------------
+
+    async def call(self, function: IndexedFunction, kwargs: dict[str, Any]) -> Any:
+        return await call_function(function.function, kwargs, name=function.name,
+                                   binding_names={b["name"] for b in function.bindings}, executor=self.executor)
+
+    def _client_json(self, request: web.Request) -> str:
+        return http_routes.durable_client_json(f"{request.scheme}://{request.host}",
+                                               f"http://127.0.0.1:{self.port}{DURABLE_RPC}/", self.hub_name,
+                                               self.key.value)
+
+    def _management_payload(self, request: web.Request, instance_id: str) -> dict:
+        return management_payload(f"{request.scheme}://{request.host}", self.hub_name, self.key.value, instance_id)
+
+    # ---- routing ---------------------------------------------------------------------------------------------
+
+    def _has_key(self, request: web.Request) -> bool:
+        return self.key.matches(request.headers.get("x-functions-key") or request.query.get("code"))
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        lowered = path.lower()
+        if lowered.startswith(DURABLE_RPC + "/"):
+            if not _is_loopback(request.remote):
+                return web.Response(status=403, text="the durable RPC endpoint only answers loopback callers")
+            return await self.durable_api.handle(request, path[len(DURABLE_RPC) + 1:])
+        if lowered.startswith("/runtime/webhooks/") or lowered.startswith("/admin/"):
+            if not self._has_key(request):
+                return web.Response(status=401)
+            if lowered.startswith(DURABLE_WEBHOOK + "/"):
+                return await self.durable_api.handle(request, path[len(DURABLE_WEBHOOK) + 1:])
+            if lowered.rstrip("/") == "/runtime/webhooks/eventgrid" and request.method in ("POST", "OPTIONS"):
+                name = request.query.get("functionName", "")
+                function = self.index.get(name)
+                if function is not None and function.trigger_type != EVENT_GRID:
+                    function = None
+                return await eventgrid.handle_eventgrid(request, function, name, self.call)
+            if lowered.startswith("/admin/"):
+                return await self.admin(request, path)
+            return web.Response(status=404)
+        if self.route_prefix and not (lowered == self.route_prefix or lowered.startswith(self.route_prefix + "/")):
+            return web.Response(status=404)
+        found = self.router.find(request.method, path[len(self.route_prefix):])
+        if found is None:
+            return web.Response(status=404)
+        target, params = found
+        if target.auth_level != "ANONYMOUS" and not self._has_key(request):
+            return web.Response(status=401)
+        return await http_routes.invoke_http(target, request, params, self.call, lambda: self._client_json(request))
+
+    async def admin(self, request: web.Request, path: str) -> web.Response:
+        parts = [p for p in path.split("/") if p]
+        if parts[1:] == ["host", "status"]:
+            return web.json_response({"state": "Running", "version": "devhost"})
+        if len(parts) == 3 and parts[1].lower() == "functions" and request.method == "POST":
+            function = self.index.get(parts[2])
+            if function is None:
+                return web.Response(status=404)
+            raw = await request.text()
+            try:
+                document = json.loads(raw) if raw.strip() else {}
+                return await self.invoke_now(function, document.get("input") if isinstance(document, dict) else None)
+            except (ValueError, TypeError) as exc:
+                return web.json_response({"Message": str(exc)}, status=400)
+        return web.Response(status=404)
+
+    async def invoke_now(self, function: IndexedFunction, input_text: str | None) -> web.Response:
+        """Run a non-HTTP function now, in the background, like the host's admin endpoint (202)."""
+        kind = function.trigger_type
+        if kind == HTTP:
+            return web.json_response({"Message": "HTTP functions are invoked through their route"}, status=400)
+        if kind == TIMER:
+            work = self.timers.run_now(function)
+        elif kind == ORCHESTRATION:
+            work = self.engine.start_json(function.name, http_routes.json_text_or_string(input_text))
+        elif kind == EVENT_GRID:
+            work = self.call(function, {function.trigger_arg: eventgrid.decode_event(json.loads(input_text or "{}"))})
+        elif kind == ACTIVITY:
+            work = self.call(function, {function.trigger_arg: http_routes.decode_json_or_text(input_text)})
+        else:
+            work = self.call(function, {function.trigger_arg: input_text})
+        task = asyncio.create_task(_logged(function.name, work))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return web.Response(status=202)
+
+
+async def _logged(name: str, work: Any) -> None:
+    try:
+        await work
+    except Exception:
+        log.exception("admin invocation of %s failed", name)
+
+
+def _is_loopback(remote: str | None) -> bool:
+    try:
+        return remote is not None and ipaddress.ip_address(remote).is_loopback
+    except ValueError:
+        return False
+
+
+async def _close_durable_client_session() -> None:
+    """The Durable SDK's client keeps one shared aiohttp session per process; close it on shutdown."""
+    try:
+        from azure.durable_functions.models.utils.http_utils import _close_session
+    except ImportError:
+        return
+    await _close_session()
