@@ -175,8 +175,11 @@ class MlGateway:
     # raw transport -----------------------------------------------------------------------------
     def _send(self, method: str, path_or_url: str, *, body: Any = None, params: dict[str, str] | None = None) -> HttpResponse:
         # nextLink URLs already carry their api-version and skip token.
-        query = None if path_or_url.startswith("http") else {"api-version": self.api_version, **(params or {})}
-        request = HttpRequest(method, path_or_url, params=query, json=body)
+        absolute = path_or_url.startswith("http")
+        query = None if absolute else {"api-version": self.api_version, **(params or {})}
+        # send_request does not prefix the base URL: a bare ARM path would go out without a host.
+        url = path_or_url if absolute else self._pipeline.format_url(path_or_url)
+        request = HttpRequest(method, url, params=query, json=body)
         response = self._pipeline.send_request(request)
         raise_for_status(response)
         return response
