@@ -58,7 +58,7 @@ class RunningDevHost:
 
 
 def start_devhost(app: str = "function_app:app", *, app_dir: str | os.PathLike | None = None, port: int = 0,
-                  settings: str | os.PathLike | None = None, env: dict[str, str] | None = None,
+                  settings: str | os.PathLike | None = None, env: dict[str, str | None] | None = None,
                   timeout: float = 30.0, log_path: str | None = None, python: str = sys.executable) -> RunningDevHost:
     """Start `python -m local.devhost` and return once it printed its ready line (or raise with its log)."""
     app_dir = Path(app_dir or ROOT).resolve()
@@ -66,7 +66,12 @@ def start_devhost(app: str = "function_app:app", *, app_dir: str | os.PathLike |
     command = [python, "-m", "local.devhost", "--app", app, "--app-dir", str(app_dir), "--port", str(port)]
     if settings is not None:
         command += ["--settings", str(settings)]
-    environment = {**os.environ, **(env or {})}
+    environment = dict(os.environ)
+    for name, value in (env or {}).items():  # None unsets a variable
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     environment["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), environment.get("PYTHONPATH")) if p)
     environment["PYTHONUNBUFFERED"] = "1"
     with open(log_path, "ab") as log_file:

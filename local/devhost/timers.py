@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-import azure.functions as func
+from azure.functions.timer import TimerRequest
 from croniter import croniter
 
 from local.devhost.app_loader import IndexedFunction
@@ -54,10 +54,10 @@ class Schedule:
         return croniter(self.expression, local, ret_type=datetime, second_at_beginning=True).get_next(datetime)
 
 
-def timer_request(scheduled: datetime, now: datetime, last: datetime | None, following: datetime) -> func.TimerRequest:
+def timer_request(scheduled: datetime, now: datetime, last: datetime | None, following: datetime) -> TimerRequest:
     status = {"Last": (last or datetime.min.replace(tzinfo=timezone.utc)).isoformat(), "Next": following.isoformat(),
               "LastUpdated": now.isoformat()}
-    return func.TimerRequest(past_due=now - scheduled > PAST_DUE_AFTER, schedule_status=status,
+    return TimerRequest(past_due=now - scheduled > PAST_DUE_AFTER, schedule_status=status,
                              schedule={"AdjustForDST": True})
 
 

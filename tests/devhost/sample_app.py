@@ -53,7 +53,7 @@ def record_event(event: func.EventGridEvent) -> None:
                    "data": event.get_json(), "topic": event.topic}
     else:
         payload = {"schema": "cloudevents", "id": event.id, "type": event.type, "subject": event.subject,
-                   "data": event.data, "source": event.source}
+                   "data": event.get_json(), "source": event.source}
     data = payload.get("data") or {}
     if isinstance(data, dict) and data.get("fail"):
         marker = _attempts_file("event-" + str(payload["id"]))
@@ -120,6 +120,15 @@ def long_timer(context: df.DurableOrchestrationContext):
 def parent(context: df.DurableOrchestrationContext):
     child = yield context.call_sub_orchestrator("hello_sequence", "child")
     return {"child": child}
+
+
+@durable_bp.orchestration_trigger(context_name="context")
+def counter(context: df.DurableOrchestrationContext):
+    count = context.get_input() or 0
+    if count < 3:
+        context.continue_as_new(count + 1)
+        return None
+    return count
 
 
 @durable_bp.activity_trigger(input_name="name")
