@@ -67,7 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("azure").setLevel(logging.WARNING)
-    return asyncio.run(serve(args))
+    code = asyncio.run(serve(args))
+    # Sync functions still running in worker threads would hold the interpreter open; their durable work is
+    # committed per episode and re-runs on the next start, so leave without joining them.
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

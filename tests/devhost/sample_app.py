@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -129,6 +130,24 @@ def counter(context: df.DurableOrchestrationContext):
         context.continue_as_new(count + 1)
         return None
     return count
+
+
+@durable_bp.orchestration_trigger(context_name="context")
+def gated(context: df.DurableOrchestrationContext):
+    return (yield context.call_activity("wait_for_gate", context.get_input()))
+
+
+@durable_bp.activity_trigger(input_name="key")
+def wait_for_gate(key: str) -> int:
+    """Counts its starts, then blocks until the test creates the gate file (or 30 s pass)."""
+    marker = _attempts_file(key)
+    attempts = int(marker.read_text()) + 1 if marker.exists() else 1
+    marker.write_text(str(attempts))
+    gate = marker.with_suffix(".gate")
+    deadline = time.monotonic() + 30
+    while not gate.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return attempts
 
 
 @durable_bp.activity_trigger(input_name="name")
