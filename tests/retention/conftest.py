@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+
+from tests.conftest import SUB_DEV, TENANT
 
 
 @pytest.fixture
@@ -24,3 +30,71 @@ def ledger(table_service: Any):
     from shared.retention_ledger import RetentionLedger
 
     return RetentionLedger(tables.table(table_service, tables.RETENTION))
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def event_body(kind: str, name: str, *, at: datetime, event_id: str | None = None, schema: str = "eventgrid",
+               sub: str = SUB_DEV, rg: str = "rg-ml-dev", purge: bool = False, upn: str | None = "alice@contoso.com",
+               correlation: str = "corr-1") -> dict:
+    """A published-sample-shaped event (`kind` delete/write, `schema` eventgrid/cloudevents) for one workspace."""
+    prefix = "event_grid" if schema == "eventgrid" else "cloud_event"
+    text = (FIXTURES / f"{prefix}_{kind}_success.json").read_text()
+    stamp = at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"  # 7 digits, as ARM writes them
+    values = {"subscription-id": sub, "resource-group": rg, "workspace-name": name, "event-id": event_id or str(uuid.uuid4()),
+              "event-time": stamp, "purge-query": "&forceToPurge=true" if purge else "", "correlation-id": correlation,
+              "tenant-id": TENANT, "user-name": upn or "", "full-name": "Alice Example", "app-id": "app-0001"}
+    for placeholder, value in values.items():
+        text = text.replace("{" + placeholder + "}", value)
+    body = json.loads(text)
+    if upn is None:
+        claims = body["data"]["claims"]
+        for claim in ("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+                      "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"):
+            claims.pop(claim, None)
+    return body
+
+
+def delivered(body: dict):
+    """What the Python worker hands the function for this JSON body (its own decoder: EventGridEvent or CloudEvent)."""
+    from azure.functions import meta
+    from azure.functions.eventgrid import EventGridEventInConverter
+
+    return EventGridEventInConverter.decode(meta.Datum(type="json", value=json.dumps(body)), trigger_metadata={})
+
+
+@pytest.fixture
+def events_env(azurite: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """App settings against Azurite only: no ARM (reads fail fast), no alerts topic (alerts only logged)."""
+    from shared.azure_clients import reset_clients
+    from tests.conftest import _clear_tables
+
+    env = {
+        "AML_LIFECYCLE_TABLES": azurite.connection_string,
+        "AML_LIFECYCLE_ARM_ENDPOINT": "https://127.0.0.1:9",  # nothing listens: ARM reads fail at once
+        "AML_LIFECYCLE_LOCAL_TOKEN": "unit-test-token",
+    }
+    for name in ("AML_LIFECYCLE_ALERTS_TOPIC_ENDPOINT", "AML_LIFECYCLE_ALERTS_TOPIC_KEY", "AML_LIFECYCLE_DIGEST_HOUR_UTC",
+                 "AML_LIFECYCLE_ALERT_DAYS", "AML_LIFECYCLE_DEFAULT_RETENTION_DAYS"):
+        monkeypatch.delenv(name, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    from shared import azure_clients
+
+    monkeypatch.setitem(azure_clients.RETRY_KWARGS, "retry_total", 0)  # the refused ARM read fails at once
+    _clear_tables(azurite.connection_string)
+    reset_clients()
+    yield env
+    reset_clients()
+
+
+def ledger_rows(connection_string: str) -> dict[tuple[str, str], dict]:
+    """Every ledger row as a plain dict (contract properties only), keyed by (PartitionKey, RowKey)."""
+    from azure.data.tables import TableServiceClient
+
+    from shared import tables
+
+    client = TableServiceClient.from_connection_string(connection_string).get_table_client(tables.RETENTION)
+    return {(e["PartitionKey"], e["RowKey"]): e for e in client.list_entities()}

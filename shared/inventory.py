@@ -1,0 +1,174 @@
+"""Table `WorkspaceInventory`: what a later deletion needs and its event does not carry (location, CMK, dependencies)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Iterable
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, UpdateMode
+
+from shared.arm_ids import ArmIdError, SubscriptionId, parse_workspace_id
+from shared.errors import describe_azure_error
+from shared.ml_gateway import MlGateway, Workspace
+from shared.retention_ledger import LedgerConflictError, ledger_key, utc
+from shared.workspace_events import WorkspaceEvent
+
+log = logging.getLogger("aml_lifecycle.inventory")
+DEPENDENCY_ROLES = ("keyVault", "storageAccount", "applicationInsights", "containerRegistry")
+
+
+@dataclass(frozen=True)
+class InventoryRow:
+    subscription_id: str
+    resource_group: str
+    workspace_name: str
+    workspace_id: str
+    location: str | None = None
+    cmk_enabled: bool | None = None
+    managed_resource_group: str | None = None
+    dependencies: dict[str, str] = field(default_factory=dict)
+    read_at: datetime | None = None
+    read_error: str | None = None
+    last_write_time: datetime | None = None
+    last_write_event_id: str | None = None
+    etag: str | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return ledger_key(self.subscription_id, self.resource_group, self.workspace_name)
+
+    def with_workspace(self, workspace: Workspace, read_at: datetime) -> "InventoryRow":
+        return replace(self, workspace_id=workspace.id, location=workspace.location, cmk_enabled=workspace.cmk_enabled,
+                       managed_resource_group=workspace.managed_resource_group,
+                       dependencies=dict(workspace.dependency_ids), read_at=read_at, read_error=None)
+
+    def to_entity(self) -> dict[str, Any]:
+        pk, rk = self.key
+        entity = {
+            "PartitionKey": pk, "RowKey": rk, "WorkspaceId": self.workspace_id, "Location": self.location,
+            "CmkEnabled": self.cmk_enabled, "ManagedResourceGroup": self.managed_resource_group,
+            "KeyVault": self.dependencies.get("keyVault"), "StorageAccount": self.dependencies.get("storageAccount"),
+            "ApplicationInsights": self.dependencies.get("applicationInsights"),
+            "ContainerRegistry": self.dependencies.get("containerRegistry"),
+            "ReadAt": self.read_at, "ReadError": self.read_error,
+            "LastWriteTime": self.last_write_time, "LastWriteEventId": self.last_write_event_id,
+        }
+        return {k: v for k, v in entity.items() if v is not None}
+
+    @classmethod
+    def from_entity(cls, entity: dict[str, Any]) -> "InventoryRow":
+        group, _, name = entity["RowKey"].partition("|")
+        names = {"keyVault": "KeyVault", "storageAccount": "StorageAccount",
+                 "applicationInsights": "ApplicationInsights", "containerRegistry": "ContainerRegistry"}
+        return cls(
+            subscription_id=entity["PartitionKey"], resource_group=group, workspace_name=name,
+            workspace_id=entity.get("WorkspaceId") or "", location=entity.get("Location"),
+            cmk_enabled=entity.get("CmkEnabled"), managed_resource_group=entity.get("ManagedResourceGroup"),
+            dependencies={role: entity[prop] for role, prop in names.items() if entity.get(prop)},
+            read_at=utc(entity.get("ReadAt")), read_error=entity.get("ReadError"),
+            last_write_time=utc(entity.get("LastWriteTime")), last_write_event_id=entity.get("LastWriteEventId"),
+            etag=getattr(entity, "metadata", {}).get("etag"),
+        )
+
+
+class Inventory:
+    def __init__(self, table_client: TableClient) -> None:
+        self._table = table_client
+
+    def get(self, subscription_id: str, resource_group: str, workspace_name: str) -> InventoryRow | None:
+        try:
+            return InventoryRow.from_entity(self._table.get_entity(*ledger_key(subscription_id, resource_group, workspace_name)))
+        except ResourceNotFoundError:
+            return None
+
+    def record_write(self, event: WorkspaceEvent, gateway: MlGateway, *, now: datetime) -> InventoryRow:
+        """Note the write (its time orders later deletes) and read the workspace once through ARM.
+
+        An ARM failure keeps what was known before and says so in ReadError; a storage failure raises.
+        """
+        current = self.get(event.subscription_id, event.resource_group, event.workspace_name)
+        if current is not None and current.last_write_time is not None and current.last_write_time >= event.event_time:
+            return current  # a newer write was already recorded
+        workspace, error = None, None
+        try:
+            workspace = gateway.get_workspace(event.workspace)
+        except Exception as exc:  # any ARM failure: record what we can
+            error = describe_azure_error(exc)
+            log.warning("inventory: reading %s after event %s failed: %s", event.workspace_id, event.event_id, error)
+
+        def change(row: InventoryRow | None) -> InventoryRow | None:
+            if row is not None and row.last_write_time is not None and row.last_write_time >= event.event_time:
+                return None
+            base = row or InventoryRow(event.subscription_id.lower(), event.resource_group.lower(),
+                                       event.workspace_name.lower(), event.workspace_id)
+            base = replace(base, last_write_time=event.event_time, last_write_event_id=event.event_id)
+            return base.with_workspace(workspace, now) if workspace else replace(base, read_error=error, read_at=now)
+
+        return self._update(event.subscription_id, event.resource_group, event.workspace_name, change)
+
+    def record_workspace(self, workspace: Workspace, *, now: datetime) -> InventoryRow:
+        """Backfill: the workspace as listed now; keeps the recorded last write."""
+        parsed = parse_workspace_id(workspace.id)
+
+        def change(row: InventoryRow | None) -> InventoryRow:
+            base = row or InventoryRow(parsed.subscription_id.lower(), parsed.resource_group.lower(),
+                                       parsed.name.lower(), workspace.id)
+            return base.with_workspace(workspace, now)
+
+        return self._update(parsed.subscription_id, parsed.resource_group, parsed.name, change)
+
+    def _update(self, sub: str, group: str, name: str, change) -> InventoryRow:
+        for _ in range(12):
+            current = self.get(sub, group, name)
+            new = change(current)
+            if new is None:
+                return current
+            try:
+                if current is None:
+                    metadata = self._table.create_entity(new.to_entity())
+                else:
+                    metadata = self._table.update_entity(new.to_entity(), mode=UpdateMode.REPLACE, etag=current.etag,
+                                                         match_condition=MatchConditions.IfNotModified)
+                return replace(new, etag=metadata.get("etag"))
+            except (ResourceExistsError, ResourceModifiedError):
+                continue
+        raise LedgerConflictError(f"inventory row of {group}/{name} kept changing")
+
+
+@dataclass(frozen=True)
+class BackfillResult:
+    subscription_id: str
+    workspaces: int = 0
+    recorded: int = 0
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"subscriptionId": self.subscription_id, "workspaces": self.workspaces, "recorded": self.recorded}
+        if self.error:
+            body["error"] = self.error
+        return body
+
+
+def backfill(inventory: Inventory, gateway: MlGateway, subscription_ids: Iterable[str], *, now: datetime) -> list[BackfillResult]:
+    """Record every workspace that exists in each subscription; one subscription's failure does not stop the rest."""
+    results = []
+    for sub in subscription_ids:
+        try:
+            SubscriptionId(sub)
+            workspaces = gateway.list_workspaces(f"/subscriptions/{sub}")
+        except (ArmIdError, Exception) as exc:
+            results.append(BackfillResult(sub, error=describe_azure_error(exc)))
+            continue
+        recorded = 0
+        for workspace in workspaces:
+            try:
+                inventory.record_workspace(workspace, now=now)
+                recorded += 1
+            except (ArmIdError, KeyError) as exc:
+                log.warning("backfill: skipping %s: %s", workspace.id, exc)
+        results.append(BackfillResult(sub, len(workspaces), recorded))
+    return results

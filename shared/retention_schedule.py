@@ -1,0 +1,176 @@
+"""Table `RetentionSchedule`: ledger alerts keyed by due hour, so the sweep reads only what is due."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Iterator
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, UpdateMode
+
+from shared.retention_ledger import LedgerRow, utc
+
+log = logging.getLogger("aml_lifecycle.schedule")
+
+DELETED = "deleted"  # the soft-delete alert, retried by the sweep if the event handler could not send it
+EXPIRED = "expired"
+CONTROL_PARTITION = "~control"  # sorts after every hour bucket, so range queries over buckets never see it
+WATERMARK = "watermark"
+SKEW = timedelta(hours=1)  # re-read one bucket below the watermark: writers' clocks may lag the sweep's
+
+
+def bucket(at: datetime) -> str:
+    return utc(at).strftime("%Y%m%d%H")
+
+
+def bucket_time(name: str) -> datetime:
+    return datetime.strptime(name, "%Y%m%d%H").replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    """One alert of one soft-delete episode (identified by its PurgeAfter), due at `due_at`, filed in `bucket`."""
+
+    ledger_pk: str
+    ledger_rk: str
+    token: str
+    due_at: datetime
+    purge_after: datetime
+    bucket: str
+
+    @property
+    def ledger_key(self) -> tuple[str, str]:
+        return self.ledger_pk, self.ledger_rk
+
+    @property
+    def row_key(self) -> str:
+        return f"{self.ledger_pk}|{self.ledger_rk}|{self.token}"
+
+    def to_entity(self) -> dict[str, Any]:
+        return {
+            "PartitionKey": self.bucket, "RowKey": self.row_key, "LedgerPartitionKey": self.ledger_pk,
+            "LedgerRowKey": self.ledger_rk, "Token": self.token, "DueAt": self.due_at, "PurgeAfter": self.purge_after,
+        }
+
+    @classmethod
+    def from_entity(cls, entity: dict[str, Any]) -> "ScheduleEntry":
+        return cls(entity["LedgerPartitionKey"], entity["LedgerRowKey"], entity["Token"], utc(entity["DueAt"]),
+                   utc(entity["PurgeAfter"]), entity["PartitionKey"])
+
+    def matches(self, row: LedgerRow | None) -> bool:
+        """Still about the row's current episode (a recovered-then-deleted-again workspace has a new PurgeAfter)."""
+        return row is not None and row.purge_after == self.purge_after
+
+
+def plan(row: LedgerRow, alert_days: Iterable[int], *, now: datetime) -> list[ScheduleEntry]:
+    """The entries of a new soft-delete episode: the soft-delete alert, each threshold, and the expiry."""
+    pk, rk = row.key
+    due = [(DELETED, row.deleted_at)] + [(str(d), row.purge_after - timedelta(days=d)) for d in alert_days]
+    due.append((EXPIRED, row.purge_after))
+    floor = bucket(now)  # never file into an hour the sweep may already have passed
+    return [ScheduleEntry(pk, rk, token, at, row.purge_after, max(bucket(at), floor)) for token, at in due]
+
+
+class RetentionSchedule:
+    def __init__(self, table_client: TableClient) -> None:
+        self._table = table_client
+
+    def add(self, entries: Iterable[ScheduleEntry]) -> None:
+        for entry in entries:
+            self._table.upsert_entity(entry.to_entity(), mode=UpdateMode.REPLACE)
+
+    def remove(self, entry: ScheduleEntry) -> None:
+        try:
+            self._table.delete_entity(entry.bucket, entry.row_key)
+        except ResourceNotFoundError:
+            pass  # another sweep got there first
+
+    def postpone(self, entry: ScheduleEntry, now: datetime) -> ScheduleEntry:
+        """File a still-pending entry into the current hour so the watermark can move past its old bucket."""
+        current = bucket(now)
+        if entry.bucket >= current:
+            return entry
+        moved = ScheduleEntry(entry.ledger_pk, entry.ledger_rk, entry.token, entry.due_at, entry.purge_after, current)
+        self.add([moved])
+        self.remove(entry)
+        return moved
+
+    def due(self, now: datetime) -> list[ScheduleEntry]:
+        """Entries due by `now`, read from the buckets between the watermark and now's bucket only."""
+        low = self.watermark()
+        high = bucket(now)
+        low = bucket(bucket_time(low) - SKEW) if low else "0000000000"
+        entities = self._table.query_entities(
+            "PartitionKey ge @low and PartitionKey le @high and DueAt le @now",
+            parameters={"low": low, "high": high, "now": utc(now)},
+        )
+        return [ScheduleEntry.from_entity(e) for e in entities]
+
+    def upcoming(self, token: str, now: datetime) -> Iterator[ScheduleEntry]:
+        """Entries of `token` filed in now's bucket or later (e.g. the expiries of every episode still open)."""
+        entities = self._table.query_entities(
+            "PartitionKey ge @low and PartitionKey lt @control and Token eq @token",
+            parameters={"low": bucket(now), "control": CONTROL_PARTITION, "token": token},
+        )
+        return (ScheduleEntry.from_entity(e) for e in entities)
+
+    # watermark: the oldest bucket that may still hold due entries ---------------------------------------
+    def watermark(self) -> str | None:
+        try:
+            return self._table.get_entity(CONTROL_PARTITION, WATERMARK)["Bucket"]
+        except ResourceNotFoundError:
+            return None
+
+    def advance_watermark(self, to_bucket: str) -> None:
+        """Move the watermark forward only (overlapping sweeps never move it back)."""
+        for _ in range(5):
+            try:
+                current = self._table.get_entity(CONTROL_PARTITION, WATERMARK)
+            except ResourceNotFoundError:
+                try:
+                    self._table.create_entity({"PartitionKey": CONTROL_PARTITION, "RowKey": WATERMARK, "Bucket": to_bucket})
+                    return
+                except ResourceExistsError:
+                    continue
+            if current["Bucket"] >= to_bucket:
+                return
+            try:
+                self._table.update_entity({"PartitionKey": CONTROL_PARTITION, "RowKey": WATERMARK, "Bucket": to_bucket},
+                                          mode=UpdateMode.REPLACE, etag=current.metadata["etag"],
+                                          match_condition=MatchConditions.IfNotModified)
+                return
+            except ResourceModifiedError:
+                continue
+        log.info("watermark not advanced to %s (contention); the next sweep reads a little more", to_bucket)
+
+    # once-a-day markers (the digest) ---------------------------------------------------------------------
+    def claim_daily(self, name: str, day: str, now: datetime, lease: timedelta) -> str | None:
+        """Claim the day's `name` job; returns the claim's ETag, or None if sent or claimed by a live sweep."""
+        row_key = f"{name}|{day}"
+        entity = {"PartitionKey": CONTROL_PARTITION, "RowKey": row_key, "Status": "claimed", "ClaimUntil": utc(now + lease)}
+        try:
+            return self._table.create_entity(entity)["etag"]
+        except ResourceExistsError:
+            pass
+        current = self._table.get_entity(CONTROL_PARTITION, row_key)
+        if current.get("Status") == "sent" or (current.get("ClaimUntil") and utc(current["ClaimUntil"]) > utc(now)):
+            return None
+        try:  # an expired claim: its sweep died
+            return self._table.update_entity(entity, mode=UpdateMode.REPLACE, etag=current.metadata["etag"],
+                                             match_condition=MatchConditions.IfNotModified)["etag"]
+        except ResourceModifiedError:
+            return None
+
+    def finish_daily(self, name: str, day: str, etag: str, *, sent: bool) -> None:
+        row_key = f"{name}|{day}"
+        try:
+            if sent:
+                self._table.update_entity({"PartitionKey": CONTROL_PARTITION, "RowKey": row_key, "Status": "sent"},
+                                          mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified)
+            else:
+                self._table.delete_entity(CONTROL_PARTITION, row_key, etag=etag, match_condition=MatchConditions.IfNotModified)
+        except (ResourceModifiedError, ResourceNotFoundError):
+            log.warning("daily %s for %s: claim lost before it could be recorded", name, day)

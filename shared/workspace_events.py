@@ -1,0 +1,169 @@
+"""Microsoft.Resources system-topic events (Event Grid or CloudEvents schema) normalised into typed workspace events."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Mapping
+
+from shared.arm_ids import ArmIdError, ResourceId, parse_workspace_id
+
+DELETE_SUCCESS = "Microsoft.Resources.ResourceDeleteSuccess"
+WRITE_SUCCESS = "Microsoft.Resources.ResourceWriteSuccess"
+WORKSPACE_OPERATIONS = {
+    "microsoft.machinelearningservices/workspaces/delete": "delete",
+    "microsoft.machinelearningservices/workspaces/write": "write",
+}
+UPN_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
+_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$")
+
+
+class EventKind(str, Enum):
+    DELETE = "delete"
+    WRITE = "write"
+
+
+class MalformedEvent(ValueError):
+    """A workspace event that cannot be applied; logged with its id and dropped."""
+
+    def __init__(self, event_id: str | None, problem: str) -> None:
+        super().__init__(f"event {event_id or '<no id>'}: {problem}")
+        self.event_id = event_id
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The schema-neutral fields of one delivered event."""
+
+    id: str | None
+    type: str | None
+    subject: str | None
+    time: datetime | None
+    data: Any
+    source: str | None = None
+
+    @classmethod
+    def from_object(cls, event: Any) -> "Envelope":
+        """From azure.functions' EventGridEvent or CloudEvent (duck-typed), or a raw JSON dict of either schema."""
+        if isinstance(event, Mapping):
+            return cls.from_dict(event)
+        data = event.get_json() if hasattr(event, "get_json") else getattr(event, "data", None)
+        if hasattr(event, "event_type"):  # Event Grid schema
+            return cls(event.id, event.event_type, event.subject, _as_time(event.event_time), data, event.topic)
+        return cls(event.id, getattr(event, "type", None), getattr(event, "subject", None),
+                   _as_time(getattr(event, "time", None)), data, getattr(event, "source", None))
+
+    @classmethod
+    def from_dict(cls, body: Mapping[str, Any]) -> "Envelope":
+        if "eventType" in body or "topic" in body:
+            return cls(body.get("id"), body.get("eventType"), body.get("subject"), _as_time(body.get("eventTime")),
+                       body.get("data"), body.get("topic"))
+        return cls(body.get("id"), body.get("type"), body.get("subject"), _as_time(body.get("time")),
+                   body.get("data"), body.get("source"))
+
+
+@dataclass(frozen=True)
+class WorkspaceEvent:
+    """A successful delete or write of an Azure ML workspace, as the ledger needs it."""
+
+    event_id: str
+    kind: EventKind
+    workspace: ResourceId
+    event_time: datetime
+    caller: str | None = None
+    correlation_id: str | None = None
+    force_to_purge: bool = False
+    time_from_event: bool = True
+
+    @property
+    def workspace_id(self) -> str:
+        return self.workspace.id
+
+    @property
+    def subscription_id(self) -> str:
+        return self.workspace.subscription_id
+
+    @property
+    def resource_group(self) -> str:
+        return self.workspace.resource_group
+
+    @property
+    def workspace_name(self) -> str:
+        return self.workspace.name
+
+
+def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> WorkspaceEvent | None:
+    """The workspace event, None if the event is not one the ledger tracks, or :class:`MalformedEvent`."""
+    data = envelope.data
+    if not isinstance(data, Mapping):
+        if envelope.type in (DELETE_SUCCESS, WRITE_SUCCESS):
+            raise MalformedEvent(envelope.id, "has no data object")
+        return None
+    operation = str(data.get("operationName") or "").lower()
+    kind = WORKSPACE_OPERATIONS.get(operation)
+    if kind is None:
+        return None
+    if envelope.type is not None:
+        if envelope.type not in (DELETE_SUCCESS, WRITE_SUCCESS):
+            return None  # failures, cancellations, actions
+    elif str(data.get("status") or "").lower() != "succeeded":
+        return None  # the type was lost in mapping: only a succeeded operation counts
+    if kind == "delete" and envelope.type == WRITE_SUCCESS or kind == "write" and envelope.type == DELETE_SUCCESS:
+        raise MalformedEvent(envelope.id, f"event type {envelope.type} does not match operation {operation}")
+    if not envelope.id:
+        raise MalformedEvent(None, "has no id")
+    resource = data.get("resourceUri") or envelope.subject
+    try:
+        workspace = parse_workspace_id(str(resource or ""))
+    except ArmIdError as exc:
+        raise MalformedEvent(envelope.id, f"resourceUri is not a workspace id: {exc}") from None
+    time_from_event = envelope.time is not None
+    event_time = envelope.time or received_at or datetime.now(timezone.utc)
+    request = data.get("httpRequest") if isinstance(data.get("httpRequest"), Mapping) else {}
+    return WorkspaceEvent(
+        event_id=str(envelope.id),
+        kind=EventKind(kind),
+        workspace=workspace,
+        event_time=event_time,
+        caller=caller_of(data.get("claims")),
+        correlation_id=data.get("correlationId") or None,
+        force_to_purge=kind == "delete" and _force_to_purge(request.get("url")),
+        time_from_event=time_from_event,
+    )
+
+
+def caller_of(claims: Any) -> str | None:
+    """Who made the request: the upn claim, then `name`, then `appid` (a service principal)."""
+    if not isinstance(claims, Mapping):
+        return None
+    for name in (UPN_CLAIM, "name", "appid"):
+        value = claims.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _force_to_purge(url: Any) -> bool:
+    if not isinstance(url, str):
+        return False
+    query = urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query, keep_blank_values=True)
+    return any(k.lower() == "forcetopurge" and v.strip().lower() in ("true", "1") for k, v in query)
+
+
+def _as_time(value: Any) -> datetime | None:
+    """An aware UTC datetime from a datetime or an ISO 8601 string (up to 7 fractional digits, as ARM sends)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    match = _TIME.match(str(value).strip())
+    if not match:
+        return None
+    base, fraction, zone = match.groups()
+    micro = (fraction or ".0")[1:7].ljust(6, "0")
+    parsed = datetime.fromisoformat(f"{base}.{micro}{'+00:00' if zone in (None, 'Z') else zone}")
+    return parsed.astimezone(timezone.utc)
