@@ -76,6 +76,8 @@ class Operations:
                     op.result = op.complete()
                 except ArmError as exc:
                     op.error = exc
+                except Exception as exc:  # a simulator bug ends the operation like a provider failure would
+                    op.error = ArmError(500, "InternalServerError", f"The operation failed: {exc!r}")
                 self.on_finish(op)
         if op.error is not None:
             raise op.error

@@ -188,10 +188,10 @@ def execute(state: State, req: MoveRequest) -> dict[str, str]:
         for connection in state.children(ws["id"], "privateEndpointConnections"):
             state.resources.pop(ids.key(connection["id"]))
             option = (connection.get("_sim") or {}).get("afterMove") or {}
-            pending.append((ws, connection["name"], connection["properties"]["privateEndpoint"]["id"],
+            pending.append((ws["id"], ws["location"], connection["name"], connection["properties"]["privateEndpoint"]["id"],
                             None if option.get("never") else float(option.get("recreateDelaySeconds", 0)), option))
         for foreign in ((ws.get("_sim") or {}).get("afterMove") or {}).get("foreignPendingConnections", []):
-            pending.append((ws, foreign["name"], foreign["privateEndpointId"],
+            pending.append((ws["id"], ws["location"], foreign["name"], foreign["privateEndpointId"],
                             float(foreign.get("delaySeconds", 0)), {}))
     for old_key in sorted(mapping, key=len):
         body = state.resources.pop(old_key, None)
@@ -207,11 +207,11 @@ def execute(state: State, req: MoveRequest) -> dict[str, str]:
             continue  # datastores keep naming the old subscription / resource group
         body["properties"] = _rewrite(body.get("properties"), by_old)
     now = time.monotonic()
-    for ws, name, endpoint_id, delay, option in pending:
-        new_ws = mapping[ids.key(ws["id"])]
+    for old_ws_id, location, name, endpoint_id, delay, option in pending:
+        new_ws = mapping[ids.key(old_ws_id)]
         connection = shapes.private_endpoint_connection(
             new_ws, {"name": name, "privateEndpointId": by_old.get(ids.key(endpoint_id), endpoint_id),
-                     "status": "Pending", "description": "", "location": ws["location"]})
+                     "status": "Pending", "description": "", "location": location})
         connection["_sim"] = {"afterMove": option}
         state.pending_connections.append({"workspaceId": new_ws, "body": connection,
                                           "due": None if delay is None else now + delay})

@@ -150,9 +150,9 @@ async def generic(ctx: Ctx) -> web.StreamResponse:
             raise not_found(rid)
         return web.json_response(ctx.state.public(body))
     if ctx.method == "DELETE":
+        ensure_unlocked(ctx, rid)
         if body is None:
             return web.Response(status=204)
-        ensure_unlocked(ctx, rid)
         ctx.state.delete_tree(rid)
         ctx.emit("delete", body["id"], f"{ids.type_of(rid)}/delete")
         return web.Response(status=200)

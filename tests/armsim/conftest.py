@@ -173,3 +173,10 @@ def receiver() -> Iterator[Receiver]:
     rec = Receiver().start()
     yield rec
     rec.stop()
+
+
+def call(ml: ARMPipelineClient, method: str, path: str, body: dict | None = None, **params: str):
+    """One ML call through the ARM pipeline (path relative to the simulator; api-version 2025-09-01)."""
+    from azure.core.rest import HttpRequest
+    request = HttpRequest(method, ml.format_url(path), params={"api-version": ML_API, **params}, json=body)
+    return ml.send_request(request)
