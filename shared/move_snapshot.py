@@ -10,11 +10,13 @@ from typing import Any, Callable, Generic, TypeVar
 
 from azure.core.exceptions import ResourceNotFoundError
 
+from shared import tables
 from shared.arm_ids import ResourceId
 from shared.azure_clients import AzureClients
 from shared.errors import describe_azure_error
 from shared.ml_gateway import Child, Datastore, MlGateway, PrivateEndpointConnection, Workspace
 from shared.move_request import MoveRequest
+from shared.retention_ledger import RetentionLedger
 
 T = TypeVar("T")
 
@@ -208,26 +210,7 @@ def _exists(ml: MlGateway, workspace: ResourceId) -> bool:
 
 
 def _ledger_entry(clients: AzureClients, subscription_id: str, resource_group: str, name: str) -> LedgerEntry | None:
-    from shared import tables
-
-    client = tables.table(clients.tables(), tables.RETENTION)
-    try:
-        from shared.retention_ledger import RetentionLedger  # another engineer's module; may not exist yet
-    except ImportError:
-        try:
-            row: Any = client.get_entity(subscription_id.lower(), f"{resource_group}|{name}".lower())
-        except ResourceNotFoundError:
-            return None
-        return LedgerEntry(str(row.get("State") or ""), _as_datetime(row.get("PurgeAfter")))
-    row = RetentionLedger(client).get(subscription_id, resource_group, name)
+    row = RetentionLedger(tables.table(clients.tables(), tables.RETENTION)).get(subscription_id, resource_group, name)
     if row is None:
         return None
-    return LedgerEntry(str(getattr(row, "state", "") or ""), _as_datetime(getattr(row, "purge_after", None)))
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return None
+    return LedgerEntry(getattr(row.state, "value", str(row.state)), row.purge_after)

@@ -20,6 +20,8 @@ from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.move_validation")
 ARM_VALIDATE_TIMEOUT_SECONDS = 180.0
+# Poll delay when ARM sends no (or a zero) Retry-After; None keeps the client's own interval.
+ARM_POLL_SECONDS: float | None = None
 _MAX_REASONS = 50
 
 
@@ -155,8 +157,10 @@ def arm_validate(clients: AzureClients, source: ResourceGroupId, target: Resourc
     `{"status": "succeeded"|"failed"|"throttled"|"error", "error"?: {"code", "message", "reasons": [{"target", "code", "message"}]}}`
     """
     body = {"resources": list(resources), "targetResourceGroup": target.id}
+    polling = {} if ARM_POLL_SECONDS is None else {"polling_interval": ARM_POLL_SECONDS}
     try:
-        poller = clients.resources(source.subscription_id).resources.begin_validate_move_resources(source.name, body)
+        operations = clients.resources(source.subscription_id).resources
+        poller = operations.begin_validate_move_resources(source.name, body, **polling)
         poller.result(timeout=timeout)
         if not poller.done():
             return {"status": "error", "error": {"code": "Timeout", "reasons": [],
