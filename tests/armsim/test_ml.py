@@ -1,0 +1,145 @@
+"""Microsoft.MachineLearningServices through an ARMPipelineClient: soft delete, purge, recover, children."""
+from __future__ import annotations
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+from azure.core.pipeline import PipelineResponse
+from azure.core.polling import LROPoller
+from azure.core.rest import HttpRequest
+from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+from .conftest import ML_API, SUB_DEV, SUB_PROD, StaticTokenCredential, call, dep_id, ws_id
+
+
+def begin(ml, method: str, path: str, **params: str) -> LROPoller:
+    """Start an ML LRO the way a generated client does and poll it with ARMPolling."""
+    request = HttpRequest(method, ml.format_url(path), params={"api-version": ML_API, **params})
+    pipeline_response: PipelineResponse = ml._pipeline.run(request._to_pipeline_transport_request() if hasattr(
+        request, "_to_pipeline_transport_request") else request)
+    if pipeline_response.http_response.status_code not in (200, 202, 204):
+        raise HttpResponseError(response=pipeline_response.http_response)
+    return LROPoller(ml, pipeline_response, lambda _r: None,
+                     ARMPolling(0, lro_options={"final-state-via": "location"}))
+
+
+def test_soft_delete_hides_the_workspace_and_blocks_its_name(ml):
+    poller = begin(ml, "DELETE", ws_id("ws-twin"))
+    poller.result()
+    assert call(ml, "GET", ws_id("ws-twin")).status_code == 404
+    listed = call(ml, "GET", f"/subscriptions/{SUB_DEV}/providers/Microsoft.MachineLearningServices/workspaces").json()
+    assert "ws-twin" not in [w["name"] for w in listed["value"]]
+    refused = call(ml, "GET", ws_id("ws-twin") + "/datastores")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "WorkspaceSoftDeleted"
+    blocked = call(ml, "PUT", ws_id("ws-twin", SUB_DEV, "rg-ml-dev-2"), {"location": "westeurope", "properties": {}})
+    assert blocked.status_code == 409
+    assert blocked.json()["error"]["code"] == "SoftDeletedWorkspaceNameConflict"
+    assert blocked.json()["error"]["target"] == ws_id("ws-twin")
+
+
+def test_seeded_soft_deleted_twin_blocks_prod_and_can_be_recovered(ml):
+    prod_twin = ws_id("ws-twin", SUB_PROD, "rg-ml-prod")
+    assert call(ml, "GET", prod_twin).status_code == 404
+    other = call(ml, "PUT", ws_id("ws-twin", SUB_PROD, "rg-ml-prod-us"), {"location": "eastus"})
+    assert other.status_code == 409
+    recovered = call(ml, "PUT", prod_twin, {"location": "westeurope", "properties": {}})
+    assert recovered.status_code == 200
+    body = call(ml, "GET", prod_twin).json()
+    assert body["properties"]["provisioningState"] == "Succeeded"
+    assert [d["name"] for d in call(ml, "GET", prod_twin + "/datastores").json()["value"]] == ["workspaceblobstore"]
+
+
+def test_recover_needs_the_dependencies_back(ml, resources):
+    begin(ml, "DELETE", ws_id("ws-twin")).result()
+    resources.resources.begin_delete_by_id(dep_id("kv", "kv-ws-twin"), api_version="2024-11-01").result()
+    refused = call(ml, "PUT", ws_id("ws-twin"), {"location": "westeurope"})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["details"][0]["target"] == dep_id("kv", "kv-ws-twin")
+    resources.resources.begin_create_or_update_by_id(dep_id("kv", "kv-ws-twin"), api_version="2024-11-01",
+                                                     parameters={"location": "westeurope"}).result()
+    assert call(ml, "PUT", ws_id("ws-twin"), {"location": "westeurope"}).status_code == 200
+
+
+def test_purge_of_live_and_of_soft_deleted_workspaces(ml):
+    begin(ml, "DELETE", ws_id("ws-quiet"), forceToPurge="true").result()
+    assert call(ml, "PUT", ws_id("ws-quiet", SUB_DEV, "rg-ml-dev-2"), {"location": "westeurope"}).status_code == 200
+    prod_twin = ws_id("ws-twin", SUB_PROD, "rg-ml-prod")
+    refused = call(ml, "DELETE", prod_twin)
+    assert refused.status_code == 409
+    begin(ml, "DELETE", prod_twin, forceToPurge="true").result()
+    created = call(ml, "PUT", ws_id("ws-twin", SUB_PROD, "rg-ml-prod-us"), {"location": "eastus"})
+    assert created.status_code == 200
+
+
+def test_delete_is_an_lro_with_location(ml, simulator):
+    response = call(ml, "DELETE", ws_id("ws-quiet"))
+    assert response.status_code == 202
+    assert "/workspaceOperationsStatus/" in response.headers["Location"]
+    assert response.headers["Retry-After"] == "0"
+    assert call(ml, "GET", ws_id("ws-quiet")).json()["properties"]["provisioningState"] == "Deleting"
+
+
+def test_lists_page_with_next_link(ml):
+    first = call(ml, "GET", ws_id("ws-jobs") + "/jobs").json()
+    assert len(first["value"]) == 2 and "nextLink" in first
+    second = ml.send_request(HttpRequest("GET", first["nextLink"])).json()
+    assert len(second["value"]) == 1 and "nextLink" not in second
+    statuses = {j["name"]: j["properties"]["status"] for j in first["value"] + second["value"]}
+    assert statuses == {"job-running": "Running", "job-queued": "Queued", "job-completed": "Completed"}
+    computes = call(ml, "GET", ws_id("ws-computes") + "/computes").json()
+    assert {c["name"]: c["properties"]["provisioningState"] for c in computes["value"]} == {
+        "ci-dev": "Succeeded", "cpu-cluster": "Creating"}
+    assert computes["value"][0]["properties"]["properties"]["state"] == "Running"
+
+
+def test_job_status_can_be_set_by_put(ml, resources):
+    updated = call(ml, "PUT", ws_id("ws-jobs") + "/jobs/job-running", {"properties": {"status": "Completed"}})
+    assert updated.status_code == 200 and updated.json()["properties"]["status"] == "Completed"
+    call(ml, "PUT", ws_id("ws-jobs") + "/jobs/job-queued", {"properties": {"status": "Canceled", "jobType": "Command"}})
+    from .test_moves import validate, PROD
+    assert validate(resources, [ws_id("ws-jobs")], PROD) is None
+
+
+def test_datastores_keep_secrets_server_side(ml):
+    store = call(ml, "GET", ws_id("ws-quiet") + "/datastores/trainingdata").json()
+    assert store["properties"]["credentials"] == {"credentialsType": "AccountKey", "secrets": {"secretsType": "AccountKey"}}
+    assert (store["properties"]["subscriptionId"], store["properties"]["resourceGroup"]) == (SUB_DEV, "rg-ml-dev")
+    secrets = call(ml, "POST", ws_id("ws-quiet") + "/datastores/trainingdata/listSecrets").json()
+    assert secrets == {"secretsType": "AccountKey", "key": "dHJhaW5pbmdkYXRhLWFjY291bnQta2V5"}
+    body = {"properties": {**store["properties"], "subscriptionId": SUB_PROD, "resourceGroup": "rg-ml-prod",
+                           "credentials": {"credentialsType": "AccountKey", "secrets": {"secretsType": "AccountKey", "key": "bmV3"}}}}
+    updated = call(ml, "PUT", ws_id("ws-quiet") + "/datastores/trainingdata", body)
+    assert updated.status_code == 200 and "key" not in str(updated.json()["properties"]["credentials"]["secrets"])
+    assert call(ml, "POST", ws_id("ws-quiet") + "/datastores/trainingdata/listSecrets").json()["key"] == "bmV3"
+    created = call(ml, "PUT", ws_id("ws-quiet") + "/datastores/extra", {"properties": {
+        "datastoreType": "AzureBlob", "accountName": "stextra", "containerName": "c", "credentials": {"credentialsType": "None"}}})
+    assert created.status_code == 201
+
+
+def test_endpoints_deployments_and_connections(ml):
+    endpoints = call(ml, "GET", ws_id("ws-online") + "/onlineEndpoints").json()["value"]
+    assert [e["name"] for e in endpoints] == ["ep-scoring"]
+    deployments = call(ml, "GET", ws_id("ws-online") + "/onlineEndpoints/ep-scoring/deployments").json()["value"]
+    assert [d["name"] for d in deployments] == ["blue"]
+    batch = call(ml, "GET", ws_id("ws-batch") + "/batchEndpoints").json()["value"]
+    assert [b["name"] for b in batch] == ["be-nightly"]
+    begin(ml, "DELETE", ws_id("ws-batch") + "/batchEndpoints/be-nightly").result()
+    assert call(ml, "GET", ws_id("ws-batch") + "/batchEndpoints").json()["value"] == []
+    connections = call(ml, "GET", ws_id("ws-private") + "/privateEndpointConnections").json()["value"]
+    assert all(c["properties"]["privateLinkServiceConnectionState"]["status"] == "Approved" for c in connections)
+    ws = call(ml, "GET", ws_id("ws-cmk")).json()
+    assert ws["properties"]["encryption"]["status"] == "Enabled"
+    assert ws["properties"]["encryption"]["keyVaultProperties"]["keyVaultArmId"] == dep_id("kv", "kv-ws-cmk")
+
+
+def test_role_assignments_and_databricks_links(simulator, credential, client_kwargs):
+    from azure.mgmt.authorization import AuthorizationManagementClient
+    from azure.mgmt.databricks import AzureDatabricksManagementClient
+    authz = AuthorizationManagementClient(credential, SUB_DEV, **client_kwargs)
+    at_ws = list(authz.role_assignments.list_for_scope(ws_id("ws-quiet").lstrip("/"), filter="atScope()"))
+    assert len(at_ws) == 2  # the workspace assignment plus the inherited subscription Owner
+    assert {a.scope for a in at_ws} == {ws_id("ws-quiet"), f"/subscriptions/{SUB_DEV}"}
+    dbx = AzureDatabricksManagementClient(credential, SUB_DEV, **client_kwargs)
+    linked = [w for w in dbx.workspaces.list_by_subscription()]
+    assert [w.name for w in linked] == ["dbw-ml"]
+    assert linked[0].parameters.aml_workspace_id.value == ws_id("ws-databricks")
+    assert dbx.workspaces.get("rg-ml-dev", "dbw-ml").name == "dbw-ml"
