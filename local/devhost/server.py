@@ -94,6 +94,12 @@ class DevHost:
     # ---- invocation ------------------------------------------------------------------------------------------
 
     async def call(self, function: IndexedFunction, kwargs: dict[str, Any]) -> Any:
+        """Invoke any function; a durable client binding outside HTTP gets URLs on the loopback listener."""
+        client_arg = function.durable_client_arg
+        if client_arg and client_arg not in kwargs:
+            kwargs = {**kwargs, client_arg: http_routes.durable_client_json(
+                f"http://127.0.0.1:{self.port}", f"http://127.0.0.1:{self.port}{DURABLE_RPC}/", self.hub_name,
+                self.key.value)}
         return await call_function(function.function, kwargs, name=function.name,
                                    binding_names={b["name"] for b in function.bindings}, executor=self.executor)
 

@@ -109,6 +109,18 @@ def approval(context: df.DurableOrchestrationContext):
 
 
 @durable_bp.orchestration_trigger(context_name="context")
+def approval_with_timeout(context: df.DurableOrchestrationContext):
+    seconds = context.get_input() or 5
+    timeout = context.create_timer(context.current_utc_datetime + timedelta(seconds=seconds))
+    event = context.wait_for_external_event("Approval")
+    winner = yield context.task_any([event, timeout])
+    if winner == event:
+        timeout.cancel()
+        return {"approved": event.result}
+    return "timed out"
+
+
+@durable_bp.orchestration_trigger(context_name="context")
 def long_timer(context: df.DurableOrchestrationContext):
     seconds = (context.get_input() or {}).get("seconds", 3)
     yield context.call_activity("say_hello", "before")

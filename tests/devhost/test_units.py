@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import datetime, timezone
@@ -13,7 +14,7 @@ from local.devhost.app_loader import FunctionIndex, IndexedFunction
 from local.devhost.durable_engine import DurableEngine, InstanceExistsError, InstanceNotTerminalError
 from local.devhost.durable_store import InstanceQuery, MemoryDurableStore, TableDurableStore
 from local.devhost.http_routes import HttpRouter, RouteTemplate
-from local.devhost.timers import Schedule
+from local.devhost.timers import Schedule, TimerScheduler
 
 
 @pytest.mark.parametrize("template, path, expected", [
@@ -131,3 +132,33 @@ async def test_engine_on_table_storage_survives_a_new_engine(index: FunctionInde
         assert [e["EventType"] for e in history] == ["ExecutionStarted", "EventRaised", "ExecutionCompleted"]
     finally:
         await second.close()
+
+
+async def test_engine_when_any_with_a_cancelled_timer(engine: DurableEngine) -> None:
+    approved = await engine.start("approval_with_timeout", 30)
+    await engine.wait_for(approved, lambda s: s["runtimeStatus"] == "Running", timeout=5)
+    await engine.raise_event(approved, "Approval", json.dumps("ok"))
+    assert (await engine.wait_for(approved, timeout=5))["output"] == {"approved": "ok"}
+    timed_out = await engine.start("approval_with_timeout", 0.2)
+    assert (await engine.wait_for(timed_out, timeout=5))["output"] == "timed out"
+
+
+async def test_timer_scheduler_runs_on_startup_and_on_schedule() -> None:
+    calls: list = []
+    trigger = {"type": "timerTrigger", "name": "timer", "schedule": "* * * * * *", "runOnStartup": True}
+    function = IndexedFunction("every_second", trigger, [trigger], lambda timer: None)
+
+    async def call(target: IndexedFunction, kwargs: dict) -> None:
+        calls.append(kwargs["timer"])
+
+    scheduler = TimerScheduler([function], call)
+    scheduler.start()
+    try:
+        for _ in range(100):
+            if len(calls) >= 2:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await scheduler.stop()
+    assert len(calls) >= 2
+    assert calls[0].past_due is False and {"Last", "Next", "LastUpdated"} <= set(calls[1].schedule_status)
