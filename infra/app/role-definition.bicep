@@ -74,7 +74,8 @@ var roleAssignmentWriteActions = allowRoleAssignmentWrite ? [
 var operatorRoleName = 'AML Lifecycle Operator (${environmentName})'
 var inventoryRoleName = 'AML Lifecycle Inventory Reader (${environmentName})'
 
-resource operatorRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+// No managed scope and no move target: no operator role at all (every move is refused anyway).
+resource operatorRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (!empty(managedScopeIds)) {
   name: guid(subscription().id, operatorRoleName)
   properties: {
     roleName: operatorRoleName
@@ -117,7 +118,7 @@ resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
 
 // Role ids are the definitions' names (GUIDs): an assignment in another subscription refers to the role
 // through its own subscription's path, so the callers pass these and build the id at the assignment scope.
-output operatorRoleGuid string = operatorRole.name
+output operatorRoleGuid string = empty(managedScopeIds) ? '' : operatorRole.name
 output inventoryRoleGuid string = inventoryRole.name
 output operatorRoleName string = operatorRoleName
 output inventoryRoleName string = inventoryRoleName
