@@ -1,14 +1,13 @@
 """Microsoft.MachineLearningServices through an ARMPipelineClient: soft delete, purge, recover, children."""
 from __future__ import annotations
 
-import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.core.pipeline import PipelineResponse
 from azure.core.polling import LROPoller
 from azure.core.rest import HttpRequest
 from azure.mgmt.core.polling.arm_polling import ARMPolling
 
-from .conftest import ML_API, SUB_DEV, SUB_PROD, StaticTokenCredential, call, dep_id, ws_id
+from .conftest import ML_API, SUB_DEV, SUB_PROD, call, dep_id, ws_id
 
 
 def begin(ml, method: str, path: str, **params: str) -> LROPoller:

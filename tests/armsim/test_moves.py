@@ -6,7 +6,7 @@ import time
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from .conftest import ML_API, call, SUB_DEV, SUB_PARTNER, SUB_PROD, SUB_SANDBOX, dep_id, rg_id, ws_id, wait_for
+from .conftest import ML_API, call, SUB_DEV, SUB_PARTNER, SUB_PROD, SUB_SANDBOX, dep_id, rg_id, ws_id
 
 PROD = rg_id(SUB_PROD, "rg-ml-prod")
 
