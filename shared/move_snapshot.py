@@ -113,7 +113,7 @@ def read_snapshot(
                 results[name] = Read(future.result(timeout=max(0.0, deadline - time.monotonic())))
             except concurrent.futures.TimeoutError:
                 future.cancel()
-                results[name] = Read(error=f"no answer within {timeout:.0f}s")
+                results[name] = Read(error=f"no answer within {timeout:g}s")
             except Exception as exc:  # each read's failure is reported on its check, never raised
                 results[name] = Read(error=describe_azure_error(exc))
     finally:
