@@ -1,0 +1,137 @@
+"""The pure preflight rules over hand-built snapshots: no simulator, no storage."""
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from shared.ml_gateway import Child, Datastore, PrivateEndpointConnection, Workspace
+from shared.move_request import parse_move_request
+from shared.move_snapshot import (
+    OPTIONAL_PROVIDERS, REQUIRED_PROVIDERS, Group, LedgerEntry, MoveSnapshot, OnlineEndpoint, Read, RoleAssignment,
+)
+from shared.move_validation import MoveReport, _reasons, move_resources
+from shared.preflight import CheckResult, evaluate
+from tests.conftest import SUB_DEV, SUB_PROD, TENANT, rg_id, ws_id
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+DEV = rg_id(SUB_DEV, "rg-ml-dev")
+STORAGE = f"{DEV}/providers/Microsoft.Storage/storageAccounts/st"
+OTHER_KV = f"{rg_id(SUB_DEV, 'rg-shared')}/providers/Microsoft.KeyVault/vaults/kv"
+
+
+def workspace(**changes) -> Workspace:
+    base = Workspace(ws_id("ws-a"), "ws-a", "westeurope", False, STORAGE, OTHER_KV, None, None, None, "Enabled")
+    return replace(base, **changes)
+
+
+def snapshot(**changes) -> MoveSnapshot:
+    request = parse_move_request({"workspaceId": ws_id("ws-a"), "targetResourceGroupId": rg_id(SUB_PROD, "rg-b"),
+                                  **changes.pop("body", {})})
+    base = MoveSnapshot(
+        request,
+        workspace=Read(workspace()),
+        source_tenant=Read(TENANT),
+        target_tenant=Read(TENANT),
+        target_group=Read(Group(rg_id(SUB_PROD, "rg-b"), "westeurope")),
+        providers={ns: Read("Registered") for ns in (*REQUIRED_PROVIDERS, *OPTIONAL_PROVIDERS)},
+        computes=Read([]), online_endpoints=Read([]), batch_endpoints=Read([]), active_jobs=Read([]),
+        databricks_links=Read([]), target_ledger=Read(None), target_workspace_exists=Read(False),
+        private_endpoints=Read([]), datastores=Read([]), role_assignments=Read([]),
+    )
+    return replace(base, **changes)
+
+
+def results(snap: MoveSnapshot) -> dict[str, CheckResult]:
+    return {c.id: c for c in evaluate(snap, now=NOW)}
+
+
+def test_a_clean_snapshot_passes_everything_but_the_labeling_warning():
+    found = results(snapshot())
+    assert {cid for cid, c in found.items() if c.status != "passed"} == {"workspace.no-labeling-projects"}
+    assert not any(c.blocks for c in found.values())
+
+
+@pytest.mark.parametrize(
+    "changes, check_id, status",
+    [
+        ({"target_group": Read(Group("x", "eastus"))}, "region.same", "failed"),
+        ({"target_group": Read(None)}, "region.same", "skipped"),
+        ({"target_group": Read(None), "body": {"createTargetResourceGroup": True}}, "region.same", "passed"),
+        ({"target_tenant": Read("bbbbbbbb-0000-4000-8000-000000000002")}, "tenant.same", "failed"),
+        ({"target_tenant": Read(None)}, "tenant.same", "failed"),
+        ({"target_group": Read(None)}, "target.resource-group", "failed"),
+        ({"target_group": Read(None), "body": {"createTargetResourceGroup": True}}, "target.resource-group", "passed"),
+        ({"workspace": Read(workspace(cmk_enabled=True))}, "workspace.no-cmk", "failed"),
+        ({"computes": Read([Child("c", "cpu", "AmlCompute", "Creating")])}, "workspace.no-computes", "failed"),
+        ({"online_endpoints": Read([OnlineEndpoint(Child("e", "ep", "OnlineEndpoint", "Succeeded"))])},
+         "workspace.no-online-endpoints", "failed"),
+        ({"batch_endpoints": Read([Child("b", "be", "BatchEndpoint", "Succeeded")])}, "workspace.no-batch-endpoints", "failed"),
+        ({"active_jobs": Read([Child("j", "job", "Command", "Running")])}, "workspace.no-active-jobs", "failed"),
+        ({"databricks_links": Read(["/subscriptions/x/dbw"])}, "workspace.no-databricks-link", "failed"),
+        ({"target_workspace_exists": Read(True)}, "target.name-free", "failed"),
+        ({"target_ledger": Read(LedgerEntry("SoftDeleted", NOW + timedelta(days=1)))}, "target.name-free", "failed"),
+        ({"target_ledger": Read(LedgerEntry("SoftDeleted", NOW - timedelta(seconds=1)))}, "target.name-free", "passed"),
+        ({"target_ledger": Read(LedgerEntry("Expired", NOW + timedelta(days=1)))}, "target.name-free", "passed"),
+        ({"private_endpoints": Read([PrivateEndpointConnection("p", "pec", "/pe", "Approved", "Succeeded")])},
+         "private-endpoints.reapproval", "warning"),
+        ({"datastores": Read([Datastore("d", "data", "AzureBlob", False, SUB_DEV, "rg-ml-dev", "st", "AccountKey")])},
+         "datastores.nondefault", "warning"),
+        ({"datastores": Read([Datastore("d", "blob", "AzureBlob", True, None, None, "st", "AccountKey")])},
+         "datastores.nondefault", "passed"),
+        ({"role_assignments": Read([RoleAssignment("r", "p", "User", "/rd")])}, "role-assignments.not-moved", "warning"),
+    ],
+)
+def test_each_rule(changes, check_id, status):
+    check = results(snapshot(**changes))[check_id]
+    assert check.status == status, check
+    assert check.message
+    if status != "passed":
+        assert check.remediation
+
+
+def test_providers_required_missing_fail_and_optional_missing_warn():
+    providers = {ns: Read("Registered") for ns in (*REQUIRED_PROVIDERS, *OPTIONAL_PROVIDERS)}
+    warn = results(snapshot(providers={**providers, "Microsoft.ContainerService": Read("NotRegistered")}))
+    assert warn["target.providers-registered"].status == "warning"
+    fail = results(snapshot(providers={**providers, "Microsoft.KeyVault": Read("Registering")}))
+    assert fail["target.providers-registered"].status == "failed"
+    assert [i["namespace"] for i in fail["target.providers-registered"].items] == ["Microsoft.KeyVault"]
+
+
+def test_a_failed_read_skips_the_checks_built_on_it_with_the_reason():
+    found = results(snapshot(workspace=Read(error="HTTP 503 ServiceUnavailable: busy")))
+    for cid in ("region.same", "workspace.no-cmk"):
+        assert found[cid].status == "skipped" and "503" in found[cid].message and found[cid].blocks
+    assert found["workspace.no-computes"].status == "passed"
+
+
+def test_skipped_informational_checks_do_not_block():
+    found = results(snapshot(role_assignments=Read(error="HTTP 500")))
+    assert found["role-assignments.not-moved"].status == "skipped"
+    assert not found["role-assignments.not-moved"].blocks
+
+
+def test_move_resources_adds_only_dependencies_in_the_source_group_when_asked():
+    assert move_resources(snapshot()) == [ws_id("ws-a")]
+    assert move_resources(snapshot(body={"includeAssociated": True})) == [ws_id("ws-a"), STORAGE]
+
+
+def test_arm_error_details_are_flattened_into_per_resource_reasons():
+    details = [
+        {"code": "A", "target": "/r1", "message": "first"},
+        {"code": "Outer", "target": "/r2", "details": [{"code": "Inner", "message": "second"}]},
+    ]
+    assert _reasons(details) == [
+        {"target": "/r1", "code": "A", "message": "first"},
+        {"target": "/r2", "code": "Inner", "message": "second"},
+    ]
+
+
+def test_report_round_trips_through_json():
+    checks = evaluate(snapshot(private_endpoints=Read([PrivateEndpointConnection("p", "pec", "/pe", "Approved", None)])), now=NOW)
+    report = MoveReport(True, checks, {"status": "succeeded"}, [ws_id("ws-a")], workspace_location="westeurope")
+    again = MoveReport.from_json(report.to_json())
+    assert again.to_json() == report.to_json()
+    assert again.private_endpoints == [{"id": "p", "name": "pec", "privateEndpointId": "/pe", "status": "Approved"}]
+    assert "remediation" not in report.to_json()["checks"][0]  # passed checks carry no remediation
