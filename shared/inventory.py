@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -15,6 +16,7 @@ from shared.arm_ids import ArmIdError, SubscriptionId, parse_workspace_id
 from shared.errors import describe_azure_error
 from shared.ml_gateway import MlGateway, Workspace
 from shared.retention_ledger import LedgerConflictError, ledger_key, utc
+from shared.retention_rules import MAX_HISTORY, REORDER_WINDOW
 from shared.workspace_events import WorkspaceEvent
 
 log = logging.getLogger("aml_lifecycle.inventory")
@@ -35,6 +37,7 @@ class InventoryRow:
     read_error: str | None = None
     last_write_time: datetime | None = None
     last_write_event_id: str | None = None
+    recent_writes: tuple[tuple[datetime, str], ...] = ()  # (time, event id) within the reorder window
     etag: str | None = field(default=None, compare=False)
 
     @property
@@ -56,6 +59,7 @@ class InventoryRow:
             "ContainerRegistry": self.dependencies.get("containerRegistry"),
             "ReadAt": self.read_at, "ReadError": self.read_error,
             "LastWriteTime": self.last_write_time, "LastWriteEventId": self.last_write_event_id,
+            "RecentWrites": json.dumps([[t.isoformat(), i] for t, i in self.recent_writes]) if self.recent_writes else None,
         }
         return {k: v for k, v in entity.items() if v is not None}
 
@@ -71,6 +75,7 @@ class InventoryRow:
             dependencies={role: entity[prop] for role, prop in names.items() if entity.get(prop)},
             read_at=utc(entity.get("ReadAt")), read_error=entity.get("ReadError"),
             last_write_time=utc(entity.get("LastWriteTime")), last_write_event_id=entity.get("LastWriteEventId"),
+            recent_writes=tuple((datetime.fromisoformat(t), i) for t, i in json.loads(entity.get("RecentWrites") or "[]")),
             etag=getattr(entity, "metadata", {}).get("etag"),
         )
 
@@ -91,20 +96,27 @@ class Inventory:
         An ARM failure keeps what was known before and says so in ReadError; a storage failure raises.
         """
         current = self.get(event.subscription_id, event.resource_group, event.workspace_name)
-        if current is not None and current.last_write_time is not None and current.last_write_time >= event.event_time:
-            return current  # a newer write was already recorded
+        if current is not None and any(i == event.event_id for _, i in current.recent_writes):
+            return current  # redelivered
+        newest = current is None or current.last_write_time is None or event.event_time > current.last_write_time
         workspace, error = None, None
-        try:
-            workspace = gateway.get_workspace(event.workspace)
-        except Exception as exc:  # any ARM failure: record what we can
-            error = describe_azure_error(exc)
-            log.warning("inventory: reading %s after event %s failed: %s", event.workspace_id, event.event_id, error)
+        if newest:  # an older write's read would be no fresher than the one already recorded
+            try:
+                workspace = gateway.get_workspace(event.workspace)
+            except Exception as exc:  # any ARM failure: record what we can
+                error = describe_azure_error(exc)
+                log.warning("inventory: reading %s after event %s failed: %s", event.workspace_id, event.event_id, error)
 
         def change(row: InventoryRow | None) -> InventoryRow | None:
-            if row is not None and row.last_write_time is not None and row.last_write_time >= event.event_time:
+            if row is not None and any(i == event.event_id for _, i in row.recent_writes):
                 return None
             base = row or InventoryRow(event.subscription_id.lower(), event.resource_group.lower(),
                                        event.workspace_name.lower(), event.workspace_id)
+            writes = sorted({*base.recent_writes, (event.event_time, event.event_id)})
+            writes = tuple(w for w in writes if w[0] >= writes[-1][0] - REORDER_WINDOW)[-MAX_HISTORY:]
+            base = replace(base, recent_writes=writes)
+            if row is not None and row.last_write_time is not None and row.last_write_time >= event.event_time:
+                return base
             base = replace(base, last_write_time=event.event_time, last_write_event_id=event.event_id)
             return base.with_workspace(workspace, now) if workspace else replace(base, read_error=error, read_at=now)
 

@@ -11,9 +11,9 @@ from shared import tables
 from shared.alerts import AlertPublishError
 from shared.inventory import Inventory, InventoryRow
 from shared.ml_gateway import MlGateway
-from shared.retention_ledger import LedgerRow, LedgerState, RetentionLedger
+from shared.retention_ledger import HistoryEntry, LedgerRow, LedgerState, RetentionLedger
 from shared.retention_notices import Outcome, Selection, deliver
-from shared.retention_rules import WorkspaceFacts, apply_event, new_episode
+from shared.retention_rules import WorkspaceFacts, apply_event, new_episode, write_entry
 from shared.retention_schedule import DELETED, RetentionSchedule, plan
 from shared.settings import Settings
 from shared.workspace_events import Envelope, EventKind, MalformedEvent, WorkspaceEvent, normalise
@@ -63,45 +63,55 @@ class RetentionEvents:
     def _write(self, event: WorkspaceEvent, now: datetime) -> EventResult:
         # Inventory first, ledger second (a concurrent delete does the opposite): one of the two sees the other.
         recorded = self.inventory.record_write(event, MlGateway(self.clients.arm_pipeline()), now=now)
-        row, wrote = self._apply(event)
-        return EventResult("applied" if wrote else "unchanged", event.event_id, row, inventory_error=recorded.read_error)
+        row, wrote = self._apply(event, now)
+        alert = self._alert(row, event, now)
+        return EventResult("applied" if wrote else "unchanged", event.event_id, row, alert, recorded.read_error)
 
     def _delete(self, event: WorkspaceEvent, now: datetime) -> EventResult:
         known = self.inventory.get(event.subscription_id, event.resource_group, event.workspace_name)
         facts = WorkspaceFacts(known.cmk_enabled, known.managed_resource_group) if known else WorkspaceFacts()
-
-        def schedule_first(old: LedgerRow | None, new: LedgerRow) -> None:
-            if new_episode(old, new):
-                self.schedule.add(plan(new, self.settings.alert_days, now=now))
-
-        row, wrote = self.ledger.update(
-            *_key(event), lambda current: apply_event(current, event, retention_days=self.settings.default_retention_days,
-                                                      facts=facts),
-            before_write=schedule_first,
-        )
-        row = self._later_write(event) or row
-        alert = None
-        if row is not None and row.state is LedgerState.SOFT_DELETED and DELETED not in row.alerts_sent:
-            alert = deliver(self.clients, self.ledger, row.key, _select_deleted, now=now)
-            if alert is Outcome.FAILED:
-                # The row is stored; failing the invocation makes Event Grid redeliver (the sweep retries too).
-                raise AlertPublishError("AmlLifecycle.Workspace.SoftDeleted", event.workspace_id,
-                                        "the alerts topic did not accept it; the ledger row is recorded")
+        writes = _writes(known)
+        row, wrote = self._apply(event, now, facts=facts, writes=writes)
+        row = self._later_writes(event, writes, now) or row
+        alert = self._alert(row, event, now)
         return EventResult("applied" if wrote else "unchanged", event.event_id, row, alert)
 
-    def _apply(self, event: WorkspaceEvent) -> tuple[LedgerRow | None, bool]:
+    def _apply(self, event: WorkspaceEvent | None, now: datetime, *, key: tuple[str, str] | None = None,
+               facts: WorkspaceFacts | None = None, writes: list[HistoryEntry] = ()) -> tuple[LedgerRow | None, bool]:
+        def schedule_first(old: LedgerRow | None, new: LedgerRow) -> None:
+            if new_episode(old, new):  # entries before the row: a crash in between leaves only skippable entries
+                self.schedule.add(plan(new, self.settings.alert_days, now=now))
+
+        days = self.settings.default_retention_days
         return self.ledger.update(
-            *_key(event), lambda current: apply_event(current, event, retention_days=self.settings.default_retention_days)
+            *(key or _key(event)),
+            lambda current: apply_event(current, event, retention_days=days, facts=facts, writes=writes),
+            before_write=schedule_first,
         )
 
-    def _later_write(self, delete: WorkspaceEvent) -> LedgerRow | None:
-        """A write newer than this delete recorded before the row existed (delivered first): apply it now."""
-        known: InventoryRow | None = self.inventory.get(delete.subscription_id, delete.resource_group, delete.workspace_name)
-        if known is None or known.last_write_time is None or known.last_write_time <= delete.event_time:
+    def _alert(self, row: LedgerRow | None, event: WorkspaceEvent, now: datetime) -> Outcome | None:
+        if row is None or row.state is not LedgerState.SOFT_DELETED or DELETED in row.alerts_sent:
             return None
-        write = WorkspaceEvent(known.last_write_event_id or "", EventKind.WRITE, delete.workspace, known.last_write_time)
-        row, _ = self._apply(write)
+        alert = deliver(self.clients, self.ledger, row.key, _select_deleted, now=now)
+        if alert is Outcome.FAILED:
+            # The row is stored; failing the invocation makes Event Grid redeliver (the sweep retries too).
+            raise AlertPublishError("AmlLifecycle.Workspace.SoftDeleted", row.workspace_id,
+                                    "the alerts topic did not accept it; the ledger row is recorded")
+        return alert
+
+    def _later_writes(self, delete: WorkspaceEvent, seen: list[HistoryEntry], now: datetime) -> LedgerRow | None:
+        """Writes the inventory recorded meanwhile (a concurrent write handler saw no row yet): fold them in now."""
+        known = self.inventory.get(delete.subscription_id, delete.resource_group, delete.workspace_name)
+        ids = {w.event_id for w in seen}
+        fresh = [w for w in _writes(known) if w.event_id not in ids]
+        if not fresh:
+            return None
+        row, _ = self._apply(None, now, key=_key(delete), writes=fresh)
         return row
+
+
+def _writes(known: InventoryRow | None) -> list[HistoryEntry]:
+    return [write_entry(event_id, at) for at, event_id in known.recent_writes] if known else []
 
 
 def _key(event: WorkspaceEvent) -> tuple[str, str]:

@@ -57,6 +57,30 @@ def utc(value: datetime | None) -> datetime | None:
 
 
 @dataclass(frozen=True)
+class HistoryEntry:
+    """An applied event, kept a while so a late one can be slotted in order (DESIGN §5, out-of-order delivery)."""
+
+    event_id: str
+    kind: str  # "delete" | "write"
+    time: datetime
+    purge: bool = False
+    caller: str | None = None
+    correlation_id: str | None = None
+    workspace_id: str | None = None
+    retention_days: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        body = {"id": self.event_id, "k": self.kind[0], "t": self.time.isoformat(), "p": self.purge or None,
+                "by": self.caller, "c": self.correlation_id, "ws": self.workspace_id, "r": self.retention_days}
+        return {k: v for k, v in body.items() if v is not None}
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> "HistoryEntry":
+        return cls(body["id"], "delete" if body["k"] == "d" else "write", datetime.fromisoformat(body["t"]),
+                   bool(body.get("p")), body.get("by"), body.get("c"), body.get("ws"), body.get("r"))
+
+
+@dataclass(frozen=True)
 class LedgerRow:
     """One workspace's soft-delete episode (DESIGN §4, plus CMK facts and the pending-alert claim)."""
 
@@ -76,6 +100,9 @@ class LedgerRow:
     cmk_enabled: bool | None = None
     managed_resource_group: str | None = None
     alert_claim: str | None = None
+    history: tuple[HistoryEntry, ...] = ()
+    base: "LedgerRow | None" = None  # the row before the oldest event in `history`
+    base_until: datetime | None = None  # newest event folded into `base`: anything older is stale
     etag: str | None = field(default=None, compare=False)
 
     @property
@@ -108,6 +135,9 @@ class LedgerRow:
             "CmkEnabled": self.cmk_enabled,
             "ManagedResourceGroup": self.managed_resource_group,
             "AlertClaim": self.alert_claim,
+            "History": json.dumps([h.to_json() for h in self.history], separators=(",", ":")) if self.history else None,
+            "Base": json.dumps(self.base.to_entity(), default=_iso, separators=(",", ":")) if self.base else None,
+            "BaseUntil": self.base_until,
         }
         return {name: value for name, value in entity.items() if value is not None}
 
@@ -132,8 +162,25 @@ class LedgerRow:
             cmk_enabled=entity.get("CmkEnabled"),
             managed_resource_group=entity.get("ManagedResourceGroup"),
             alert_claim=entity.get("AlertClaim"),
+            history=tuple(HistoryEntry.from_json(h) for h in json.loads(entity.get("History") or "[]")),
+            base=_base(entity.get("Base")),
+            base_until=utc(entity.get("BaseUntil")),
             etag=etag,
         )
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat()
+
+
+def _base(text: str | None) -> "LedgerRow | None":
+    if not text:
+        return None
+    entity = json.loads(text)
+    for name in ("DeletedAt", "PurgeAfter", "LastEventTime", "BaseUntil"):
+        if entity.get(name):
+            entity[name] = datetime.fromisoformat(entity[name])
+    return LedgerRow.from_entity(entity)
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,20 @@
-"""The ledger's state machine (DESIGN §5), pure: a row and an event in, the new row (or no change) out."""
+"""The ledger's state machine (DESIGN §5), pure: a row and an event in, the new row (or no change) out.
+
+Events are kept for a while (`REORDER_WINDOW`) and folded in event-time order, so any delivery order of the
+same events ends in the row one in-order delivery gives. Older than the window means stale: ignored.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Iterable
 
-from shared.retention_ledger import LedgerRow, LedgerState
+from shared.retention_ledger import HistoryEntry, LedgerRow, LedgerState
 from shared.workspace_events import EventKind, WorkspaceEvent
+
+REORDER_WINDOW = timedelta(hours=48)  # Event Grid retries a delivery for up to 24 hours
+MAX_HISTORY = 40
 
 
 @dataclass(frozen=True)
@@ -17,13 +25,15 @@ class WorkspaceFacts:
     managed_resource_group: str | None = None
 
 
-def is_stale(row: LedgerRow | None, event: WorkspaceEvent) -> bool:
-    """A redelivered event, or one older than the newest applied: it changes nothing."""
-    if row is None:
-        return False
-    if event.event_id == row.last_event_id:
-        return True
-    return row.last_event_time is not None and event.event_time < row.last_event_time
+def entry_of(event: WorkspaceEvent, retention_days: int) -> HistoryEntry:
+    if event.kind is EventKind.WRITE:
+        return HistoryEntry(event.event_id, "write", event.event_time)
+    return HistoryEntry(event.event_id, "delete", event.event_time, event.force_to_purge, event.caller,
+                        event.correlation_id, event.workspace_id, retention_days)
+
+
+def write_entry(event_id: str, at: datetime) -> HistoryEntry:
+    return HistoryEntry(event_id, "write", at)
 
 
 def effective_state(row: LedgerRow, at: datetime) -> LedgerState:
@@ -34,51 +44,100 @@ def effective_state(row: LedgerRow, at: datetime) -> LedgerState:
 
 
 def apply_event(
-    row: LedgerRow | None, event: WorkspaceEvent, *, retention_days: int, facts: WorkspaceFacts | None = None
+    row: LedgerRow | None,
+    event: WorkspaceEvent | None,
+    *,
+    retention_days: int,
+    facts: WorkspaceFacts | None = None,
+    writes: Iterable[HistoryEntry] = (),
 ) -> LedgerRow | None:
-    """The row after `event`, or None when the event changes nothing."""
-    if is_stale(row, event):
+    """The row after `event` (and any `writes` the inventory saw), or None when nothing changes."""
+    incoming = ([entry_of(event, retention_days)] if event is not None else []) + list(writes)
+    history = list(row.history) if row else []
+    seen = {h.event_id for h in history} | ({row.last_event_id} if row and row.last_event_id else set())
+    cutoff = row.base_until if row else None
+    added: dict[str, HistoryEntry] = {}
+    for entry in incoming:
+        if entry.event_id not in seen and (cutoff is None or entry.time > cutoff):
+            added.setdefault(entry.event_id, entry)
+    if not added:
         return None
-    if event.kind is EventKind.WRITE:
-        return None if row is None else _write(row, event.event_time, event.event_id)
-    return _delete(row, event, retention_days, facts or WorkspaceFacts())
+    merged = sorted([*history, *added.values()], key=lambda h: (h.time, h.event_id))
+    base = row.base if row else None
+    base_until = cutoff
+    # Slide the window: events well before the newest are folded into the base for good.
+    newest = merged[-1].time
+    while merged and (merged[0].time < newest - REORDER_WINDOW or len(merged) > MAX_HISTORY):
+        first = merged.pop(0)
+        base, base_until = step(base, first, facts), first.time
+    rebuilt = base
+    for entry in merged:
+        rebuilt = step(rebuilt, entry, facts)
+    if rebuilt is None:
+        return None  # only writes of a workspace never deleted: not a ledger row
+    rebuilt = _carry_over(row, rebuilt)
+    rebuilt = replace(rebuilt, history=tuple(merged), base=_strip(base), base_until=base_until)
+    return None if rebuilt == row else rebuilt
 
 
-def _write(row: LedgerRow, at: datetime, event_id: str) -> LedgerRow:
-    state = effective_state(row, at)
+def step(row: LedgerRow | None, entry: HistoryEntry, facts: WorkspaceFacts | None) -> LedgerRow | None:
+    """One event applied in order."""
+    if entry.kind == "write":
+        return None if row is None else _write(row, entry)
+    return _delete(row, entry, facts or WorkspaceFacts())
+
+
+def _write(row: LedgerRow, entry: HistoryEntry) -> LedgerRow:
+    state = effective_state(row, entry.time)
     if state is LedgerState.SOFT_DELETED:
         state = LedgerState.RECOVERED
     # Recovered, Expired, PermanentlyDeleted stay as they are: a write there is the live (or a new) workspace.
-    return replace(row, state=state, last_event_time=at, last_event_id=event_id)
+    return replace(row, state=state, last_event_time=entry.time, last_event_id=entry.event_id)
 
 
-def _delete(row: LedgerRow | None, event: WorkspaceEvent, retention_days: int, facts: WorkspaceFacts) -> LedgerRow:
-    at = event.event_time
+def _delete(row: LedgerRow | None, entry: HistoryEntry, facts: WorkspaceFacts) -> LedgerRow:
+    at = entry.time
     if row is not None and effective_state(row, at) is LedgerState.SOFT_DELETED:
-        if event.force_to_purge:  # the soft-deleted workspace is purged: the name is free now
-            return replace(row, state=LedgerState.PERMANENTLY_DELETED, purge_after=at,
-                           last_event_time=at, last_event_id=event.event_id)
-        return replace(row, last_event_time=at, last_event_id=event.event_id)
-    purge = event.force_to_purge
+        if entry.purge:  # the soft-deleted workspace is purged: the name is free now
+            return replace(row, state=LedgerState.PERMANENTLY_DELETED, purge_after=at, last_event_time=at,
+                           last_event_id=entry.event_id)
+        return replace(row, last_event_time=at, last_event_id=entry.event_id)
+    from shared.arm_ids import parse_workspace_id
+
+    workspace = parse_workspace_id(entry.workspace_id or "")
+    days = entry.retention_days or 0
     return LedgerRow(
-        subscription_id=event.subscription_id.lower(),
-        resource_group=event.resource_group.lower(),
-        workspace_name=event.workspace_name.lower(),
-        workspace_id=event.workspace_id,
-        state=LedgerState.PERMANENTLY_DELETED if purge else LedgerState.SOFT_DELETED,
+        subscription_id=workspace.subscription_id.lower(),
+        resource_group=workspace.resource_group.lower(),
+        workspace_name=workspace.name.lower(),
+        workspace_id=workspace.id if entry.workspace_id is None else entry.workspace_id,
+        state=LedgerState.PERMANENTLY_DELETED if entry.purge else LedgerState.SOFT_DELETED,
         deleted_at=at,
-        purge_after=at if purge else at + timedelta(days=retention_days),
-        retention_days=0 if purge else retention_days,
-        deleted_by=event.caller,
-        correlation_id=event.correlation_id,
+        purge_after=at if entry.purge else at + timedelta(days=days),
+        retention_days=0 if entry.purge else days,
+        deleted_by=entry.caller,
+        correlation_id=entry.correlation_id,
         last_event_time=at,
-        last_event_id=event.event_id,
-        alerts_sent=(),
+        last_event_id=entry.event_id,
         cmk_enabled=facts.cmk_enabled,
         managed_resource_group=facts.managed_resource_group,
-        alert_claim=None,
-        etag=row.etag if row is not None else None,
     )
+
+
+def _carry_over(old: LedgerRow | None, new: LedgerRow) -> LedgerRow:
+    """Keep what the sweep and the alerts recorded on the same episode (same DeletedAt)."""
+    if old is None or old.deleted_at != new.deleted_at:
+        return replace(new, etag=old.etag if old else None)
+    state = new.state
+    if old.state is LedgerState.EXPIRED and new.state is LedgerState.SOFT_DELETED:
+        state = LedgerState.EXPIRED  # the sweep closed it
+    return replace(new, state=state, alerts_sent=old.alerts_sent, alert_claim=old.alert_claim,
+                   cmk_enabled=old.cmk_enabled if old.cmk_enabled is not None else new.cmk_enabled,
+                   managed_resource_group=old.managed_resource_group or new.managed_resource_group, etag=old.etag)
+
+
+def _strip(row: LedgerRow | None) -> LedgerRow | None:
+    return None if row is None else replace(row, history=(), base=None, base_until=None, alerts_sent=(), alert_claim=None)
 
 
 def new_episode(old: LedgerRow | None, new: LedgerRow) -> bool:

@@ -99,15 +99,27 @@ def test_name_reuse_after_expiry_keeps_the_closed_row_and_a_later_delete_opens_a
 
 
 def test_duplicates_and_stale_events_change_nothing(functions, events_env):
-    fire(functions, event_body("delete", "ws-quiet", at=NOW, event_id="d1"))
-    fire(functions, event_body("write", "ws-quiet", at=NOW + timedelta(minutes=5), event_id="w1"))
+    fire(functions, event_body("delete", "ws-quiet", at=NOW - timedelta(days=3), event_id="d1"))
+    fire(functions, event_body("write", "ws-quiet", at=NOW - timedelta(days=3, hours=-1), event_id="w1"))
+    fire(functions, event_body("delete", "ws-quiet", at=NOW, event_id="d2"))
     before = row(events_env)
-    fire(functions, event_body("write", "ws-quiet", at=NOW + timedelta(minutes=5), event_id="w1"))  # redelivered
-    fire(functions, event_body("delete", "ws-quiet", at=NOW, event_id="d1"))  # redelivered, older
-    fire(functions, event_body("delete", "ws-quiet", at=NOW + timedelta(minutes=1), event_id="d0"))  # stale
+    fire(functions, event_body("delete", "ws-quiet", at=NOW, event_id="d2"))  # redelivered
+    fire(functions, event_body("write", "ws-quiet", at=NOW - timedelta(days=3, hours=-1), event_id="w1"))  # redelivered
+    # older than the reorder window (48 h before the newest event): stale
+    fire(functions, event_body("write", "ws-quiet", at=NOW - timedelta(days=3, minutes=-30), event_id="late"))
     after = row(events_env)
     assert after == before
     assert after.metadata["etag"] == before.metadata["etag"]  # not even rewritten
+    assert (after["State"], after["DeletedAt"], after["LastEventId"]) == ("SoftDeleted", NOW, "d2")
+
+
+def test_a_late_event_within_the_window_is_slotted_in_order(functions, events_env):
+    fire(functions, event_body("delete", "ws-quiet", at=NOW, event_id="d1"))
+    fire(functions, event_body("delete", "ws-quiet", at=NOW + timedelta(minutes=10), event_id="d2"))  # 2nd episode
+    # the recovery between them arrives last: the second delete opened a new episode after all
+    fire(functions, event_body("write", "ws-quiet", at=NOW + timedelta(minutes=5), event_id="w1"))
+    stored = row(events_env)
+    assert (stored["State"], stored["DeletedAt"], stored["LastEventId"]) == ("SoftDeleted", NOW + timedelta(minutes=10), "d2")
 
 
 @pytest.mark.parametrize("body_change", [
