@@ -24,7 +24,21 @@ ROLE_GUIDS = {
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 ACTION = re.compile(r"^Microsoft\.[A-Za-z]+(/[A-Za-z]+)+/(read|write|delete|action)$")
 SECRET_WORDS = re.compile(r"KEY|SECRET|PASSWORD|TOKEN|CONNECTION_?STRING|SAS", re.IGNORECASE)
-SECRET_FUNCTIONS = ("listKeys", "listSecrets", "listConnectionStrings", "listAccountSas", "listServiceSas", "listCredentials")
+SECRET_FUNCTIONS = (
+    "listKeys",
+    "listSecrets",
+    "listConnectionStrings",
+    "listAccountSas",
+    "listServiceSas",
+    "listCredentials",
+)
+
+# Flex Consumption rejects or ignores these; the runtime comes from functionAppConfig instead.
+FLEX_UNSUPPORTED_SETTINGS = (
+    "FUNCTIONS_WORKER_RUNTIME",
+    "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+    "WEBSITE_RUN_FROM_PACKAGE",
+)
 
 # The Functions host needs this setting by name; it holds no credential (an instrumentation key is an
 # identifier, and with DisableLocalAuth the resource accepts only Entra-authenticated telemetry).
@@ -176,7 +190,7 @@ def test_app_settings_cover_design_section_3(bicep):
 
 def test_no_flex_unsupported_settings(bicep_text):
     for rel, text in bicep_text.items():
-        for name in ("FUNCTIONS_WORKER_RUNTIME", "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING", "WEBSITE_RUN_FROM_PACKAGE"):
+        for name in FLEX_UNSUPPORTED_SETTINGS:
             assert name not in text, f"{rel} sets {name}, which Flex Consumption does not take"
 
 
@@ -406,7 +420,8 @@ def test_role_assignment_module_handles_subscription_and_resource_group_scopes(b
     parsed = bicep["app/role-assignment.bicep"]
     assert parsed["globals"]["scope"]["value"] == "subscription"
     [subscription_level] = parsed["resources"].values()
-    assert subscription_level["config"]["condition"] == {"operator": {"type": "not", "operands": {"bool_value": "isResourceGroup"}}}
+    negated = {"operator": {"type": "not", "operands": {"bool_value": "isResourceGroup"}}}
+    assert subscription_level["config"]["condition"] == negated
     [group_level] = parsed["modules"].values()
     assert group_level["config"]["condition"] == "isResourceGroup"
     assert group_level["detail"]["path"] == "role-assignment-rg.bicep"

@@ -37,7 +37,8 @@ def checkov_report(tmp_path_factory) -> dict:
 def test_checkov_parses_every_bicep_file(checkov_report):
     bicep = checkov_report["bicep"]
     assert bicep["summary"]["parsing_errors"] == 0, bicep["results"]["parsing_errors"]
-    scanned = {c["file_path"] for kind in ("passed_checks", "skipped_checks", "failed_checks") for c in bicep["results"][kind]}
+    kinds = ("passed_checks", "skipped_checks", "failed_checks")
+    scanned = {c["file_path"] for kind in kinds for c in bicep["results"][kind]}
     # the files holding resources checkov has checks for are all in the report
     for rel in ("/app/function-app.bicep", "/app/storage.bicep", "/app/alerts-topic.bicep", "/app/role-definition.bicep"):
         assert rel in scanned, rel
