@@ -13,7 +13,12 @@ import pytest
 from tests.infra.conftest import BICEP_FILES, INFRA, REPO
 
 
-CHECKED_FILES = ("/app/function-app.bicep", "/app/storage.bicep", "/app/alerts-topic.bicep", "/app/role-definition.bicep")
+CHECKED_FILES = (
+    "/app/function-app.bicep",
+    "/app/storage.bicep",
+    "/app/alerts-topic.bicep",
+    "/app/role-definition.bicep",
+)
 
 
 @pytest.fixture(scope="module")
