@@ -13,7 +13,13 @@ APPROVE_CHOICES = ("pre-existing", "none")
 # ARM moves at most 800 resources per request.
 MAX_INCLUDED_RESOURCES = 800
 
-VALIDATE_FIELDS = ("workspaceId", "targetResourceGroupId", "includeResources", "includeAssociated", "createTargetResourceGroup")
+VALIDATE_FIELDS = (
+    "workspaceId",
+    "targetResourceGroupId",
+    "includeResources",
+    "includeAssociated",
+    "createTargetResourceGroup",
+)
 MOVE_FIELDS = ("approvePrivateEndpoints", "fixDatastores")
 
 
@@ -65,7 +71,9 @@ def parse_move_request(body: dict[str, Any], *, for_move: bool = False) -> MoveR
     workspace = _id_field(body, "workspaceId", parse_workspace_id, "an Azure ML workspace id")
     target = _id_field(body, "targetResourceGroupId", ResourceGroupId.parse, "a resource group id")
     if target == workspace.resource_group_id:
-        raise bad_request("targetResourceGroupId", f"is the workspace's own resource group ({target.id}); a move needs another one")
+        raise bad_request(
+            "targetResourceGroupId", f"is the workspace's own resource group ({target.id}); a move needs another one"
+        )
 
     include = _resource_list(body, workspace)
     include_associated = _bool_field(body, "includeAssociated", False)
@@ -75,7 +83,10 @@ def parse_move_request(body: dict[str, Any], *, for_move: bool = False) -> MoveR
     if for_move:
         approve = body.get("approvePrivateEndpoints", "pre-existing")
         if not isinstance(approve, str) or approve not in APPROVE_CHOICES:
-            raise bad_request("approvePrivateEndpoints", f"must be one of {', '.join(repr(c) for c in APPROVE_CHOICES)}, got {approve!r}")
+            raise bad_request(
+                "approvePrivateEndpoints",
+                f"must be one of {', '.join(repr(c) for c in APPROVE_CHOICES)}, got {approve!r}",
+            )
         fix = _bool_field(body, "fixDatastores", True)
 
     return MoveRequest(
@@ -96,7 +107,11 @@ def check_allowed(request: MoveRequest, settings: Settings) -> None:
             return
         if isinstance(entry, ResourceGroupId) and entry == request.target:
             return
-    reason = "no move target is allowed (the setting is empty)" if not settings.allowed_targets else "it is not in the allow-list"
+    reason = (
+        "no move target is allowed (the setting is empty)"
+        if not settings.allowed_targets
+        else "it is not in the allow-list"
+    )
     raise ApiError(
         403,
         "TargetNotAllowed",
@@ -145,11 +160,14 @@ def _resource_list(body: dict[str, Any], workspace: ResourceId) -> tuple[Resourc
         except ArmIdError as exc:
             raise bad_request(field, f"is not a resource id: {exc}") from None
         if len(rid.types) > 1:
-            raise bad_request(field, f"is a child resource ({rid.type}); only top-level resources move, with their children")
+            raise bad_request(
+                field, f"is a child resource ({rid.type}); only top-level resources move, with their children"
+            )
         if rid.resource_group_id != workspace.resource_group_id:
             raise bad_request(
-                field, f"is in {rid.resource_group_id.id}; every resource must be in the workspace's resource group "
-                f"{workspace.resource_group_id.id}"
+                field,
+                f"is in {rid.resource_group_id.id}; every resource must be in the workspace's resource group "
+                f"{workspace.resource_group_id.id}",
             )
         if rid != workspace and rid not in found:
             found.append(rid)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from shared.azure_clients import AzureClients
 from shared.errors import ApiError, describe_azure_error, redact
 from shared.move_request import MoveRequest, check_allowed
 from shared.move_snapshot import MAX_WORKERS, MoveSnapshot, read_snapshot
-from shared.preflight import FAILED, PASSED, CheckResult, evaluate
+from shared.preflight import FAILED, PASSED, CheckResult, evaluate, result
 from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.move_validation")
@@ -109,9 +109,15 @@ def validate_move(
         arm = arm_validate(clients, request.source, request.target, resources)
 
     ready = not any(c.blocks for c in checks) and arm.get("status") == "succeeded"
-    log.info("move validation of %s to %s: ready=%s failed=%s skipped=%s arm=%s", request.workspace.id,
-             request.target.id, ready, [c.id for c in checks if c.status == FAILED],
-             [c.id for c in checks if c.status == "skipped"], arm.get("status"))
+    log.info(
+        "move validation of %s to %s: ready=%s failed=%s skipped=%s arm=%s",
+        request.workspace.id,
+        request.target.id,
+        ready,
+        [c.id for c in checks if c.status == FAILED],
+        [c.id for c in checks if c.status == "skipped"],
+        arm.get("status"),
+    )
     location = snapshot.workspace.value.location if snapshot.workspace.value is not None else None
     return MoveReport(ready, checks, arm, resources, workspace_location=location, target_resource_group_created=created)
 
@@ -132,29 +138,37 @@ def move_resources(snapshot: MoveSnapshot) -> list[str]:
 
 
 def _should_create_group(snapshot: MoveSnapshot, checks: list[CheckResult]) -> bool:
-    if not (snapshot.request.create_target_resource_group and snapshot.target_group.ok and snapshot.target_group.value is None):
+    missing = snapshot.target_group.ok and snapshot.target_group.value is None
+    if not (snapshot.request.create_target_resource_group and missing):
         return False
     return not any(c.blocks for c in checks if c.id != "target.resource-group")
 
 
-def _create_target_group(clients: AzureClients, snapshot: MoveSnapshot, checks: list[CheckResult]) -> tuple[list[CheckResult], bool]:
-    target, location = snapshot.request.target, snapshot.workspace.value.location
+def _create_target_group(
+    clients: AzureClients, snapshot: MoveSnapshot, checks: list[CheckResult]
+) -> tuple[list[CheckResult], bool]:
+    cid, target, location = "target.resource-group", snapshot.request.target, snapshot.workspace.value.location
     try:
         clients.resources(target.subscription_id).resource_groups.create_or_update(target.name, {"location": location})
-        result, created = CheckResult("target.resource-group", PASSED, f"{target.id} did not exist and was created in {location}"), True
+        outcome, created = result(cid, PASSED, f"{target.id} did not exist and was created in {location}"), True
     except AzureError as exc:
-        result, created = CheckResult(
-            "target.resource-group", FAILED, f"{target.id} does not exist and could not be created: {describe_azure_error(exc)}",
-            "create the resource group yourself in the workspace's region, or grant the app's identity the right to create it",
-        ), False
-    return [result if c.id == result.id else c for c in checks], created
+        why = describe_azure_error(exc)
+        outcome, created = result(cid, FAILED, f"{target.id} does not exist and could not be created: {why}"), False
+    return [outcome if c.id == cid else c for c in checks], created
 
 
-def arm_validate(clients: AzureClients, source: ResourceGroupId, target: ResourceGroupId, resources: list[str], *,
-                 timeout: float = ARM_VALIDATE_TIMEOUT_SECONDS) -> dict[str, Any]:
+def arm_validate(
+    clients: AzureClients,
+    source: ResourceGroupId,
+    target: ResourceGroupId,
+    resources: list[str],
+    *,
+    timeout: float = ARM_VALIDATE_TIMEOUT_SECONDS,
+) -> dict[str, Any]:
     """ARM validateMoveResources, polled to its end; never raises for an Azure fault.
 
-    `{"status": "succeeded"|"failed"|"throttled"|"error", "error"?: {"code", "message", "reasons": [{"target", "code", "message"}]}}`
+    `{"status": "succeeded"|"failed"|"throttled"|"error",
+      "error"?: {"code", "message", "reasons": [{"target", "code", "message"}]}}`
     """
     body = {"resources": list(resources), "targetResourceGroup": target.id}
     polling = {} if ARM_POLL_SECONDS is None else {"polling_interval": ARM_POLL_SECONDS}
@@ -163,20 +177,18 @@ def arm_validate(clients: AzureClients, source: ResourceGroupId, target: Resourc
         poller = operations.begin_validate_move_resources(source.name, body, **polling)
         poller.result(timeout=timeout)
         if not poller.done():
-            return {"status": "error", "error": {"code": "Timeout", "reasons": [],
-                                                 "message": f"ARM did not finish validating within {timeout:.0f}s; try again later"}}
+            message = f"ARM did not finish validating within {timeout:g}s; try again later"
+            return {"status": "error", "error": {"code": "Timeout", "message": message, "reasons": []}}
         return {"status": "succeeded"}
     except HttpResponseError as exc:
-        error = _arm_error(exc)
-        status = exc.status_code or 0
+        error, status = _arm_error(exc), exc.status_code or 0
         if status == 429:
             error["message"] = f"ARM kept throttling the validation after bounded retries: {error['message']}"
             return {"status": "throttled", "error": error}
-        if 400 <= status < 500:
-            return {"status": "failed", "error": error}
-        return {"status": "error", "error": error}
+        return {"status": "failed" if 400 <= status < 500 else "error", "error": error}
     except AzureError as exc:  # connection failures and timeouts, after the pipeline's retries
-        return {"status": "error", "error": {"code": type(exc).__name__, "message": describe_azure_error(exc), "reasons": []}}
+        error = {"code": type(exc).__name__, "message": describe_azure_error(exc), "reasons": []}
+        return {"status": "error", "error": error}
 
 
 def _arm_error(exc: HttpResponseError) -> dict[str, Any]:
@@ -188,8 +200,11 @@ def _arm_error(exc: HttpResponseError) -> dict[str, Any]:
     except (ValueError, AttributeError, TypeError):
         payload = {}
     if not payload and exc.error is not None:
-        payload = {"code": exc.error.code, "message": exc.error.message,
-                   "details": [{"code": d.code, "message": d.message, "target": d.target} for d in exc.error.details or ()]}
+        payload = {
+            "code": exc.error.code,
+            "message": exc.error.message,
+            "details": [{"code": d.code, "message": d.message, "target": d.target} for d in exc.error.details or ()],
+        }
     code = str(payload.get("code") or exc.reason or f"HTTP{exc.status_code}")
     message = redact(str(payload.get("message") or describe_azure_error(exc)))
     reasons = _reasons(payload.get("details") or [])
@@ -208,5 +223,6 @@ def _reasons(details: list[Any], parent_target: str | None = None) -> list[dict[
         if nested:
             found.extend(_reasons(nested, target))
         else:
-            found.append({"target": target, "code": detail.get("code"), "message": redact(str(detail.get("message") or ""))})
+            message = redact(str(detail.get("message") or ""))
+            found.append({"target": target, "code": detail.get("code"), "message": message})
     return found

@@ -13,8 +13,41 @@ MOVE_DOC = "https://learn.microsoft.com/azure/machine-learning/how-to-move-works
 SOFT_DELETE_DOC = "https://learn.microsoft.com/azure/machine-learning/concept-soft-delete"
 # Checks that only inform about work left after the move; a skip of one of these does not block the move.
 INFORMATIONAL = frozenset(
-    {"workspace.no-labeling-projects", "private-endpoints.reapproval", "datastores.nondefault", "role-assignments.not-moved"}
+    {"workspace.no-labeling-projects", "private-endpoints.reapproval", "datastores.nondefault",
+     "role-assignments.not-moved"}
 )
+# What a person does about a check that did not pass (from the workspace move and soft-delete docs).
+REMEDIATION = {
+    "region.same": "a workspace only moves within its region: pick or create a target resource group in the "
+    f"workspace's region. See {MOVE_DOC}",
+    "tenant.same": "workspaces cannot move between Microsoft Entra tenants: choose a target subscription of the "
+    f"workspace's tenant that the app's identity can read. See {MOVE_DOC}",
+    "target.resource-group": "create the resource group in the workspace's region (az group create), or ask for "
+    "it with createTargetResourceGroup: true",
+    "target.providers-registered": "register the providers in the target subscription "
+    f"(az provider register --namespace <namespace> --subscription <id>). See {MOVE_DOC}",
+    "workspace.no-cmk": "a workspace encrypted with a customer-managed key cannot move: create a new workspace in "
+    f"the target and migrate its assets. See {MOVE_DOC}",
+    "workspace.no-computes": "delete or detach every compute instance, cluster and attached compute (provisioning "
+    f"ones included), validate again, and re-create them after the move. See {MOVE_DOC}",
+    "workspace.no-online-endpoints": "delete the online endpoints (their deployments go with them) and re-create "
+    f"them after the move. See {MOVE_DOC}",
+    "workspace.no-batch-endpoints": f"delete the batch endpoints and re-create them after the move. See {MOVE_DOC}",
+    "workspace.no-active-jobs": "wait for the jobs to finish or cancel them (az ml job cancel), then validate "
+    f"again. See {MOVE_DOC}",
+    "workspace.no-labeling-projects": "open the workspace in Azure Machine Learning studio, Data Labeling, and make "
+    f"sure no labeling project is running (complete or pause it) before the move. See {MOVE_DOC}",
+    "workspace.no-databricks-link": "remove the link between the Azure Databricks workspace and this workspace "
+    f"before the move. See {MOVE_DOC}",
+    "target.name-free": "recover the soft-deleted workspace, or permanently delete (purge) it from the studio's "
+    "Recently deleted view or with `az ml workspace delete --permanently-delete`; a live workspace of that name "
+    f"must be renamed away or deleted. See {SOFT_DELETE_DOC}",
+    "private-endpoints.reapproval": "after the move, approve the re-created connections (the move route does it "
+    f"for pre-existing ones unless approvePrivateEndpoints is 'none'). See {MOVE_DOC}",
+    "datastores.nondefault": "after the move, update each datastore's subscription, resource group and "
+    f"credentials (the move route does it unless fixDatastores is false). See {MOVE_DOC}",
+    "role-assignments.not-moved": f"re-create these role assignments on the moved workspace. See {MOVE_DOC}",
+}
 
 
 @dataclass(frozen=True)
@@ -40,244 +73,180 @@ class CheckResult:
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> "CheckResult":
-        return cls(body["id"], body["status"], body["message"], body.get("remediation"), tuple(body.get("items") or ()))
+        items = tuple(body.get("items") or ())
+        return cls(body["id"], body["status"], body["message"], body.get("remediation"), items)
 
 
-def skipped(check_id: str, *reads: Read[Any], remediation: str | None = None) -> CheckResult | None:
+def result(cid: str, status: str, message: str, items: Any = (), remediation: str | None = None) -> CheckResult:
+    return CheckResult(cid, status, message, None if status == PASSED else remediation or REMEDIATION.get(cid),
+                       tuple(items))
+
+
+def skipped(cid: str, *reads: Read[Any]) -> CheckResult | None:
     """A `skipped` result naming the first failed read, or None when every read succeeded."""
     for read in reads:
         if not read.ok:
-            return CheckResult(check_id, SKIPPED, f"could not be verified: {read.error}", remediation or "retry the validation")
+            return result(cid, SKIPPED, f"could not be verified: {read.error}", remediation="validate again")
     return None
 
 
 def region_same(s: MoveSnapshot) -> CheckResult:
     cid = "region.same"
-    if (skip := skipped(cid, s.workspace, s.target_group)) is not None:
+    if skip := skipped(cid, s.workspace, s.target_group):
         return skip
     ws, group = s.workspace.value, s.target_group.value
+    if group is None and s.request.create_target_resource_group:
+        return result(cid, PASSED, f"the target resource group will be created in the workspace's region {ws.location}")
     if group is None:
-        if s.request.create_target_resource_group:
-            return CheckResult(cid, PASSED, f"the target resource group will be created in the workspace's region {ws.location}")
-        return CheckResult(cid, SKIPPED, "the target resource group does not exist, so its region is unknown",
-                           "create the target resource group in the workspace's region, or set createTargetResourceGroup")
+        return result(cid, SKIPPED, "the target resource group does not exist, so its region is unknown")
     if group.location == ws.location:
-        return CheckResult(cid, PASSED, f"workspace and target resource group are both in {ws.location}")
-    return CheckResult(
-        cid, FAILED, f"the workspace is in {ws.location} but the target resource group is in {group.location}",
-        f"a workspace can only move within its region: pick or create a target resource group in {ws.location}. "
-        f"See {MOVE_DOC}",
-    )
+        return result(cid, PASSED, f"workspace and target resource group are both in {ws.location}")
+    return result(cid, FAILED, f"the workspace is in {ws.location} but the target resource group in {group.location}")
 
 
 def tenant_same(s: MoveSnapshot) -> CheckResult:
-    cid = "tenant.same"
-    if (skip := skipped(cid, s.source_tenant, s.target_tenant)) is not None:
+    cid, source, target = "tenant.same", s.source_tenant.value, s.target_tenant.value
+    if skip := skipped(cid, s.source_tenant, s.target_tenant):
         return skip
-    target_sub = s.request.target.subscription_id
-    if s.target_tenant.value is None:
-        return CheckResult(
-            cid, FAILED, f"the target subscription {target_sub} is not visible to the app's identity",
-            "check the subscription id, and grant the app's identity access to it (it must be in the same tenant)",
-        )
-    if (s.source_tenant.value or "").lower() == s.target_tenant.value.lower():
-        return CheckResult(cid, PASSED, f"both subscriptions belong to tenant {s.target_tenant.value}")
-    return CheckResult(
-        cid, FAILED,
-        f"the target subscription is in tenant {s.target_tenant.value}, the workspace's in {s.source_tenant.value}",
-        f"workspaces cannot move between Microsoft Entra tenants; choose a target subscription of the same tenant. See {MOVE_DOC}",
-    )
+    if target is None:
+        sub = s.request.target.subscription_id
+        return result(cid, FAILED, f"the target subscription {sub} is not visible to the app's identity")
+    if (source or "").lower() == target.lower():
+        return result(cid, PASSED, f"both subscriptions belong to tenant {target}")
+    return result(cid, FAILED, f"the target subscription is in tenant {target}, the workspace's in {source}")
 
 
 def target_resource_group(s: MoveSnapshot) -> CheckResult:
-    cid = "target.resource-group"
-    if (skip := skipped(cid, s.target_group)) is not None:
+    cid, target = "target.resource-group", s.request.target.id
+    if skip := skipped(cid, s.target_group):
         return skip
-    target = s.request.target
     if s.target_group.value is not None:
-        return CheckResult(cid, PASSED, f"{target.id} exists")
+        return result(cid, PASSED, f"{target} exists")
     if s.request.create_target_resource_group:
-        return CheckResult(cid, PASSED, f"{target.id} does not exist yet; it will be created once every other check has passed")
-    return CheckResult(
-        cid, FAILED, f"the target resource group {target.id} does not exist",
-        "create it in the workspace's region (az group create), or ask for it with createTargetResourceGroup: true",
-    )
+        return result(cid, PASSED, f"{target} does not exist yet; it is created once every other check has passed")
+    return result(cid, FAILED, f"the target resource group {target} does not exist")
 
 
 def target_providers_registered(s: MoveSnapshot) -> CheckResult:
-    cid = "target.providers-registered"
-    sub = s.request.target.subscription_id
-    if (skip := skipped(cid, *(s.providers[ns] for ns in REQUIRED_PROVIDERS))) is not None:
+    cid, sub = "target.providers-registered", s.request.target.subscription_id
+    if skip := skipped(cid, *(s.providers[ns] for ns in REQUIRED_PROVIDERS)):
         return skip
     missing = [ns for ns in REQUIRED_PROVIDERS if s.providers[ns].value != "Registered"]
-    optional = [ns for ns in OPTIONAL_PROVIDERS if s.providers.get(ns, Read()).ok and s.providers[ns].value != "Registered"]
-    items = tuple({"namespace": ns, "registrationState": s.providers[ns].value, "required": ns in REQUIRED_PROVIDERS}
-                  for ns in (*missing, *optional))
-    register = "register them in the target subscription: " + "; ".join(
-        f"az provider register --namespace {ns} --subscription {sub}" for ns in (*missing, *optional))
+    optional = [ns for ns in OPTIONAL_PROVIDERS if s.providers[ns].ok and s.providers[ns].value != "Registered"]
+    items = [{"namespace": ns, "registrationState": s.providers[ns].value, "required": ns in REQUIRED_PROVIDERS}
+             for ns in (*missing, *optional)]
     if missing:
-        return CheckResult(cid, FAILED, f"required resource providers are not registered in {sub}: {', '.join(missing)}",
-                           register, items)
+        return result(cid, FAILED, f"required providers are not registered in {sub}: {', '.join(missing)}", items)
     if optional:
-        return CheckResult(
-            cid, WARNING,
-            f"required providers are registered; not registered: {', '.join(optional)} "
-            "(needed for integrated notebooks / AKS compute)", register, items)
-    return CheckResult(cid, PASSED, f"every required resource provider is registered in {sub}")
+        message = f"not registered in {sub}: {', '.join(optional)} (needed for integrated notebooks / AKS compute)"
+        return result(cid, WARNING, message, items)
+    return result(cid, PASSED, f"every required resource provider is registered in {sub}")
 
 
 def workspace_no_cmk(s: MoveSnapshot) -> CheckResult:
     cid = "workspace.no-cmk"
-    if (skip := skipped(cid, s.workspace)) is not None:
+    if skip := skipped(cid, s.workspace):
         return skip
-    if not s.workspace.value.cmk_enabled:
-        return CheckResult(cid, PASSED, "the workspace uses Microsoft-managed keys")
-    return CheckResult(
-        cid, FAILED, "the workspace is encrypted with a customer-managed key; such workspaces cannot be moved",
-        f"there is no in-place move for a CMK workspace: create a new workspace in the target and migrate assets. See {MOVE_DOC}",
-    )
+    if s.workspace.value.cmk_enabled:
+        return result(cid, FAILED, "the workspace is encrypted with a customer-managed key, which cannot be moved")
+    return result(cid, PASSED, "the workspace uses Microsoft-managed keys")
 
 
-def _children(cid: str, read: Read[Any], what: str, remediation: str, rows: Callable[[Any], list[dict[str, Any]]]) -> CheckResult:
-    if (skip := skipped(cid, read)) is not None:
+def _none_of(cid: str, read: Read[Any], what: str, rows: Callable[[Any], list[dict[str, Any]]]) -> CheckResult:
+    if skip := skipped(cid, read):
         return skip
     items = rows(read.value)
     if not items:
-        return CheckResult(cid, PASSED, f"the workspace has no {what}")
-    return CheckResult(cid, FAILED, f"the workspace has {len(items)} {what}: "
-                       + ", ".join(item["name"] for item in items[:10]) + (" …" if len(items) > 10 else ""),
-                       remediation, tuple(items))
+        return result(cid, PASSED, f"the workspace has no {what}")
+    names = ", ".join(item["name"] for item in items[:10]) + (" …" if len(items) > 10 else "")
+    return result(cid, FAILED, f"the workspace has {len(items)} {what}: {names}", items)
 
 
 def workspace_no_computes(s: MoveSnapshot) -> CheckResult:
-    return _children(
-        "workspace.no-computes", s.computes, "compute resources (any state)",
-        f"delete or detach every compute instance, cluster and attached compute (including ones still provisioning), "
-        f"then validate again; re-create them after the move. See {MOVE_DOC}",
-        lambda computes: [{"name": c.name, "type": c.kind, "provisioningState": c.state, "id": c.id} for c in computes],
-    )
+    return _none_of("workspace.no-computes", s.computes, "compute resources (in any state)", lambda found: [
+        {"name": c.name, "type": c.kind, "provisioningState": c.state, "id": c.id} for c in found])
 
 
 def workspace_no_online_endpoints(s: MoveSnapshot) -> CheckResult:
-    def rows(endpoints: Any) -> list[dict[str, Any]]:
-        return [{"name": e.endpoint.name, "id": e.endpoint.id, "provisioningState": e.endpoint.state,
-                 "deployments": [d.name for d in e.deployments]} for e in endpoints]
-
-    return _children(
-        "workspace.no-online-endpoints", s.online_endpoints, "online endpoints",
-        f"delete the online endpoints (their deployments go with them) and re-create them after the move. See {MOVE_DOC}",
-        rows,
-    )
+    return _none_of("workspace.no-online-endpoints", s.online_endpoints, "online endpoints", lambda found: [
+        {"name": e.endpoint.name, "id": e.endpoint.id, "provisioningState": e.endpoint.state,
+         "deployments": [d.name for d in e.deployments]} for e in found])
 
 
 def workspace_no_batch_endpoints(s: MoveSnapshot) -> CheckResult:
-    return _children(
-        "workspace.no-batch-endpoints", s.batch_endpoints, "batch endpoints",
-        f"delete the batch endpoints and re-create them after the move. See {MOVE_DOC}",
-        lambda endpoints: [{"name": e.name, "id": e.id, "provisioningState": e.state} for e in endpoints],
-    )
+    return _none_of("workspace.no-batch-endpoints", s.batch_endpoints, "batch endpoints", lambda found: [
+        {"name": e.name, "id": e.id, "provisioningState": e.state} for e in found])
 
 
 def workspace_no_active_jobs(s: MoveSnapshot) -> CheckResult:
-    return _children(
-        "workspace.no-active-jobs", s.active_jobs, "jobs that are not finished",
-        f"wait for the jobs to complete or cancel them (az ml job cancel), then validate again. See {MOVE_DOC}",
-        lambda jobs: [{"name": j.name, "type": j.kind, "status": j.state, "id": j.id} for j in jobs],
-    )
+    return _none_of("workspace.no-active-jobs", s.active_jobs, "jobs that are not finished", lambda found: [
+        {"name": j.name, "type": j.kind, "status": j.state, "id": j.id} for j in found])
 
 
 def workspace_no_labeling_projects(s: MoveSnapshot) -> CheckResult:
-    return CheckResult(
-        "workspace.no-labeling-projects", WARNING,
-        "labeling projects cannot be verified: Azure ML has no public ARM API that lists them",
-        "open the workspace in Azure Machine Learning studio, go to Data Labeling and make sure no labeling project "
-        f"is running (complete or pause it) before the move. See {MOVE_DOC}",
-    )
+    message = "labeling projects cannot be verified: Azure ML has no public ARM API that lists them"
+    return result("workspace.no-labeling-projects", WARNING, message)
 
 
 def workspace_no_databricks_link(s: MoveSnapshot) -> CheckResult:
-    cid = "workspace.no-databricks-link"
-    if (skip := skipped(cid, s.databricks_links)) is not None:
+    cid, links = "workspace.no-databricks-link", s.databricks_links.value
+    if skip := skipped(cid, s.databricks_links):
         return skip
-    links = s.databricks_links.value
     if not links:
-        return CheckResult(cid, PASSED, "no Azure Databricks workspace in the subscription is linked to this workspace")
-    return CheckResult(
-        cid, FAILED, f"{len(links)} Azure Databricks workspace(s) are linked to this workspace",
-        f"unlink the Azure Databricks workspace(s) from the Azure ML workspace before moving. See {MOVE_DOC}",
-        tuple({"id": link} for link in links),
-    )
+        return result(cid, PASSED, "no Azure Databricks workspace of the subscription is linked to this workspace")
+    return result(cid, FAILED, f"{len(links)} Azure Databricks workspace(s) are linked to this workspace",
+                  [{"id": link} for link in links])
 
 
 def target_name_free(s: MoveSnapshot, now: datetime) -> CheckResult:
-    cid = "target.name-free"
-    name, target = s.request.workspace.name, s.request.target
-    if (skip := skipped(cid, s.target_ledger, s.target_workspace_exists)) is not None:
+    cid, name, target = "target.name-free", s.request.workspace.name, s.request.target.id
+    if skip := skipped(cid, s.target_ledger, s.target_workspace_exists):
         return skip
     if s.target_workspace_exists.value:
-        return CheckResult(cid, FAILED, f"a workspace named {name} already exists in {target.id}",
-                           "choose another target resource group, or delete or rename the existing workspace")
+        return result(cid, FAILED, f"a workspace named {name} already exists in {target}")
     entry = s.target_ledger.value
-    if entry is not None and entry.state == "SoftDeleted" and (entry.purge_after is None or _utc(entry.purge_after) > now):
+    holds = entry is not None and entry.state == "SoftDeleted"
+    if holds and (entry.purge_after is None or _utc(entry.purge_after) > now):
         purge_after = _utc(entry.purge_after).isoformat() if entry.purge_after else None
         until = f" until {purge_after}" if purge_after else ""
-        return CheckResult(
-            cid, FAILED, f"a soft-deleted workspace named {name} in {target.id} holds the name{until}",
-            "recover that workspace, or permanently delete (purge) it from the studio's Recently deleted view or with "
-            f"az ml workspace delete --permanently-delete; the name is free after that. See {SOFT_DELETE_DOC}",
-            ({"workspaceName": name, "state": entry.state, "purgeAfter": purge_after},),
-        )
-    return CheckResult(cid, PASSED, f"no workspace, live or soft-deleted, holds the name {name} in {target.id}")
+        return result(cid, FAILED, f"a soft-deleted workspace named {name} in {target} holds the name{until}",
+                      [{"workspaceName": name, "state": entry.state, "purgeAfter": purge_after}])
+    return result(cid, PASSED, f"no workspace, live or soft-deleted, holds the name {name} in {target}")
 
 
 def policy_allowed_target(s: MoveSnapshot) -> CheckResult:
-    return CheckResult("policy.allowed-target", PASSED, f"{s.request.target.id} is in the app's allow-list of move targets")
+    return result("policy.allowed-target", PASSED, f"{s.request.target.id} is in the app's allow-list of move targets")
+
+
+def _to_do(cid: str, read: Read[Any], none: str, some: str, rows: Callable[[Any], list[dict[str, Any]]]) -> CheckResult:
+    if skip := skipped(cid, read):
+        return skip
+    items = rows(read.value)
+    return result(cid, WARNING, some.format(n=len(items)), items) if items else result(cid, PASSED, none)
 
 
 def private_endpoints_reapproval(s: MoveSnapshot) -> CheckResult:
-    cid = "private-endpoints.reapproval"
-    if (skip := skipped(cid, s.private_endpoints)) is not None:
-        return skip
-    connections = s.private_endpoints.value
-    if not connections:
-        return CheckResult(cid, PASSED, "the workspace has no private endpoint connections")
-    return CheckResult(
-        cid, WARNING, f"{len(connections)} private endpoint connection(s) are disconnected by the move and must be approved again",
-        "after the move, approve the re-created connections (the move does it for pre-existing ones unless "
-        f"approvePrivateEndpoints is 'none'). See {MOVE_DOC}",
-        tuple({"id": c.id, "name": c.name, "privateEndpointId": c.private_endpoint_id, "status": c.status} for c in connections),
-    )
+    return _to_do(
+        "private-endpoints.reapproval", s.private_endpoints, "the workspace has no private endpoint connections",
+        "{n} private endpoint connection(s) are disconnected by the move and must be approved again",
+        lambda found: [{"id": c.id, "name": c.name, "privateEndpointId": c.private_endpoint_id, "status": c.status}
+                       for c in found])
 
 
 def datastores_nondefault(s: MoveSnapshot) -> CheckResult:
-    cid = "datastores.nondefault"
-    if (skip := skipped(cid, s.datastores)) is not None:
-        return skip
-    stores = [d for d in s.datastores.value if not d.is_default]
-    if not stores:
-        return CheckResult(cid, PASSED, "the workspace has only default datastores")
-    return CheckResult(
-        cid, WARNING, f"{len(stores)} non-default datastore(s) may keep naming the old subscription / resource group",
-        "after the move, update each datastore's subscription, resource group and credentials (the move does it "
-        f"unless fixDatastores is false). See {MOVE_DOC}",
-        tuple({"id": d.id, "name": d.name, "type": d.datastore_type, "subscriptionId": d.subscription_id,
-               "resourceGroup": d.resource_group} for d in stores),
-    )
+    return _to_do(
+        "datastores.nondefault", s.datastores, "the workspace has only default datastores",
+        "{n} non-default datastore(s) may keep naming the old subscription / resource group",
+        lambda found: [{"id": d.id, "name": d.name, "type": d.datastore_type, "subscriptionId": d.subscription_id,
+                        "resourceGroup": d.resource_group} for d in found if not d.is_default])
 
 
 def role_assignments_not_moved(s: MoveSnapshot) -> CheckResult:
-    cid = "role-assignments.not-moved"
-    if (skip := skipped(cid, s.role_assignments)) is not None:
-        return skip
-    assignments = s.role_assignments.value
-    if not assignments:
-        return CheckResult(cid, PASSED, "no role assignment is made at the workspace's scope")
-    return CheckResult(
-        cid, WARNING, f"{len(assignments)} role assignment(s) at the workspace's scope are not moved",
-        f"re-create these role assignments on the moved workspace. See {MOVE_DOC}",
-        tuple({"id": ra.id, "principalId": ra.principal_id, "principalType": ra.principal_type,
-               "roleDefinitionId": ra.role_definition_id} for ra in assignments),
-    )
+    return _to_do(
+        "role-assignments.not-moved", s.role_assignments, "no role assignment is made at the workspace's scope",
+        "{n} role assignment(s) at the workspace's scope are not moved",
+        lambda found: [{"id": ra.id, "principalId": ra.principal_id, "principalType": ra.principal_type,
+                        "roleDefinitionId": ra.role_definition_id} for ra in found])
 
 
 RULES: tuple[Callable[[MoveSnapshot], CheckResult], ...] = (
@@ -285,15 +254,16 @@ RULES: tuple[Callable[[MoveSnapshot], CheckResult], ...] = (
     workspace_no_computes, workspace_no_online_endpoints, workspace_no_batch_endpoints, workspace_no_active_jobs,
     workspace_no_labeling_projects, workspace_no_databricks_link,
 )
-AFTER_NAME: tuple[Callable[[MoveSnapshot], CheckResult], ...] = (
+LATER_RULES: tuple[Callable[[MoveSnapshot], CheckResult], ...] = (
     policy_allowed_target, private_endpoints_reapproval, datastores_nondefault, role_assignments_not_moved,
 )
 
 
 def evaluate(snapshot: MoveSnapshot, *, now: datetime | None = None) -> list[CheckResult]:
-    """Every check, in the contract's order."""
+    """Every check, in the contract's order. The snapshot must hold a workspace (or its read error)."""
     now = _utc(now or datetime.now(timezone.utc))
-    return [*(rule(snapshot) for rule in RULES), target_name_free(snapshot, now), *(rule(snapshot) for rule in AFTER_NAME)]
+    return [*(rule(snapshot) for rule in RULES), target_name_free(snapshot, now),
+            *(rule(snapshot) for rule in LATER_RULES)]
 
 
 def _utc(value: datetime) -> datetime:

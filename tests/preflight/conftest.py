@@ -35,11 +35,15 @@ def validate(app_env: dict[str, str], functions: dict[str, Any]) -> Callable[...
     """POST /api/moves/validate through the function's entry point; `workspace` is a seeded name or an id."""
 
     def call(workspace: str = "ws-quiet", target: str = PROD, *, raw: Any = None, **fields: Any) -> Answer:
-        body = raw if raw is not None else {
-            "workspaceId": workspace if workspace.startswith("/") else ws_id(workspace),
-            "targetResourceGroupId": target,
-            **fields,
-        }
+        body = (
+            raw
+            if raw is not None
+            else {
+                "workspaceId": workspace if workspace.startswith("/") else ws_id(workspace),
+                "targetResourceGroupId": target,
+                **fields,
+            }
+        )
         response = call_http(functions, "moves_validate", method="POST", body=body)
         return Answer(response.status_code, json.loads(response.get_body() or b"{}"))
 
@@ -84,9 +88,14 @@ def ledger_row(app_env: dict[str, str]) -> Callable[..., None]:
     def write(sub: str, group: str, name: str, *, state: str = "SoftDeleted", purge_in_days: float = 10) -> None:
         now = datetime.now(timezone.utc)
         row = LedgerRow(
-            subscription_id=sub, resource_group=group, workspace_name=name,
-            workspace_id=ws_id(name, sub, group), state=LedgerState(state),
-            deleted_at=now - timedelta(days=4), purge_after=now + timedelta(days=purge_in_days), retention_days=14,
+            subscription_id=sub,
+            resource_group=group,
+            workspace_name=name,
+            workspace_id=ws_id(name, sub, group),
+            state=LedgerState(state),
+            deleted_at=now - timedelta(days=4),
+            purge_after=now + timedelta(days=purge_in_days),
+            retention_days=14,
         )
         service = TableServiceClient.from_connection_string(app_env["AML_LIFECYCLE_TABLES"])
         tables.table(service, tables.RETENTION).upsert_entity(row.to_entity())

@@ -7,10 +7,22 @@ from tests.preflight.conftest import PROD
 
 DEV2 = rg_id(SUB_DEV, "rg-ml-dev-2")
 CHECK_IDS = [
-    "region.same", "tenant.same", "target.resource-group", "target.providers-registered", "workspace.no-cmk",
-    "workspace.no-computes", "workspace.no-online-endpoints", "workspace.no-batch-endpoints",
-    "workspace.no-active-jobs", "workspace.no-labeling-projects", "workspace.no-databricks-link", "target.name-free",
-    "policy.allowed-target", "private-endpoints.reapproval", "datastores.nondefault", "role-assignments.not-moved",
+    "region.same",
+    "tenant.same",
+    "target.resource-group",
+    "target.providers-registered",
+    "workspace.no-cmk",
+    "workspace.no-computes",
+    "workspace.no-online-endpoints",
+    "workspace.no-batch-endpoints",
+    "workspace.no-active-jobs",
+    "workspace.no-labeling-projects",
+    "workspace.no-databricks-link",
+    "target.name-free",
+    "policy.allowed-target",
+    "private-endpoints.reapproval",
+    "datastores.nondefault",
+    "role-assignments.not-moved",
 ]
 
 
@@ -93,7 +105,10 @@ def test_workspace_no_computes_lists_every_compute_including_provisioning_ones(v
     assert validate("ws-quiet", PROD).status_of("workspace.no-computes") == "passed"
     check = validate("ws-computes", PROD).check("workspace.no-computes")
     assert check["status"] == "failed"
-    assert {(i["name"], i["type"]) for i in check["items"]} == {("ci-dev", "ComputeInstance"), ("cpu-cluster", "AmlCompute")}
+    assert {(i["name"], i["type"]) for i in check["items"]} == {
+        ("ci-dev", "ComputeInstance"),
+        ("cpu-cluster", "AmlCompute"),
+    }
     assert {i["provisioningState"] for i in check["items"]} == {"Succeeded", "Creating"}
 
 
@@ -114,7 +129,10 @@ def test_workspace_no_active_jobs_lists_only_unfinished_jobs(validate):
     assert validate("ws-quiet", PROD).status_of("workspace.no-active-jobs") == "passed"
     check = validate("ws-jobs", PROD).check("workspace.no-active-jobs")
     assert check["status"] == "failed"
-    assert sorted((i["name"], i["status"]) for i in check["items"]) == [("job-queued", "Queued"), ("job-running", "Running")]
+    assert sorted((i["name"], i["status"]) for i in check["items"]) == [
+        ("job-queued", "Queued"),
+        ("job-running", "Running"),
+    ]
 
 
 def test_workspace_no_labeling_projects_is_a_warning_saying_how_to_check(validate):
@@ -153,7 +171,10 @@ def test_private_endpoints_reapproval_lists_connections(validate):
     assert validate("ws-computes", PROD).status_of("private-endpoints.reapproval") == "passed"
     check = validate("ws-private", PROD).check("private-endpoints.reapproval")
     assert check["status"] == "warning"
-    assert sorted(i["privateEndpointId"].rsplit("/", 1)[-1] for i in check["items"]) == ["pe-ws-private-1", "pe-ws-private-2"]
+    assert sorted(i["privateEndpointId"].rsplit("/", 1)[-1] for i in check["items"]) == [
+        "pe-ws-private-1",
+        "pe-ws-private-2",
+    ]
 
 
 def test_datastores_nondefault_lists_the_subscription_and_group_they_name(validate):
@@ -170,7 +191,9 @@ def test_role_assignments_not_moved_lists_workspace_scope_assignments_only(valid
     assert validate("ws-computes", PROD).status_of("role-assignments.not-moved") == "passed"
     check = validate("ws-quiet", PROD).check("role-assignments.not-moved")
     assert check["status"] == "warning"
-    assert [(i["principalId"], i["principalType"]) for i in check["items"]] == [("7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d", "Group")]
+    assert [(i["principalId"], i["principalType"]) for i in check["items"]] == [
+        ("7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d", "Group")
+    ]
 
 
 def test_include_associated_moves_the_workspace_dependencies_in_its_group(validate, arm_calls):
@@ -184,3 +207,12 @@ def test_missing_workspace_is_a_404(validate):
     answer = validate("ws-nothere", PROD)
     assert answer.status == 404
     assert answer.body["error"]["target"] == "workspaceId"
+
+
+def test_target_resource_group_creation_refused_by_arm_fails_the_check(validate, fault):
+    fault("resourcegroups/rg-ml-prod-new$", "error", status=403, count=5, method="PUT")
+    answer = validate("ws-quiet", rg_id(SUB_PROD, "rg-ml-prod-new"), createTargetResourceGroup=True)
+    check = answer.check("target.resource-group")
+    assert check["status"] == "failed" and "could not be created" in check["message"] and "403" in check["message"]
+    assert answer.body["targetResourceGroupCreated"] is False
+    assert answer.body["armValidation"]["status"] == "skipped"

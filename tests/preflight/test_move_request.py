@@ -28,14 +28,23 @@ def test_minimal_body_parses_with_defaults():
     assert request.workspace.name == "ws-quiet"
     assert request.target.id == TARGET
     assert request.source.id == rg_id(SUB_DEV, "rg-ml-dev")
-    assert (request.include_resources, request.include_associated, request.create_target_resource_group) == ((), False, False)
+    assert (request.include_resources, request.include_associated, request.create_target_resource_group) == (
+        (),
+        False,
+        False,
+    )
     assert (request.approve_private_endpoints, request.fix_datastores) == ("pre-existing", True)
 
 
 def test_full_move_body_round_trips_through_json():
     request = parse_move_request(
-        body(includeResources=[STORAGE], includeAssociated=True, createTargetResourceGroup=True,
-             approvePrivateEndpoints="none", fixDatastores=False),
+        body(
+            includeResources=[STORAGE],
+            includeAssociated=True,
+            createTargetResourceGroup=True,
+            approvePrivateEndpoints="none",
+            fixDatastores=False,
+        ),
         for_move=True,
     )
     assert [r.id for r in request.include_resources] == [STORAGE]
@@ -57,8 +66,14 @@ def test_validate_route_ignores_move_only_fields():
         ({"workspaceId": WS}, "targetResourceGroupId", "required"),
         (body(workspaceId=42), "workspaceId", "string"),
         (body(workspaceId="ws-quiet"), "workspaceId", "must start with"),
-        (body(workspaceId="/subscriptions/not-a-guid/resourceGroups/rg/providers/"
-                          "Microsoft.MachineLearningServices/workspaces/ws-quiet"), "workspaceId", "GUID"),
+        (
+            body(
+                workspaceId="/subscriptions/not-a-guid/resourceGroups/rg/providers/"
+                "Microsoft.MachineLearningServices/workspaces/ws-quiet"
+            ),
+            "workspaceId",
+            "GUID",
+        ),
         (body(workspaceId=STORAGE), "workspaceId", "Microsoft.MachineLearningServices/workspaces"),
         (body(workspaceId=WS + "/computes/cpu"), "workspaceId", "Microsoft.MachineLearningServices/workspaces"),
         (body(targetResourceGroupId=f"/subscriptions/{SUB_PROD}"), "targetResourceGroupId", "resource group id"),
@@ -68,8 +83,11 @@ def test_validate_route_ignores_move_only_fields():
         (body(includeResources=[7]), "includeResources[0]", "string"),
         (body(includeResources=[STORAGE, "/subscriptions/x"]), "includeResources[1]", "GUID"),
         (body(includeResources=[rg_id(SUB_DEV, "rg-ml-dev")]), "includeResources[0]", "provider resource id"),
-        (body(includeResources=[STORAGE.replace("rg-ml-dev", "rg-other")]), "includeResources[0]",
-         "workspace's resource group"),
+        (
+            body(includeResources=[STORAGE.replace("rg-ml-dev", "rg-other")]),
+            "includeResources[0]",
+            "workspace's resource group",
+        ),
         (body(includeResources=[WS + "/computes/cpu"]), "includeResources[0]", "child resource"),
         (body(includeAssociated="yes"), "includeAssociated", "true or false"),
         (body(createTargetResourceGroup=1), "createTargetResourceGroup", "true or false"),
@@ -96,16 +114,27 @@ def test_too_many_resources_is_refused():
 
 
 def test_duplicates_and_the_workspace_itself_are_dropped_from_include_resources():
-    request = parse_move_request(body(includeResources=[STORAGE, STORAGE.upper().replace("/SUBSCRIPTIONS", "/subscriptions"), WS]))
+    request = parse_move_request(
+        body(includeResources=[STORAGE, STORAGE.upper().replace("/SUBSCRIPTIONS", "/subscriptions"), WS])
+    )
     assert len(request.include_resources) == 1
 
 
 def settings(allowed: str) -> Settings:
-    return Settings.from_env({"AML_LIFECYCLE_TABLES": "UseDevelopmentStorage=true", "AML_LIFECYCLE_ALLOWED_TARGETS": allowed})
+    return Settings.from_env(
+        {"AML_LIFECYCLE_TABLES": "UseDevelopmentStorage=true", "AML_LIFECYCLE_ALLOWED_TARGETS": allowed}
+    )
 
 
-@pytest.mark.parametrize("allowed", [SUB_PROD, f"/subscriptions/{SUB_PROD}", TARGET.upper().replace("/SUBSCRIPTIONS", "/subscriptions"),
-                                     f"{rg_id(SUB_DEV, 'x')},{TARGET}"])
+@pytest.mark.parametrize(
+    "allowed",
+    [
+        SUB_PROD,
+        f"/subscriptions/{SUB_PROD}",
+        TARGET.upper().replace("/SUBSCRIPTIONS", "/subscriptions"),
+        f"{rg_id(SUB_DEV, 'x')},{TARGET}",
+    ],
+)
 def test_allowed_targets(allowed):
     check_allowed(parse_move_request(body()), settings(allowed))
 
@@ -114,4 +143,8 @@ def test_allowed_targets(allowed):
 def test_targets_outside_the_allow_list_are_forbidden(allowed):
     with pytest.raises(ApiError) as caught:
         check_allowed(parse_move_request(body()), settings(allowed))
-    assert (caught.value.status, caught.value.code, caught.value.target) == (403, "TargetNotAllowed", "targetResourceGroupId")
+    assert (caught.value.status, caught.value.code, caught.value.target) == (
+        403,
+        "TargetNotAllowed",
+        "targetResourceGroupId",
+    )

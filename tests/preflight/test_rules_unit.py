@@ -8,7 +8,14 @@ import pytest
 from shared.ml_gateway import Child, Datastore, PrivateEndpointConnection, Workspace
 from shared.move_request import parse_move_request
 from shared.move_snapshot import (
-    OPTIONAL_PROVIDERS, REQUIRED_PROVIDERS, Group, LedgerEntry, MoveSnapshot, OnlineEndpoint, Read, RoleAssignment,
+    OPTIONAL_PROVIDERS,
+    REQUIRED_PROVIDERS,
+    Group,
+    LedgerEntry,
+    MoveSnapshot,
+    OnlineEndpoint,
+    Read,
+    RoleAssignment,
 )
 from shared.move_validation import MoveReport, _reasons, move_resources
 from shared.preflight import CheckResult, evaluate
@@ -26,8 +33,9 @@ def workspace(**changes) -> Workspace:
 
 
 def snapshot(**changes) -> MoveSnapshot:
-    request = parse_move_request({"workspaceId": ws_id("ws-a"), "targetResourceGroupId": rg_id(SUB_PROD, "rg-b"),
-                                  **changes.pop("body", {})})
+    request = parse_move_request(
+        {"workspaceId": ws_id("ws-a"), "targetResourceGroupId": rg_id(SUB_PROD, "rg-b"), **changes.pop("body", {})}
+    )
     base = MoveSnapshot(
         request,
         workspace=Read(workspace()),
@@ -35,9 +43,16 @@ def snapshot(**changes) -> MoveSnapshot:
         target_tenant=Read(TENANT),
         target_group=Read(Group(rg_id(SUB_PROD, "rg-b"), "westeurope")),
         providers={ns: Read("Registered") for ns in (*REQUIRED_PROVIDERS, *OPTIONAL_PROVIDERS)},
-        computes=Read([]), online_endpoints=Read([]), batch_endpoints=Read([]), active_jobs=Read([]),
-        databricks_links=Read([]), target_ledger=Read(None), target_workspace_exists=Read(False),
-        private_endpoints=Read([]), datastores=Read([]), role_assignments=Read([]),
+        computes=Read([]),
+        online_endpoints=Read([]),
+        batch_endpoints=Read([]),
+        active_jobs=Read([]),
+        databricks_links=Read([]),
+        target_ledger=Read(None),
+        target_workspace_exists=Read(False),
+        private_endpoints=Read([]),
+        datastores=Read([]),
+        role_assignments=Read([]),
     )
     return replace(base, **changes)
 
@@ -64,22 +79,46 @@ def test_a_clean_snapshot_passes_everything_but_the_labeling_warning():
         ({"target_group": Read(None), "body": {"createTargetResourceGroup": True}}, "target.resource-group", "passed"),
         ({"workspace": Read(workspace(cmk_enabled=True))}, "workspace.no-cmk", "failed"),
         ({"computes": Read([Child("c", "cpu", "AmlCompute", "Creating")])}, "workspace.no-computes", "failed"),
-        ({"online_endpoints": Read([OnlineEndpoint(Child("e", "ep", "OnlineEndpoint", "Succeeded"))])},
-         "workspace.no-online-endpoints", "failed"),
-        ({"batch_endpoints": Read([Child("b", "be", "BatchEndpoint", "Succeeded")])}, "workspace.no-batch-endpoints", "failed"),
+        (
+            {"online_endpoints": Read([OnlineEndpoint(Child("e", "ep", "OnlineEndpoint", "Succeeded"))])},
+            "workspace.no-online-endpoints",
+            "failed",
+        ),
+        (
+            {"batch_endpoints": Read([Child("b", "be", "BatchEndpoint", "Succeeded")])},
+            "workspace.no-batch-endpoints",
+            "failed",
+        ),
         ({"active_jobs": Read([Child("j", "job", "Command", "Running")])}, "workspace.no-active-jobs", "failed"),
         ({"databricks_links": Read(["/subscriptions/x/dbw"])}, "workspace.no-databricks-link", "failed"),
         ({"target_workspace_exists": Read(True)}, "target.name-free", "failed"),
         ({"target_ledger": Read(LedgerEntry("SoftDeleted", NOW + timedelta(days=1)))}, "target.name-free", "failed"),
         ({"target_ledger": Read(LedgerEntry("SoftDeleted", NOW - timedelta(seconds=1)))}, "target.name-free", "passed"),
         ({"target_ledger": Read(LedgerEntry("Expired", NOW + timedelta(days=1)))}, "target.name-free", "passed"),
-        ({"private_endpoints": Read([PrivateEndpointConnection("p", "pec", "/pe", "Approved", "Succeeded")])},
-         "private-endpoints.reapproval", "warning"),
-        ({"datastores": Read([Datastore("d", "data", "AzureBlob", False, SUB_DEV, "rg-ml-dev", "st", "AccountKey")])},
-         "datastores.nondefault", "warning"),
-        ({"datastores": Read([Datastore("d", "blob", "AzureBlob", True, None, None, "st", "AccountKey")])},
-         "datastores.nondefault", "passed"),
-        ({"role_assignments": Read([RoleAssignment("r", "p", "User", "/rd")])}, "role-assignments.not-moved", "warning"),
+        (
+            {"private_endpoints": Read([PrivateEndpointConnection("p", "pec", "/pe", "Approved", "Succeeded")])},
+            "private-endpoints.reapproval",
+            "warning",
+        ),
+        (
+            {
+                "datastores": Read(
+                    [Datastore("d", "data", "AzureBlob", False, SUB_DEV, "rg-ml-dev", "st", "AccountKey")]
+                )
+            },
+            "datastores.nondefault",
+            "warning",
+        ),
+        (
+            {"datastores": Read([Datastore("d", "blob", "AzureBlob", True, None, None, "st", "AccountKey")])},
+            "datastores.nondefault",
+            "passed",
+        ),
+        (
+            {"role_assignments": Read([RoleAssignment("r", "p", "User", "/rd")])},
+            "role-assignments.not-moved",
+            "warning",
+        ),
     ],
 )
 def test_each_rule(changes, check_id, status):
@@ -129,7 +168,9 @@ def test_arm_error_details_are_flattened_into_per_resource_reasons():
 
 
 def test_report_round_trips_through_json():
-    checks = evaluate(snapshot(private_endpoints=Read([PrivateEndpointConnection("p", "pec", "/pe", "Approved", None)])), now=NOW)
+    checks = evaluate(
+        snapshot(private_endpoints=Read([PrivateEndpointConnection("p", "pec", "/pe", "Approved", None)])), now=NOW
+    )
     report = MoveReport(True, checks, {"status": "succeeded"}, [ws_id("ws-a")], workspace_location="westeurope")
     again = MoveReport.from_json(report.to_json())
     assert again.to_json() == report.to_json()

@@ -82,7 +82,9 @@ def test_a_read_that_overruns_its_timeout_becomes_skipped(app_env, fault):
     from shared.move_snapshot import read_snapshot
 
     fault("ws-quiet/batchEndpoints$", "latency", latencyMs=3000, count=1)
-    request = parse_move_request({"workspaceId": ws_id("ws-quiet"), "targetResourceGroupId": rg_id(SUB_PROD, "rg-ml-prod")})
+    request = parse_move_request(
+        {"workspaceId": ws_id("ws-quiet"), "targetResourceGroupId": rg_id(SUB_PROD, "rg-ml-prod")}
+    )
     snapshot = read_snapshot(get_clients(), request, timeout=1.5)
     assert snapshot.batch_endpoints.error == "no answer within 1.5s"
     assert snapshot.computes.ok and snapshot.workspace.ok
