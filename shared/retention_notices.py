@@ -45,6 +45,13 @@ class Outcome(str, Enum):
     FAILED = "failed"
 
 
+@dataclass(frozen=True)
+class Delivery:
+    outcome: Outcome
+    token: str | None = None
+    workspace_id: str | None = None
+
+
 def alert_for(row: LedgerRow, token: str, now: datetime) -> tuple[str, dict[str, Any]]:
     """(event type, data) of the row's alert `token` (`deleted`, a threshold in days, or `expired`)."""
     data: dict[str, Any] = {
@@ -96,7 +103,7 @@ def deliver(
     select: Callable[[LedgerRow, datetime], Selection | None],
     *,
     now: datetime,
-) -> Outcome:
+) -> Delivery:
     """Claim the row's pending alert (ETag-guarded), publish it, then record it sent; at most one sender wins."""
     nonce = secrets.token_hex(6)
     chosen: dict[str, Selection] = {}
@@ -115,8 +122,8 @@ def deliver(
     row, wrote = ledger.update(*key, claim)
     if not wrote:
         if row is not None and _claim_live(row, now) and not row.alert_claim.endswith(nonce):
-            return Outcome.BUSY
-        return Outcome.NOTHING
+            return Delivery(Outcome.BUSY)
+        return Delivery(Outcome.NOTHING)
     selection = chosen["s"]
     event_type, data = alert_for(row, selection.token, now)
     try:
@@ -138,7 +145,7 @@ def deliver(
         return replace(updated, alert_claim=None if mine else current.alert_claim)
 
     ledger.update(*key, settle)
-    return Outcome.SENT if sent else Outcome.FAILED
+    return Delivery(Outcome.SENT if sent else Outcome.FAILED, selection.token, row.workspace_id)
 
 
 def _claim_live(row: LedgerRow, now: datetime) -> bool:

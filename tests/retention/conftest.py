@@ -98,3 +98,35 @@ def ledger_rows(connection_string: str) -> dict[tuple[str, str], dict]:
 
     client = TableServiceClient.from_connection_string(connection_string).get_table_client(tables.RETENTION)
     return {(e["PartitionKey"], e["RowKey"]): e for e in client.list_entities()}
+
+
+@pytest.fixture
+def topic_env(app_env: dict, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """app_env (Azurite + simulator + its alerts topic) with one publish attempt per alert (faults show at once)."""
+    from shared import azure_clients
+
+    monkeypatch.setitem(azure_clients.RETRY_KWARGS, "retry_total", 0)
+    azure_clients.reset_clients()
+    return app_env
+
+
+def topic_events(sim: Any) -> list[dict]:
+    """CloudEvents the app published to the simulator's alerts topic, oldest first."""
+    return [item["event"] for item in sim.control("GET", "topics/alerts/events").json()]
+
+
+def soft_delete(name: str, at: datetime, **extra: Any):
+    """Apply a soft-delete event at `at` through the event service (its clock set to the event time)."""
+    from shared.azure_clients import get_clients
+    from shared.retention_events import RetentionEvents
+    from shared.settings import get_settings
+
+    return RetentionEvents(get_clients(), get_settings()).handle(delivered(event_body("delete", name, at=at, **extra)), now=at)
+
+
+def sweep(at: datetime):
+    from shared.azure_clients import get_clients
+    from shared.retention_sweep import RetentionSweep
+    from shared.settings import get_settings
+
+    return RetentionSweep(get_clients(), get_settings()).run(at)

@@ -23,7 +23,7 @@ class Recorder:
     def __init__(self, fail: Exception | None = None):
         self.sent, self.fail = [], fail
 
-    def send(self, events):
+    def send(self, events, **options):
         if self.fail:
             raise self.fail
         self.sent.extend(events)

@@ -1,0 +1,142 @@
+"""The retention sweep: alerts before PurgeAfter, marks expired rows, and the optional daily digest.
+
+Its cost follows the schedule entries that are due, never the size of the ledger. It takes "now" as input.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared import alerts, tables
+from shared.retention_ledger import LedgerRow, LedgerState, RetentionLedger
+from shared.retention_notices import Outcome, Selection, deliver
+from shared.retention_schedule import DELETED, EXPIRED, RetentionSchedule, ScheduleEntry, bucket
+from shared.settings import Settings
+
+log = logging.getLogger("aml_lifecycle.sweep")
+DIGEST_LEASE = timedelta(minutes=5)
+DIGEST_SUBJECT = "/aml-lifecycle/retention"
+
+
+@dataclass
+class SweepReport:
+    now: datetime
+    due: int = 0
+    sent: list[tuple[str, str]] = field(default_factory=list)  # (workspace id, alert token)
+    stale: int = 0
+    failed: int = 0
+    busy: int = 0
+    digest: str | None = None  # sent | failed | None
+
+    def summary(self) -> str:
+        return (f"sweep at {self.now.isoformat()}: {self.due} due, {len(self.sent)} alert(s) sent, {self.stale} stale, "
+                f"{self.failed} failed (retried next sweep), {self.busy} held by another sweep, digest {self.digest or '-'}")
+
+
+def pending(row: LedgerRow | None, token: str, now: datetime) -> bool:
+    """Whether the row still owes alert `token` at `now` (the ledger row is the source of truth)."""
+    if row is None or token in row.alerts_sent:
+        return False
+    if row.state is LedgerState.EXPIRED:
+        return token == EXPIRED
+    if row.state is not LedgerState.SOFT_DELETED:
+        return False
+    if token == EXPIRED:
+        return now >= row.purge_after
+    return token == DELETED or now < row.purge_after
+
+
+def most_urgent(tokens: list[str]) -> Selection:
+    """The expiry beats the smallest threshold, which beats the soft-delete notice; the rest are covered by it."""
+    def urgency(token: str) -> int:
+        return -1 if token == EXPIRED else (10_000 if token == DELETED else int(token))
+
+    ordered = sorted(set(tokens), key=urgency)
+    return Selection(ordered[0], tuple(ordered[1:]), expire=ordered[0] == EXPIRED)
+
+
+class RetentionSweep:
+    def __init__(self, clients: Any, settings: Settings) -> None:
+        service = clients.tables()
+        self.clients = clients
+        self.settings = settings
+        self.ledger = RetentionLedger(tables.table(service, tables.RETENTION))
+        self.schedule = RetentionSchedule(tables.table(service, tables.SCHEDULE))
+
+    def run(self, now: datetime) -> SweepReport:
+        report = SweepReport(now)
+        groups: dict[tuple[str, str], list[ScheduleEntry]] = defaultdict(list)
+        for entry in self.schedule.due(now):
+            groups[entry.ledger_key].append(entry)
+        report.due = sum(len(g) for g in groups.values())
+        for key, entries in groups.items():
+            self._handle(key, entries, now, report)
+        self.schedule.advance_watermark(bucket(now))
+        if self.settings.digest_hour_utc is not None and now.hour >= self.settings.digest_hour_utc:
+            report.digest = self._digest(now)
+        log.info(report.summary())
+        return report
+
+    def _handle(self, key: tuple[str, str], entries: list[ScheduleEntry], now: datetime, report: SweepReport) -> None:
+        row = self.ledger.get_by_key(*key)
+        live = [e for e in entries if e.matches(row) and pending(row, e.token, now)]
+        for entry in entries:
+            if entry not in live:
+                self.schedule.remove(entry)
+                report.stale += 1
+        if not live:
+            return
+
+        def select(current: LedgerRow, at: datetime) -> Selection | None:
+            tokens = [e.token for e in live if e.matches(current) and pending(current, e.token, at)]
+            return most_urgent(tokens) if tokens else None
+
+        delivery = deliver(self.clients, self.ledger, key, select, now=now)
+        outcome = delivery.outcome
+        if outcome in (Outcome.SENT, Outcome.NOTHING):
+            if outcome is Outcome.SENT:
+                report.sent.append((delivery.workspace_id, delivery.token))
+            for entry in live:
+                self.schedule.remove(entry)
+            return
+        if outcome is Outcome.FAILED:
+            report.failed += 1
+        else:
+            report.busy += 1
+        for entry in live:  # still owed: keep it ahead of the watermark so the next sweep retries it
+            self.schedule.postpone(entry, now)
+
+    def _digest(self, now: datetime) -> str | None:
+        day = now.strftime("%Y%m%d")
+        etag = self.schedule.claim_daily("digest", day, now, DIGEST_LEASE)
+        if etag is None:
+            return None  # sent already today, or another sweep is sending it
+        rows = []
+        for entry in self.schedule.upcoming(EXPIRED, now):
+            row = self.ledger.get_by_key(*entry.ledger_key)
+            if entry.matches(row) and row.state is LedgerState.SOFT_DELETED and now < row.purge_after:
+                rows.append(row)
+        rows.sort(key=lambda r: r.purge_after)
+        data = {
+            "generatedAt": now.isoformat(),
+            "count": len(rows),
+            "workspaces": [
+                {"workspaceId": r.workspace_id, "deletedAt": r.deleted_at.isoformat(), "purgeAfter": r.purge_after.isoformat(),
+                 "daysLeft": round(r.time_left(now) / 86400, 1), "deletedBy": r.deleted_by,
+                 "cmkEnabled": bool(r.cmk_enabled)}
+                for r in rows
+            ],
+        }
+        try:
+            alerts.publish_alert(self.clients, alerts.RETENTION_DIGEST, DIGEST_SUBJECT, data,
+                                 event_id=alerts.alert_id("digest", day), time=now)
+        except alerts.AlertPublishError:
+            self.schedule.finish_daily("digest", day, etag, sent=False)
+            return "failed"
+        self.schedule.finish_daily("digest", day, etag, sent=True)
+        return "sent"
+
