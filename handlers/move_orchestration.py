@@ -1,0 +1,153 @@
+"""The durable move: a deterministic orchestrator (waits are durable timers) and its activities over shared/."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Generator
+
+import azure.durable_functions as df
+
+from shared import move_activities as work
+from shared.azure_clients import get_clients
+from shared.errors import redact
+from shared.move_inventory import Inventory
+from shared.move_operations import FAILED, TRANSIENT, WAITING, OperationStatus, next_poll_delay
+from shared.move_plan import ORCHESTRATOR, MovePlan, MoveTiming
+from shared.move_report import Outcome
+
+bp = df.Blueprint()
+
+SNAPSHOT = "move_snapshot"
+START_VALIDATION = "move_start_validation"
+START_MOVE = "move_start"
+POLL = "move_poll"
+APPROVE = "move_approve_private_endpoints"
+DATASTORES = "move_check_datastores"
+ROLE_ASSIGNMENTS = "move_check_role_assignments"
+FINISH = "move_finish"
+
+
+@bp.function_name(ORCHESTRATOR)
+@bp.orchestration_trigger(context_name="context")
+def move_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict]:
+    raw = context.get_input()
+    timing = MovePlan.from_json(raw).timing
+    retry = df.RetryOptions(timing.retry_first_ms, timing.retry_attempts)
+
+    def call(name: str, **payload: Any) -> Any:
+        return context.call_activity_with_retry(name, retry, {"plan": raw, **payload})
+
+    outcome: dict[str, Any] = {"moved": False, "phase": "snapshot", "error": None, "stepErrors": {}}
+    try:
+        inventory = yield call(SNAPSHOT)
+        outcome["phase"] = "validate"
+        started = yield call(START_VALIDATION, inventory=inventory)
+        operation = yield from _await_operation(context, call, "validate", started, timing)
+        if operation["status"] == "succeeded":
+            outcome["phase"] = "move"
+            started = yield call(START_MOVE)
+            operation = yield from _await_operation(context, call, "move", started, timing)
+        if operation["status"] == "succeeded":
+            outcome.update(moved=True, phase="post-move")
+            yield from _after_move(context, call, inventory, timing, outcome)
+        else:
+            outcome["error"] = operation.get("error")
+    except Exception as exc:  # an activity failed after its retries: the move ends in a clear state, not a crash
+        outcome["error"] = {"code": "StepFailed", "message": _reason(exc), "reasons": []}
+    return (yield call(FINISH, outcome=outcome))
+
+
+def _await_operation(context: df.DurableOrchestrationContext, call: Any, phase: str, operation: dict, timing: MoveTiming):
+    """Poll an ARM operation with durable timers honouring Retry-After, up to the deadline (ARM allows 4 hours)."""
+    deadline = context.current_utc_datetime + timedelta(seconds=timing.operation_deadline_seconds)
+    polls = transient = 0
+    while operation["status"] in WAITING:
+        transient = transient + 1 if operation["status"] == TRANSIENT else 0
+        now = context.current_utc_datetime
+        if transient > timing.transient_poll_limit:
+            return _failed("PollFailed", f"{transient} polls of the {phase} operation failed in a row; "
+                                         f"last: {operation.get('detail')}. Check the resource groups before retrying")
+        if now >= deadline:
+            return _failed("OperationTimedOut", f"the {phase} operation did not finish within "
+                                                f"{timing.operation_deadline_seconds}s; check both resource groups")
+        delay = next_poll_delay(OperationStatus.from_json(operation), fallback=timing.poll_fallback_seconds,
+                                minimum=timing.min_poll_seconds, maximum=timing.max_poll_seconds)
+        yield context.create_timer(min(now + timedelta(seconds=delay), deadline))
+        polls += 1
+        operation = yield call(POLL, phase=phase, location=operation["location"], poll=polls)
+    return operation
+
+
+def _after_move(context: df.DurableOrchestrationContext, call: Any, inventory: dict, timing: MoveTiming, outcome: dict):
+    """Monitor pattern for approvals, then datastores and role assignments; a failing step becomes an item to do."""
+    try:
+        deadline = context.current_utc_datetime + timedelta(seconds=timing.approval_deadline_seconds)
+        round_number = 0
+        while True:
+            round_number += 1
+            outcome["approvals"] = yield call(APPROVE, inventory=inventory, round=round_number)
+            now = context.current_utc_datetime
+            if outcome["approvals"]["done"] or now >= deadline:
+                break
+            yield context.create_timer(min(now + timedelta(seconds=timing.approval_interval_seconds), deadline))
+    except Exception as exc:
+        outcome["stepErrors"]["private-endpoints"] = _reason(exc)
+    for name, key, step in ((DATASTORES, "datastores", "datastores"), (ROLE_ASSIGNMENTS, "roleAssignments", "role-assignments")):
+        try:
+            outcome[key] = yield call(name, inventory=inventory)
+        except Exception as exc:
+            outcome["stepErrors"][step] = _reason(exc)
+
+
+def _failed(code: str, message: str) -> dict:
+    return {"status": FAILED, "error": {"code": code, "message": message, "reasons": []}}
+
+
+def _reason(exc: BaseException) -> str:
+    text = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+    return text[:500]
+
+
+# activities ------------------------------------------------------------------------------------------------------
+def _plan(payload: dict) -> MovePlan:
+    return MovePlan.from_json(payload["plan"])
+
+
+@bp.activity_trigger(input_name="payload")
+def move_snapshot(payload: dict) -> dict:
+    return work.snapshot(get_clients(), _plan(payload))
+
+
+@bp.activity_trigger(input_name="payload")
+def move_start_validation(payload: dict) -> dict:
+    return work.start_validation(get_clients(), _plan(payload), Inventory.from_json(payload["inventory"]))
+
+
+@bp.activity_trigger(input_name="payload")
+def move_start(payload: dict) -> dict:
+    return work.start_move(get_clients(), _plan(payload))
+
+
+@bp.activity_trigger(input_name="payload")
+def move_poll(payload: dict) -> dict:
+    return work.poll(get_clients(), _plan(payload), payload["phase"], payload["location"], int(payload["poll"]))
+
+
+@bp.activity_trigger(input_name="payload")
+def move_approve_private_endpoints(payload: dict) -> dict:
+    return work.approve_endpoints(get_clients(), _plan(payload), Inventory.from_json(payload["inventory"]), int(payload["round"]))
+
+
+@bp.activity_trigger(input_name="payload")
+def move_check_datastores(payload: dict) -> list:
+    return work.datastores(get_clients(), _plan(payload), Inventory.from_json(payload["inventory"]))
+
+
+@bp.activity_trigger(input_name="payload")
+def move_check_role_assignments(payload: dict) -> list:
+    return work.role_assignments(get_clients(), _plan(payload), Inventory.from_json(payload["inventory"]))
+
+
+@bp.activity_trigger(input_name="payload")
+def move_finish(payload: dict) -> dict:
+    return work.finish(get_clients(), _plan(payload), Outcome.from_json(payload["outcome"]))

@@ -1,0 +1,74 @@
+"""`POST /api/moves` (start a durable move, one per workspace) and `GET /api/moves/{moveId}` (its status)."""
+
+import asyncio
+import logging
+import urllib.parse
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from handlers.http import api, json_body, json_response
+from shared.azure_clients import get_clients
+from shared.errors import ApiError, describe_azure_error
+from shared.move_launch import is_running, mark_not_started, parse_start, prepare, running_move_id
+from shared.move_plan import ORCHESTRATOR, instance_id_for, is_move_id
+from shared.move_report import status_view
+from shared.move_request import check_allowed
+from shared.moves_store import MovesStore
+from shared.settings import get_settings
+
+bp = df.Blueprint()
+log = logging.getLogger("aml_lifecycle.moves")
+
+
+@bp.function_name("moves_start")
+@bp.route(route="moves", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+@api
+async def moves_start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    request, recreate = parse_start(json_body(req))
+    settings = get_settings()
+    check_allowed(request, settings)
+    instance_id = instance_id_for(request.workspace)
+    current = await client.get_status(instance_id, show_input=True)
+    if is_running(current):
+        return _conflict(req, running_move_id(current), request.workspace.id)
+
+    clients = get_clients()
+    plan = await asyncio.to_thread(prepare, clients, settings, request, recreate)
+    try:
+        await client.start_new(ORCHESTRATOR, instance_id, plan.to_json())
+    except Exception as exc:  # the Durable client raises plain Exceptions carrying the host's answer
+        reason = describe_azure_error(exc)
+        await asyncio.to_thread(mark_not_started, clients, plan, f"the orchestration did not start: {reason}")
+        if "already exists" in reason.lower():
+            return _conflict(req, None, request.workspace.id)
+        raise ApiError(503, "MoveNotStarted", "the move orchestration could not be started; nothing was moved; retry") from exc
+    log.info("move %s of %s to %s started", plan.move_id, request.workspace.id, request.target.id)
+    status_url = _url(req, plan.move_id)
+    body = {**client.create_http_management_payload(instance_id), "moveId": plan.move_id, "instanceId": instance_id,
+            "state": "Validating", "statusUrl": status_url}
+    return json_response(body, 202, headers={"Location": status_url, "Retry-After": "30"})
+
+
+@bp.function_name("move_status")
+@bp.route(route="moves/{moveId}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@api
+def move_status(req: func.HttpRequest) -> func.HttpResponse:
+    move_id = req.route_params.get("moveId") or ""
+    record = MovesStore.of(get_clients()).get(move_id) if is_move_id(move_id) else None
+    if record is None:
+        raise ApiError(404, "MoveNotFound", f"no move with id {move_id!r}", "moveId")
+    return json_response(status_view(record))
+
+
+def _conflict(req: func.HttpRequest, move_id: str | None, workspace_id: str) -> func.HttpResponse:
+    error = ApiError(409, "MoveAlreadyRunning", f"a move of {workspace_id} is already running"
+                     + (f" ({move_id})" if move_id else "") + "; wait for it to finish", "workspaceId")
+    body = {**error.body(), "moveId": move_id, "statusUrl": _url(req, move_id) if move_id else None}
+    return json_response(body, 409)
+
+
+def _url(req: func.HttpRequest, move_id: str) -> str:
+    parts = urllib.parse.urlsplit(req.url)
+    return f"{parts.scheme}://{parts.netloc}/api/moves/{move_id}"

@@ -1,0 +1,192 @@
+"""The durable move's activities: each does one piece of ARM work and records it on the move's WorkspaceMoves row.
+
+Every activity may run twice (a retry, a host restart): each one upserts its step by name and checks the row
+before doing something that must not happen twice (starting the move).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from shared import move_operations as ops
+from shared.azure_clients import AzureClients
+from shared.ml_gateway import MlGateway
+from shared.move_inventory import Inventory, take_inventory
+from shared.move_plan import FAILED, MOVING, POST_MOVE, SUCCEEDED, MovePlan
+from shared.move_report import Outcome, conclude
+from shared.move_steps import approve_round, check_datastores, check_role_assignments
+from shared.moves_store import MoveRecord, MovesStore, utcnow
+
+log = logging.getLogger("aml_lifecycle.moves")
+
+_STEP_OF_PHASE = {"validate": "validate", "move": "move"}
+
+
+def _store(clients: AzureClients) -> MovesStore:
+    return MovesStore.of(clients)
+
+
+def _update(clients: AzureClients, plan: MovePlan, change: Any) -> MoveRecord:
+    return _store(clients).update(plan.partition, plan.move_id, change)
+
+
+def snapshot(clients: AzureClients, plan: MovePlan) -> dict[str, Any]:
+    """Read what the move will disconnect or leave behind, and keep it on the row."""
+    inventory = take_inventory(clients, plan.request.workspace).to_json()
+
+    def change(record: MoveRecord) -> None:
+        record.snapshot = inventory
+        record.put_step("snapshot", "succeeded", privateEndpoints=len(inventory["privateEndpoints"]),
+                        datastores=len(inventory["datastores"]), roleAssignments=len(inventory["roleAssignments"]))
+
+    _update(clients, plan, change)
+    return inventory
+
+
+def start_validation(clients: AzureClients, plan: MovePlan, inventory: Inventory) -> dict[str, Any]:
+    """Create the target group if asked and missing, then POST validateMoveResources (not waited for)."""
+    created = _ensure_target_group(clients, plan, inventory.location)
+    status = ops.start_operation(clients.arm_pipeline(), ops.VALIDATE, plan.source, plan.target, list(plan.resources),
+                                 arm_endpoint=clients.settings.arm_endpoint)
+
+    def change(record: MoveRecord) -> None:
+        if created:
+            record.put_step("target-resource-group", "succeeded", detail=f"created {plan.target.id} in {inventory.location}")
+        _record_operation(record, "validate", status, poll=0)
+
+    _update(clients, plan, change)
+    return status.to_json()
+
+
+def start_move(clients: AzureClients, plan: MovePlan) -> dict[str, Any]:
+    """POST moveResources once: a repeated call returns the operation the first call started."""
+    store = _store(clients)
+    record = store.get(plan.move_id, partition=plan.partition)
+    if record is not None and record.operation:
+        return ops.OperationStatus(ops.RUNNING, location=record.operation).to_json()
+    earlier_attempt = record is not None and (record.step("move") or {}).get("status") == "starting"
+    store.update(plan.partition, plan.move_id, lambda r: _set_moving(r))
+    status = ops.start_operation(clients.arm_pipeline(), ops.MOVE, plan.source, plan.target, list(plan.resources),
+                                 arm_endpoint=clients.settings.arm_endpoint)
+    if status.status == ops.FAILED and earlier_attempt and status.error:
+        status.error["message"] += (" (an earlier attempt of this step may have started the move before it was "
+                                    "recorded: check both resource groups)")
+
+    def change(record: MoveRecord) -> None:
+        if status.location:
+            record.operation = status.location
+        _record_operation(record, "move", status, poll=0)
+
+    store.update(plan.partition, plan.move_id, change)
+    return status.to_json()
+
+
+def _set_moving(record: MoveRecord) -> None:
+    record.state = MOVING
+    record.put_step("move", "starting")
+
+
+def poll(clients: AzureClients, plan: MovePlan, phase: str, location: str, poll_number: int) -> dict[str, Any]:
+    """One GET of the operation's Location; the step keeps the poll count and, at the end, ARM's verdict."""
+    status = ops.poll_operation(clients.arm_pipeline(), location, arm_endpoint=clients.settings.arm_endpoint)
+    _update(clients, plan, lambda record: _record_operation(record, phase, status, poll=poll_number))
+    return status.to_json()
+
+
+def _record_operation(record: MoveRecord, phase: str, status: ops.OperationStatus, *, poll: int) -> None:
+    name = _STEP_OF_PHASE[phase]
+    step = record.step(name) or {}
+    polls = max(int(step.get("polls") or 0), poll)
+    if status.waiting:
+        record.put_step(name, "running", polls=polls, lastPoll=status.status if poll else None, detail=status.detail)
+    elif status.status == ops.SUCCEEDED:
+        record.put_step(name, "succeeded", polls=polls)
+        if phase == "move":
+            record.state = POST_MOVE
+    else:
+        record.put_step(name, "failed", polls=polls, error=status.error)
+
+
+def approve_endpoints(clients: AzureClients, plan: MovePlan, inventory: Inventory, round_number: int) -> dict[str, Any]:
+    found = approve_round(MlGateway(clients.arm_pipeline()), plan, inventory)
+
+    def change(record: MoveRecord) -> None:
+        step = record.step("private-endpoints") or {}
+        approved = sum(1 for e in found.endpoints if e["status"] == "Approved")
+        record.put_step("private-endpoints", "succeeded" if found.done else "running",
+                        rounds=max(int(step.get("rounds") or 0), round_number), approved=approved,
+                        notApproved=len(found.endpoints) - approved, foreign=len(found.foreign))
+
+    _update(clients, plan, change)
+    return found.to_json()
+
+
+def datastores(clients: AzureClients, plan: MovePlan, inventory: Inventory) -> list[dict[str, Any]]:
+    results = check_datastores(MlGateway(clients.arm_pipeline()), plan, inventory)
+    counts = {status: sum(1 for r in results if r["status"] == status) for status in {r["status"] for r in results}}
+    _update(clients, plan, lambda record: record.put_step("datastores", "succeeded", counts=counts))
+    return results
+
+
+def role_assignments(clients: AzureClients, plan: MovePlan, inventory: Inventory) -> list[dict[str, Any]]:
+    results = check_role_assignments(clients, plan, inventory)
+    counts = {status: sum(1 for r in results if r["status"] == status) for status in {r["status"] for r in results}}
+    _update(clients, plan, lambda record: record.put_step("role-assignments", "succeeded", counts=counts))
+    return results
+
+
+def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str, Any]:
+    """Write the verdict on the row and publish the alert (its event id is stable, so a re-run sends a duplicate
+    consumers can drop)."""
+    from shared import alerts
+
+    store = _store(clients)
+    record = store.get(plan.move_id, partition=plan.partition)
+    conclusion = conclude(plan, outcome, record.snapshot if record else None)
+    error = None if outcome.error is None else {**outcome.error, "phase": outcome.phase}
+
+    def change(row: MoveRecord) -> None:
+        row.state = conclusion.state
+        row.result = conclusion.result
+        row.error = error
+        row.finished_at = row.finished_at or utcnow()
+        for step in row.steps:
+            if step["status"] in ("running", "starting"):  # a wait that ended at its deadline
+                row.put_step(step["name"], "incomplete")
+        row.put_step("report", "succeeded", state=conclusion.state, leftToDo=len(conclusion.left_to_do))
+
+    record = store.update(plan.partition, plan.move_id, change)
+    event_type = {SUCCEEDED: alerts.MOVE_SUCCEEDED, FAILED: alerts.MOVE_FAILED}.get(conclusion.state, alerts.MOVE_NEEDS_ATTENTION)
+    data = {"moveId": plan.move_id, "state": conclusion.state, "workspaceId": plan.request.workspace.id,
+            "targetWorkspaceId": conclusion.result.get("targetWorkspaceId"), "statusUrl": f"/api/moves/{plan.move_id}",
+            "leftToDo": list(conclusion.left_to_do), "error": error}
+    if record.alert_id is None:
+        try:
+            event_id = alerts.publish_alert(clients, event_type, plan.request.workspace.id, data,
+                                            event_id=alerts.alert_id("move", plan.move_id))
+            store.update(plan.partition, plan.move_id, lambda row: _alerted(row, event_id, event_type))
+        except alerts.AlertPublishError as exc:
+            store.update(plan.partition, plan.move_id, lambda row: row.put_step("alert", "failed", detail=exc.reason))
+    log.info("move %s of %s finished: %s (%d item(s) left to do)", plan.move_id, plan.request.workspace.id,
+             conclusion.state, len(conclusion.left_to_do))
+    return {"moveId": plan.move_id, "state": conclusion.state, "leftToDo": len(conclusion.left_to_do), "error": error}
+
+
+def _alerted(row: MoveRecord, event_id: str, event_type: str) -> None:
+    row.alert_id = event_id
+    row.put_step("alert", "succeeded", detail=event_type)
+
+
+def _ensure_target_group(clients: AzureClients, plan: MovePlan, location: str) -> bool:
+    if not plan.request.create_target_resource_group:
+        return False
+    groups = clients.resources(plan.target.subscription_id).resource_groups
+    try:
+        groups.get(plan.target.name)
+        return False
+    except ResourceNotFoundError:
+        groups.create_or_update(plan.target.name, {"location": location})
+        return True

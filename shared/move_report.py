@@ -1,0 +1,118 @@
+"""The move's verdict: final state, what is left for a person (each item said), and the status view of a row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shared.move_plan import FAILED, NEEDS_ATTENTION, SUCCEEDED, MovePlan
+from shared.moves_store import MoveRecord, iso
+
+# Datastore / role assignment outcomes that leave work for a person.
+_DATASTORE_TODO = {"needs-fix", "fix-failed", "missing"}
+_ROLE_TODO = {"not-moved", "recreate-failed"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the orchestration learnt, handed to the final activity (all JSON-safe, no secret)."""
+
+    moved: bool = False
+    phase: str = "snapshot"
+    error: dict[str, Any] | None = None
+    approvals: dict[str, Any] | None = None
+    datastores: list[dict[str, Any]] | None = None
+    role_assignments: list[dict[str, Any]] | None = None
+    step_errors: dict[str, str] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"moved": self.moved, "phase": self.phase, "error": self.error, "approvals": self.approvals,
+                "datastores": self.datastores, "roleAssignments": self.role_assignments, "stepErrors": self.step_errors or {}}
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> "Outcome":
+        return cls(bool(body.get("moved")), body.get("phase") or "snapshot", body.get("error"), body.get("approvals"),
+                   body.get("datastores"), body.get("roleAssignments"), body.get("stepErrors") or {})
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    state: str
+    left_to_do: tuple[dict[str, str], ...]
+    result: dict[str, Any]
+
+
+def conclude(plan: MovePlan, outcome: Outcome, inventory: dict[str, Any] | None) -> Conclusion:
+    """Failed when the move did not happen; NeedsAttention when anything is left for a person; else Succeeded."""
+    result: dict[str, Any] = {"targetWorkspaceId": plan.target_workspace.id if outcome.moved else None}
+    if not outcome.moved:
+        return Conclusion(FAILED, (), result)
+    todo: list[dict[str, str]] = []
+    approvals = outcome.approvals or {}
+    result["privateEndpoints"] = approvals.get("endpoints") or []
+    result["foreignConnections"] = approvals.get("foreign") or []
+    for entry in result["privateEndpoints"]:
+        if entry.get("status") != "Approved" and entry.get("statusBeforeMove", "Approved") == "Approved":
+            todo.append(_item("approve-private-endpoint", entry.get("connectionId") or entry["privateEndpointId"],
+                              _endpoint_message(entry, plan)))
+    for entry in result["foreignConnections"]:
+        todo.append(_item("review-private-endpoint", entry["connectionId"],
+                          f"pending connection {entry['name']} from {entry.get('privateEndpointId')} did not exist before "
+                          "the move; it was left alone: approve or reject it"))
+    result["datastores"] = outcome.datastores or []
+    for entry in result["datastores"]:
+        if entry.get("status") in _DATASTORE_TODO:
+            todo.append(_item("fix-datastore", entry["id"], f"datastore {entry['name']}: {entry.get('message', entry['status'])}"))
+    result["roleAssignments"] = outcome.role_assignments or []
+    for entry in result["roleAssignments"]:
+        if entry.get("status") in _ROLE_TODO:
+            todo.append(_item("recreate-role-assignment", entry["scope"],
+                              f"{entry.get('principalType') or 'principal'} {entry['principalId']} had role "
+                              f"{entry['roleDefinitionId'].rsplit('/', 1)[-1]} here: {entry.get('message', entry['status'])}"))
+    for child in (inventory or {}).get("computes") or []:
+        todo.append(_item("recreate-compute", plan.moved_id(child["id"]), f"compute {child['name']} ({child['kind']}) existed before the move; re-create it"))
+    for child in (inventory or {}).get("endpoints") or []:
+        todo.append(_item("recreate-endpoint", plan.moved_id(child["id"]), f"{child['kind']} {child['name']} existed before the move; re-create it"))
+    for step, reason in (outcome.step_errors or {}).items():
+        todo.append(_item("post-move-step-failed", step, f"the {step} step could not finish: {reason}; do it by hand"))
+    result["leftToDo"] = todo
+    return Conclusion(NEEDS_ATTENTION if todo else SUCCEEDED, tuple(todo), result)
+
+
+def _endpoint_message(entry: dict[str, Any], plan: MovePlan) -> str:
+    name, status = entry.get("name"), entry.get("status")
+    if status == "Missing":
+        return f"connection {name} from {entry['privateEndpointId']} was not re-created before the approval deadline; check the private endpoint, then approve it"
+    if plan.request.approve_private_endpoints == "none":
+        return f"connection {name} is {status}; approve it (approvePrivateEndpoints was 'none')"
+    note = f" ({entry['note']})" if entry.get("note") else ""
+    return f"connection {name} is {status} after the approval deadline{note}; approve it"
+
+
+def _item(kind: str, target: str, message: str) -> dict[str, str]:
+    return {"kind": kind, "target": target, "message": message}
+
+
+def status_view(record: MoveRecord) -> dict[str, Any]:
+    """The `GET /api/moves/{moveId}` body: what a pipeline or a person needs, nothing internal."""
+    result = record.result or {}
+    snapshot = record.snapshot or {}
+    return {
+        "moveId": record.move_id,
+        "workspaceId": record.workspace_id,
+        "targetResourceGroupId": record.target_resource_group_id,
+        "targetWorkspaceId": result.get("targetWorkspaceId"),
+        "state": record.state,
+        "startedAt": iso(record.started_at),
+        "updatedAt": iso(record.updated_at),
+        "finishedAt": iso(record.finished_at),
+        "request": record.request,
+        "steps": record.steps,
+        "privateEndpoints": result.get("privateEndpoints", snapshot.get("privateEndpoints", [])),
+        "foreignConnections": result.get("foreignConnections", []),
+        "datastores": result.get("datastores", snapshot.get("datastores", [])),
+        "roleAssignments": result.get("roleAssignments", snapshot.get("roleAssignments", [])),
+        "leftToDo": result.get("leftToDo", []),
+        "snapshot": snapshot or None,
+        "error": record.error,
+    }

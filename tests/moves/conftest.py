@@ -1,0 +1,60 @@
+"""Fixtures for the durable move: plans for seeded workspaces, a driver over real activities, the simulator's views."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+from shared.move_launch import new_plan, record_start
+from shared.move_plan import MovePlan, MoveTiming
+from shared.move_request import parse_move_request
+from tests.conftest import SUB_PROD, rg_id, ws_id
+from tests.moves.durable_driver import Driver, Run, real_activities
+
+ACTIVITIES = [
+    "move_snapshot", "move_start_validation", "move_start", "move_poll", "move_approve_private_endpoints",
+    "move_check_datastores", "move_check_role_assignments", "move_finish",
+]
+# Virtual time: the driver fires timers at once, so only the number of approval rounds costs anything.
+TEST_TIMING = MoveTiming(approval_interval_seconds=60, approval_deadline_seconds=300, retry_first_ms=1000, retry_attempts=3)
+PROD = rg_id(SUB_PROD, "rg-ml-prod")
+
+
+def make_plan(workspace: str = "ws-quiet", target: str = PROD, *, include: tuple[str, ...] = (), recreate: bool = False,
+              timing: MoveTiming = TEST_TIMING, **body: Any) -> MovePlan:
+    request = parse_move_request({"workspaceId": ws_id(workspace), "targetResourceGroupId": target, **body}, for_move=True)
+    resources = (request.workspace.id, *(r.id for r in request.include_resources))
+    return new_plan(request, resources, recreate=recreate, timing=timing)
+
+
+@pytest.fixture
+def move_env(app_env: dict, sim: Any, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """app_env, plus trust in the simulator's CA for the alerts topic: azure-eventgrid 4.22.1 drops the
+    publisher's connection_verify for basic topics (reported), so the CA comes in through requests' own variable."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_bundle)
+    return app_env
+
+
+@pytest.fixture
+def run_move(move_env: dict, functions: dict) -> Callable[..., tuple[MovePlan, Run]]:
+    """Record the move's first row (as the starter does after its preflight) and drive the orchestration to its end."""
+    from shared.azure_clients import get_clients
+
+    def run(plan: MovePlan) -> Run:
+        record_start(get_clients(), plan)
+        handle = functions["move_orchestrator"].get_user_function()
+        return Driver(handle, real_activities(functions, ACTIVITIES), instance_id=plan.move_id[:21]).run(
+            "move_orchestrator", plan.to_json())
+
+    return run
+
+
+@pytest.fixture
+def sim_requests(sim: Any) -> Callable[[], list[dict]]:
+    return lambda: sim.control("GET", "requests").json()
+
+
+@pytest.fixture
+def sim_state(sim: Any) -> Callable[[], dict]:
+    return lambda: sim.control("GET", "state").json()

@@ -1,0 +1,174 @@
+"""Whole moves with the real activities against the ARM simulator and Azurite (virtual time: timers fire at once)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from shared.azure_clients import get_clients
+from shared.move_plan import MoveTiming
+from shared.moves_store import MovesStore
+from tests.conftest import SUB_DEV, SUB_PROD, TOPIC, rg_id, ws_id
+from tests.moves.conftest import PROD, TEST_TIMING, make_plan
+from tests.moves.durable_driver import T0
+
+DEV2 = rg_id(SUB_DEV, "rg-ml-dev-2")
+TRAINING_ACCOUNT = f"{rg_id(SUB_DEV, 'rg-ml-dev')}/providers/Microsoft.Storage/storageAccounts/sttrainingdata"
+TRAINING_KEY = "dHJhaW5pbmdkYXRhLWFjY291bnQta2V5"  # the seeded secret; must never leave ARM except in the PUT
+
+
+def row(plan) -> Any:
+    return MovesStore.of(get_clients()).get(plan.move_id)
+
+
+def alerts(sim) -> list[dict]:
+    return [item["event"] for item in sim.control("GET", f"topics/{TOPIC}/events").json()]
+
+
+def resource(sim_state, resource_id: str) -> dict | None:
+    return next((r for r in sim_state()["resources"] if r["id"].lower() == resource_id.lower()), None)
+
+
+def steps(record) -> dict[str, dict]:
+    return {s["name"]: s for s in record.steps}
+
+
+def test_quiescent_workspace_moves_and_succeeds(run_move, sim, sim_state):
+    plan = make_plan("ws-twin", DEV2)
+    run = run_move(plan)
+    assert run.error is None and run.output["state"] == "Succeeded", run.output
+    record = row(plan)
+    assert record.state == "Succeeded" and record.error is None and record.finished_at is not None
+    assert [s["name"] for s in record.steps] == ["preflight", "snapshot", "validate", "move", "private-endpoints",
+                                                 "datastores", "role-assignments", "report", "alert"]
+    assert all(s["status"] == "succeeded" for s in record.steps)
+    assert resource(sim_state, ws_id("ws-twin", rg="rg-ml-dev-2")) is not None
+    assert resource(sim_state, ws_id("ws-twin")) is None
+    (alert,) = alerts(sim)
+    assert alert["type"] == "AmlLifecycle.Move.Succeeded" and alert["subject"] == ws_id("ws-twin")
+    assert alert["data"]["moveId"] == plan.move_id and alert["data"]["leftToDo"] == []
+
+
+def test_private_endpoint_reapproved_datastore_fixed_secret_kept_and_never_stored(run_move, sim, sim_state, caplog):
+    caplog.set_level(logging.DEBUG)
+    plan = make_plan("ws-quiet", PROD, include=(), includeResources=[TRAINING_ACCOUNT])
+    run = run_move(plan)
+    record = row(plan)
+    assert record.state == "NeedsAttention", record.result
+    new_ws = ws_id("ws-quiet", SUB_PROD, "rg-ml-prod")
+    (endpoint,) = record.result["privateEndpoints"]
+    assert endpoint["status"] == "Approved" and endpoint["approvedByMove"] is True
+    connection = resource(sim_state, f"{new_ws}/privateEndpointConnections/pec-ws-quiet")
+    assert connection["properties"]["privateLinkServiceConnectionState"]["status"] == "Approved"
+    (datastore,) = record.result["datastores"]
+    assert datastore["name"] == "trainingdata" and datastore["status"] == "fixed", datastore
+    props = resource(sim_state, f"{new_ws}/datastores/trainingdata")["properties"]
+    assert (props["subscriptionId"], props["resourceGroup"]) == (SUB_PROD, "rg-ml-prod")
+    secrets = sim.control("GET", "state").json()  # the simulator's state dump holds no secrets, so ask ARM itself
+    assert TRAINING_KEY not in json.dumps(secrets)
+    from shared.ml_gateway import MlGateway
+
+    assert MlGateway(get_clients().arm_pipeline()).list_datastore_secrets(f"{new_ws}/datastores/trainingdata")["key"] == TRAINING_KEY
+    # The role assignment did not move: the one thing left for a person.
+    assert [item["kind"] for item in record.result["leftToDo"]] == ["recreate-role-assignment"]
+    (alert,) = alerts(sim)
+    assert alert["type"] == "AmlLifecycle.Move.NeedsAttention"
+    # The secret is nowhere we write: the row, the orchestration history and output, the logs.
+    stored = json.dumps(record.to_entity(), default=str) + json.dumps(run.history) + json.dumps(run.output)
+    assert TRAINING_KEY not in stored and TRAINING_KEY not in caplog.text
+
+
+def test_datastore_whose_account_stayed_is_reported_not_changed(run_move, sim_state):
+    plan = make_plan("ws-quiet", PROD)
+    run_move(plan)
+    record = row(plan)
+    (datastore,) = record.result["datastores"]
+    assert datastore["status"] == "unchanged"
+    props = resource(sim_state, f"{ws_id('ws-quiet', SUB_PROD, 'rg-ml-prod')}/datastores/trainingdata")["properties"]
+    assert (props["subscriptionId"], props["resourceGroup"]) == (SUB_DEV, "rg-ml-dev")
+    assert "fix-datastore" not in [item["kind"] for item in record.result["leftToDo"]]
+
+
+def test_fix_datastores_false_leaves_the_datastore_and_says_so(run_move, sim_state):
+    plan = make_plan("ws-quiet", PROD, includeResources=[TRAINING_ACCOUNT], fixDatastores=False)
+    run_move(plan)
+    record = row(plan)
+    assert record.result["datastores"][0]["status"] == "needs-fix"
+    assert "fix-datastore" in [item["kind"] for item in record.result["leftToDo"]]
+
+
+def test_arm_validation_409_fails_with_its_reasons_and_nothing_moves(run_move, sim, sim_requests, sim_state):
+    plan = make_plan("ws-computes", PROD)
+    run_move(plan)
+    record = row(plan)
+    assert record.state == "Failed"
+    assert record.error["code"] == "ResourceMoveProviderValidationFailed" and record.error["phase"] == "validate"
+    assert "WorkspaceHasComputeResources" in [r["code"] for r in record.error["reasons"]]
+    assert steps(record)["validate"]["status"] == "failed" and "move" not in steps(record)
+    assert not [r for r in sim_requests() if r["path"].endswith("/moveResources")]
+    assert resource(sim_state, ws_id("ws-computes")) is not None
+    assert alerts(sim)[0]["type"] == "AmlLifecycle.Move.Failed"
+
+
+def test_move_failing_half_way_is_failed_with_arm_reasons(run_move, sim, sim_state):
+    sim.control("POST", "moves/fail", json={"afterPolls": 1, "code": "ResourceMoveFailed"})
+    plan = make_plan("ws-twin", DEV2)
+    run_move(plan)
+    record = row(plan)
+    assert record.state == "Failed" and record.error["code"] == "ResourceMoveFailed" and record.error["phase"] == "move"
+    assert record.error["reasons"] and record.error["reasons"][0]["target"] == ws_id("ws-twin")
+    assert steps(record)["move"]["status"] == "failed" and steps(record)["move"]["polls"] >= 1
+    assert resource(sim_state, ws_id("ws-twin")) is not None
+    assert record.result["targetWorkspaceId"] is None
+
+
+def test_throttled_polls_wait_out_retry_after_and_succeed(functions, move_env, sim, sim_requests):
+    from shared.move_launch import record_start
+    from tests.moves.conftest import ACTIVITIES
+    from tests.moves.durable_driver import Driver, real_activities
+
+    sim.control("POST", "faults", json={"path": "/operationresults/", "kind": "throttle", "retryAfter": 9, "count": 3})
+    plan = make_plan("ws-twin", DEV2, timing=MoveTiming(min_poll_seconds=0, retry_first_ms=1000, retry_attempts=3))
+    record_start(get_clients(), plan)
+    run = Driver(functions["move_orchestrator"].get_user_function(), real_activities(functions, ACTIVITIES)).run(
+        "move_orchestrator", plan.to_json())
+    assert run.output["state"] == "Succeeded"
+    throttled = [r for r in sim_requests() if r["status"] == 429]
+    assert len(throttled) == 3  # each answered by a durable timer, not by a retry loop inside the activity
+    gaps = [b - a for a, b in zip([T0, *run.timers], run.timers)]
+    assert gaps.count(timedelta(seconds=9)) == 3
+    # the simulator answers 202 once then 204, for validation and move alike: 2 + 2 polls, plus the 3 throttled
+    assert steps(row(plan))["validate"]["polls"] + steps(row(plan))["move"]["polls"] == 2 + 2 + 3
+
+
+def test_private_endpoint_that_never_comes_and_a_foreign_connection(run_move, sim, sim_state):
+    plan = make_plan("ws-private", PROD)
+    run = run_move(plan)
+    record = row(plan)
+    assert record.state == "NeedsAttention"
+    by_name = {e["name"]: e for e in record.result["privateEndpoints"]}
+    assert by_name["pec-ws-private-1"]["status"] == "Approved"
+    assert by_name["pec-ws-private-2"]["status"] == "Missing"
+    (foreign,) = record.result["foreignConnections"]
+    assert foreign["name"] == "pec-foreign-partner"
+    kinds = sorted(item["kind"] for item in record.result["leftToDo"])
+    assert kinds == ["approve-private-endpoint", "review-private-endpoint"]
+    new_ws = ws_id("ws-private", SUB_PROD, "rg-ml-prod")
+    partner = resource(sim_state, f"{new_ws}/privateEndpointConnections/pec-foreign-partner")
+    assert partner["properties"]["privateLinkServiceConnectionState"]["status"] == "Pending"  # left alone
+    rounds = steps(record)["private-endpoints"]["rounds"]
+    assert rounds == TEST_TIMING.approval_deadline_seconds // TEST_TIMING.approval_interval_seconds + 1
+    assert steps(record)["private-endpoints"]["status"] == "incomplete"
+    assert run.output["leftToDo"] == 2
+
+
+def test_approve_none_leaves_connections_pending(run_move, sim_state):
+    plan = make_plan("ws-quiet", PROD, approvePrivateEndpoints="none")
+    run_move(plan)
+    record = row(plan)
+    (endpoint,) = record.result["privateEndpoints"]
+    assert endpoint["status"] == "Pending"
+    assert steps(record)["private-endpoints"]["rounds"] == 1
+    assert "approve-private-endpoint" in [item["kind"] for item in record.result["leftToDo"]]
