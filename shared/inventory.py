@@ -6,13 +6,13 @@ import json
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.arm_ids import ArmIdError, SubscriptionId, parse_workspace_id
+from shared.arm_ids import parse_workspace_id
 from shared.errors import describe_azure_error
 from shared.ml_gateway import MlGateway, Workspace
 from shared.retention_ledger import LedgerConflictError, ledger_key, utc
@@ -149,38 +149,3 @@ class Inventory:
             except (ResourceExistsError, ResourceModifiedError):
                 continue
         raise LedgerConflictError(f"inventory row of {group}/{name} kept changing")
-
-
-@dataclass(frozen=True)
-class BackfillResult:
-    subscription_id: str
-    workspaces: int = 0
-    recorded: int = 0
-    error: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"subscriptionId": self.subscription_id, "workspaces": self.workspaces, "recorded": self.recorded}
-        if self.error:
-            body["error"] = self.error
-        return body
-
-
-def backfill(inventory: Inventory, gateway: MlGateway, subscription_ids: Iterable[str], *, now: datetime) -> list[BackfillResult]:
-    """Record every workspace that exists in each subscription; one subscription's failure does not stop the rest."""
-    results = []
-    for sub in subscription_ids:
-        try:
-            SubscriptionId(sub)
-            workspaces = gateway.list_workspaces(f"/subscriptions/{sub}")
-        except (ArmIdError, Exception) as exc:
-            results.append(BackfillResult(sub, error=describe_azure_error(exc)))
-            continue
-        recorded = 0
-        for workspace in workspaces:
-            try:
-                inventory.record_workspace(workspace, now=now)
-                recorded += 1
-            except (ArmIdError, KeyError) as exc:
-                log.warning("backfill: skipping %s: %s", workspace.id, exc)
-        results.append(BackfillResult(sub, len(workspaces), recorded))
-    return results

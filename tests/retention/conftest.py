@@ -130,3 +130,71 @@ def sweep(at: datetime):
     from shared.settings import get_settings
 
     return RetentionSweep(get_clients(), get_settings()).run(at)
+
+
+@pytest.fixture
+def webhook(functions: dict) -> Iterator[Any]:
+    """A loopback Event Grid webhook: answers the handshakes, hands each event to the real `workspace_events`
+    function, and answers 200 (500 if the function raised, so the sender redelivers)."""
+    import http.server
+    import threading
+
+    handler_fn = functions["workspace_events"].get_user_function()
+    received: list[dict] = []
+    failures: list[str] = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_OPTIONS(self) -> None:  # CloudEvents abuse-protection handshake
+            self.send_response(200)
+            self.send_header("WebHook-Allowed-Origin", self.headers.get("WebHook-Request-Origin", "*"))
+            self.end_headers()
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+            events = body if isinstance(body, list) else [body]
+            if self.headers.get("aeg-event-type") == "SubscriptionValidation":
+                return self._answer(200, {"validationResponse": events[0]["data"]["validationCode"]})
+            status = 200
+            for event in events:
+                received.append(event)
+                try:
+                    handler_fn(delivered(event))
+                except Exception as exc:  # the host answers non-2xx: Event Grid retries the delivery
+                    failures.append(repr(exc))
+                    status = 500
+            self._answer(status, None)
+
+        def _answer(self, status: int, body: Any) -> None:
+            raw = b"" if body is None else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, name="webhook", daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/runtime/webhooks/EventGrid"
+    server.received, server.failures = received, failures
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(10)
+
+
+def wait_for(predicate: Any, *, timeout: float = 20.0, what: str = "condition") -> Any:
+    """Poll until `predicate()` returns something truthy, or fail after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)

@@ -1,0 +1,30 @@
+"""`GET /api/retention` and `GET /api/retention/{subscriptionId}/{resourceGroup}/{workspaceName}`: the ledger."""
+
+from datetime import datetime, timezone
+
+import azure.functions as func
+
+from handlers.http import api, json_response
+from shared.azure_clients import get_clients
+from shared.retention_api import ListQuery, RetentionApi
+
+bp = func.Blueprint()
+
+
+@bp.function_name("retention_list")
+@bp.route(route="retention", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@api
+def retention_list(req: func.HttpRequest) -> func.HttpResponse:
+    query = ListQuery.from_params(dict(req.params))
+    return json_response(RetentionApi(get_clients()).list(query, now=datetime.now(timezone.utc)))
+
+
+@bp.function_name("retention_get")
+@bp.route(route="retention/{subscriptionId}/{resourceGroup}/{workspaceName}", methods=["GET"],
+          auth_level=func.AuthLevel.FUNCTION)
+@api
+def retention_get(req: func.HttpRequest) -> func.HttpResponse:
+    route = req.route_params
+    body = RetentionApi(get_clients()).get(route.get("subscriptionId", ""), route.get("resourceGroup", ""),
+                                           route.get("workspaceName", ""), now=datetime.now(timezone.utc))
+    return json_response(body)

@@ -1,0 +1,68 @@
+"""Backfill of the workspace inventory from the workspaces that exist (`POST /api/inventory/backfill`)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shared import tables
+from shared.arm_ids import ArmIdError, is_guid
+from shared.errors import bad_request, describe_azure_error
+from shared.inventory import Inventory
+from shared.ml_gateway import MlGateway
+from shared.settings import Settings
+
+log = logging.getLogger("aml_lifecycle.inventory")
+MAX_SUBSCRIPTIONS = 100
+
+
+@dataclass(frozen=True)
+class BackfillRequest:
+    subscription_ids: tuple[str, ...]
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any], settings: Settings) -> "BackfillRequest":
+        """`{"subscriptionIds"?: [...]}`, defaulting to AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS; 400 naming a bad field."""
+        unknown = sorted(set(body) - {"subscriptionIds"})
+        if unknown:
+            raise bad_request(unknown[0], "unknown field; only subscriptionIds is accepted")
+        ids = body.get("subscriptionIds")
+        if ids is None:
+            ids = list(settings.watched_subscriptions)
+            if not ids:
+                raise bad_request("subscriptionIds", "none given and AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS is empty")
+        if not isinstance(ids, list) or not ids or len(ids) > MAX_SUBSCRIPTIONS:
+            raise bad_request("subscriptionIds", f"must be a non-empty list of at most {MAX_SUBSCRIPTIONS} subscription ids")
+        for index, value in enumerate(ids):
+            if not isinstance(value, str) or not is_guid(value):
+                raise bad_request(f"subscriptionIds[{index}]", f"must be a subscription GUID, got {value!r}")
+        return cls(tuple(dict.fromkeys(v.lower() for v in ids)))
+
+
+def run_backfill(clients: Any, request: BackfillRequest, *, now: datetime) -> dict[str, Any]:
+    """Record every workspace of each subscription; one subscription's ARM failure does not stop the others."""
+    inventory = Inventory(tables.table(clients.tables(), tables.INVENTORY))
+    gateway = MlGateway(clients.arm_pipeline())
+    results = []
+    for sub in request.subscription_ids:
+        try:
+            workspaces = gateway.list_workspaces(f"/subscriptions/{sub}")
+        except Exception as exc:  # ARM said no (404, 403, throttled past retries): report it, go on
+            results.append({"subscriptionId": sub, "workspaces": 0, "recorded": 0, "error": describe_azure_error(exc)})
+            continue
+        recorded = 0
+        for workspace in workspaces:
+            try:
+                inventory.record_workspace(workspace, now=now)  # a storage failure raises: nothing is half-reported
+                recorded += 1
+            except ArmIdError as exc:
+                log.warning("backfill: skipping %s: %s", workspace.id, exc)
+        results.append({"subscriptionId": sub, "workspaces": len(workspaces), "recorded": recorded})
+    return {
+        "subscriptions": results,
+        "workspaces": sum(r["workspaces"] for r in results),
+        "recorded": sum(r["recorded"] for r in results),
+        "failedSubscriptions": sum(1 for r in results if "error" in r),
+    }

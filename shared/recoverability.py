@@ -1,0 +1,102 @@
+"""Can a soft-deleted workspace be recovered? A live check of its dependencies and the documented recovery order."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from shared.arm_ids import ArmIdError, ResourceId
+from shared.errors import describe_azure_error
+from shared.inventory import InventoryRow
+from shared.retention_ledger import LedgerRow, LedgerState
+from shared.retention_notices import NOT_RESTORED
+
+log = logging.getLogger("aml_lifecycle.recoverability")
+
+# Recovery order (Azure ML docs, workspace soft delete): dependencies first, the workspace last.
+STEPS: tuple[tuple[str, str, bool, str], ...] = (
+    ("keyVault", "Microsoft.KeyVault/vaults", True,
+     "Recover the Key Vault if it is soft-deleted (az keyvault recover), or re-create it with the same name."),
+    ("storageAccount", "Microsoft.Storage/storageAccounts", True,
+     "Restore the deleted storage account (Storage accounts > Restore deleted account), or re-create it with the same name."),
+    ("applicationInsights", "Microsoft.Insights/components", True,
+     "Recover the Log Analytics workspace it used, then re-create Application Insights with the same name."),
+    ("containerRegistry", "Microsoft.ContainerRegistry/registries", False,
+     "Not required: recovery works without it; re-create it to keep the workspace's images."),
+)
+API_VERSIONS = {
+    "microsoft.keyvault/vaults": "2023-07-01",
+    "microsoft.storage/storageaccounts": "2023-05-01",
+    "microsoft.insights/components": "2020-02-02",
+    "microsoft.containerregistry/registries": "2023-07-01",
+}
+
+
+@dataclass(frozen=True)
+class DependencyCheck:
+    role: str
+    resource_id: str | None
+    required: bool
+    status: str  # exists | deleted | unknown
+    action: str
+    detail: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        body = {"role": self.role, "resourceId": self.resource_id, "required": self.required, "status": self.status,
+                "action": self.action}
+        if self.detail:
+            body["detail"] = self.detail
+        return body
+
+
+def check_dependency(clients: Any, role: str, resource_id: str | None, required: bool, action: str) -> DependencyCheck:
+    if not resource_id:
+        return DependencyCheck(role, None, required, "unknown", action, "not recorded in the inventory")
+    try:
+        parsed = ResourceId.parse(resource_id)
+        api_version = API_VERSIONS.get(parsed.type.lower())
+        if api_version is None:
+            return DependencyCheck(role, resource_id, required, "unknown", action, f"unexpected type {parsed.type}")
+        exists = clients.resources(parsed.subscription_id).resources.check_existence_by_id(resource_id, api_version=api_version)
+    except ArmIdError as exc:
+        return DependencyCheck(role, resource_id, required, "unknown", action, f"recorded id is malformed: {exc}")
+    except ResourceNotFoundError:
+        exists = False
+    except Exception as exc:  # throttling past the retries, 5xx, auth: the answer is unknown, not "deleted"
+        log.warning("checking %s failed: %s", resource_id, describe_azure_error(exc))
+        return DependencyCheck(role, resource_id, required, "unknown", action, describe_azure_error(exc))
+    return DependencyCheck(role, resource_id, required, "exists" if exists else "deleted",
+                           "Nothing to do: it exists." if exists else action)
+
+
+def recovery_report(clients: Any, row: LedgerRow, inventory: InventoryRow | None, *, now: datetime) -> dict[str, Any]:
+    """The recovery section of `GET /api/retention/{sub}/{rg}/{name}` for a soft-deleted workspace."""
+    in_window = row.state is LedgerState.SOFT_DELETED and now < row.purge_after
+    deps = inventory.dependencies if inventory else {}
+    checks = [check_dependency(clients, role, deps.get(role), required, action) for role, _, required, action in STEPS]
+    blocking = [c.role for c in checks if c.required and c.status != "exists"]
+    order = [
+        {"step": i + 1, "role": c.role, "resourceId": c.resource_id, "status": c.status, "action": c.action}
+        for i, c in enumerate(checks)
+    ]
+    order.append({"step": len(order) + 1, "role": "workspace", "resourceId": row.workspace_id, "status": "soft-deleted",
+                  "action": f"Recover the workspace before {row.purge_after.isoformat()} (Azure ML studio or portal: "
+                            "Recently deleted workspaces > Recover)."})
+    report: dict[str, Any] = {
+        "recoverable": in_window and not blocking,
+        "blockedBy": blocking,
+        "dependencies": [c.to_json() for c in checks],
+        "recoveryOrder": order,
+        "notRestored": NOT_RESTORED,
+    }
+    if inventory is None:
+        report["note"] = ("The app has no inventory of this workspace (it was deleted before the app saw it written): "
+                          "run POST /api/inventory/backfill for workspaces that still exist; this one's dependencies "
+                          "are unknown.")
+    elif inventory.read_error:
+        report["note"] = f"The last ARM read of the workspace failed ({inventory.read_error}); dependencies may be outdated."
+    return report

@@ -1,0 +1,127 @@
+"""The retention HTTP API's service side: query validation, paging, and the JSON shape of ledger rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+from shared import tables
+from shared.arm_ids import ArmIdError, ResourceGroupId, check_workspace_name, is_guid
+from shared.errors import ApiError, bad_request
+from shared.inventory import Inventory
+from shared.recoverability import recovery_report
+from shared.retention_ledger import (
+    MAX_PAGE_SIZE, InvalidContinuationToken, LedgerRow, LedgerState, RetentionLedger, decode_token,
+)
+
+DEFAULT_PAGE_SIZE = 100
+MAX_EXPIRING_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    subscription_id: str | None = None
+    state: LedgerState | None = None
+    expiring_within_days: float | None = None
+    top: int = DEFAULT_PAGE_SIZE
+    continuation_token: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> "ListQuery":
+        """Validate the query string; a bad value is a 400 naming its parameter."""
+        known = {"subscriptionId", "state", "expiringWithinDays", "top", "continuationToken", "code"}
+        for name in params:
+            if name not in known:
+                raise bad_request(name, f"unknown query parameter; use {', '.join(sorted(known - {'code'}))}")
+        sub = params.get("subscriptionId") or None
+        if sub is not None and not is_guid(sub):
+            raise bad_request("subscriptionId", f"must be a subscription GUID, got {sub!r}")
+        state = None
+        if params.get("state"):
+            by_name = {s.value.lower(): s for s in LedgerState}
+            state = by_name.get(params["state"].lower())
+            if state is None:
+                raise bad_request("state", f"must be one of {', '.join(s.value for s in LedgerState)}, got {params['state']!r}")
+        days = None
+        if params.get("expiringWithinDays"):
+            try:
+                days = float(params["expiringWithinDays"])
+            except ValueError:
+                days = -1.0
+            if not 0 <= days <= MAX_EXPIRING_DAYS or days != days:
+                raise bad_request("expiringWithinDays", f"must be a number of days from 0 to {MAX_EXPIRING_DAYS}")
+            if state not in (None, LedgerState.SOFT_DELETED):
+                raise bad_request("state", "expiringWithinDays selects SoftDeleted rows; drop state or set it to SoftDeleted")
+            state = LedgerState.SOFT_DELETED
+        top = DEFAULT_PAGE_SIZE
+        if params.get("top"):
+            raw = params["top"]
+            if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+                raise bad_request("top", f"must be an integer from 1 to {MAX_PAGE_SIZE}")
+            top = int(raw)
+        token = params.get("continuationToken") or None
+        if token is not None:
+            try:
+                decode_token(token)
+            except InvalidContinuationToken as exc:
+                raise bad_request("continuationToken", str(exc)) from None
+        return cls(sub, state, days, top, token)
+
+
+def row_json(row: LedgerRow, now: datetime) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "subscriptionId": row.subscription_id, "resourceGroup": row.resource_group, "workspaceName": row.workspace_name,
+        "workspaceId": row.workspace_id, "state": row.state.value, "deletedAt": row.deleted_at.isoformat(),
+        "purgeAfter": row.purge_after.isoformat(), "retentionDays": row.retention_days, "deletedBy": row.deleted_by,
+        "correlationId": row.correlation_id,
+        "lastEventTime": row.last_event_time.isoformat() if row.last_event_time else None,
+        "lastEventId": row.last_event_id, "alertsSent": list(row.alerts_sent),
+        "cmkEnabled": row.cmk_enabled, "managedResourceGroup": row.managed_resource_group,
+    }
+    if row.state is LedgerState.SOFT_DELETED:
+        body["hoursLeft"] = max(0, int(row.time_left(now) // 3600))
+    return body
+
+
+class RetentionApi:
+    def __init__(self, clients: Any) -> None:
+        service = clients.tables()
+        self.clients = clients
+        self.ledger = RetentionLedger(tables.table(service, tables.RETENTION))
+        self.inventory = Inventory(tables.table(service, tables.INVENTORY))
+
+    def list(self, query: ListQuery, *, now: datetime) -> dict[str, Any]:
+        before = now + timedelta(days=query.expiring_within_days) if query.expiring_within_days is not None else None
+        page = self.ledger.query(subscription_id=query.subscription_id, state=query.state, purge_before=before,
+                                 top=query.top, continuation_token=query.continuation_token)
+        body: dict[str, Any] = {"value": [row_json(r, now) for r in page.rows]}
+        if page.continuation_token:
+            body["continuationToken"] = page.continuation_token
+        return body
+
+    def get(self, subscription_id: str, resource_group: str, workspace_name: str, *, now: datetime) -> dict[str, Any]:
+        _check_route(subscription_id, resource_group, workspace_name)
+        row = self.ledger.get(subscription_id, resource_group, workspace_name)
+        if row is None:
+            raise ApiError(404, "NotFound", f"the ledger has no row for workspace {workspace_name!r} in resource group "
+                                            f"{resource_group!r} of subscription {subscription_id}: it was never "
+                                            "seen soft-deleted", "workspaceName")
+        body = row_json(row, now)
+        if row.state is LedgerState.SOFT_DELETED:
+            known = self.inventory.get(subscription_id, resource_group, workspace_name)
+            body["recovery"] = recovery_report(self.clients, row, known, now=now)
+        return body
+
+
+def _check_route(subscription_id: str, resource_group: str, workspace_name: str) -> None:
+    if not is_guid(subscription_id):
+        raise bad_request("subscriptionId", f"must be a subscription GUID, got {subscription_id!r}")
+    try:
+        ResourceGroupId(subscription_id, resource_group)
+    except ArmIdError as exc:
+        raise bad_request("resourceGroup", str(exc)) from None
+    try:
+        check_workspace_name(workspace_name)
+    except ArmIdError as exc:
+        raise bad_request("workspaceName", str(exc)) from None

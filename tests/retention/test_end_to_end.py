@@ -1,0 +1,81 @@
+"""End to end with the simulator: a real DELETE through the SDK, its event via a webhook, the row, the alert, the report."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shared.retention_ledger import LedgerState
+from tests.conftest import SUB_DEV, SUB_PROD, call_http, ws_id
+from tests.retention.conftest import topic_events, wait_for
+
+KEY_VAULT = f"/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev/providers/Microsoft.KeyVault/vaults/kv-ws-quiet"
+
+
+def ledger_get(name: str):
+    from shared import tables
+    from shared.azure_clients import get_clients
+    from shared.retention_ledger import RetentionLedger
+
+    return RetentionLedger(tables.table(get_clients().tables(), tables.RETENTION)).get(SUB_DEV, "rg-ml-dev", name)
+
+
+def arm_delete(resource_id: str, api_version: str) -> None:
+    from shared.azure_clients import get_clients
+
+    sub = resource_id.split("/")[2]
+    get_clients().resources(sub).resources.begin_delete_by_id(resource_id, api_version=api_version).result()
+
+
+def test_deleted_workspace_reaches_the_ledger_alerts_and_reports_its_dependencies(topic_env, sim, functions, webhook):
+    backfill = call_http(functions, "inventory_backfill", method="POST", body=None)
+    assert backfill.status_code == 200, backfill.get_body()
+    counts = json.loads(backfill.get_body())
+    assert counts["failedSubscriptions"] == 0 and counts["recorded"] == counts["workspaces"] >= 9
+    assert [s["subscriptionId"] for s in counts["subscriptions"]] == [SUB_DEV, SUB_PROD]
+
+    sim.control("POST", "eventgrid/subscriptions", json={"endpoint": webhook.url})
+    arm_delete(KEY_VAULT, "2023-07-01")  # its event is acknowledged and ignored
+    arm_delete(ws_id("ws-quiet"), "2025-09-01")  # the workspace: soft delete (LRO through the SDK pipeline)
+
+    row = wait_for(lambda: ledger_get("ws-quiet"), what="the ledger row")
+    assert row.state is LedgerState.SOFT_DELETED and row.workspace_id.lower() == ws_id("ws-quiet").lower()
+    assert row.deleted_by and row.correlation_id and (row.purge_after - row.deleted_at).days == 14
+    alert = wait_for(lambda: [e for e in topic_events(sim) if e["type"] == "AmlLifecycle.Workspace.SoftDeleted"],
+                     what="the soft-delete alert")[0]
+    assert alert["subject"].lower() == ws_id("ws-quiet").lower() and alert["source"] == "/aml-lifecycle"
+    assert not webhook.failures
+
+    route = {"subscriptionId": SUB_DEV, "resourceGroup": "rg-ml-dev", "workspaceName": "ws-quiet"}
+    report = json.loads(call_http(functions, "retention_get", route_params=route).get_body())
+    assert report["state"] == "SoftDeleted"
+    recovery = report["recovery"]
+    status = {d["role"]: d["status"] for d in recovery["dependencies"]}
+    assert status == {"keyVault": "deleted", "storageAccount": "exists", "applicationInsights": "exists",
+                      "containerRegistry": "exists"}
+    assert recovery["recoverable"] is False and recovery["blockedBy"] == ["keyVault"]
+    assert [s["role"] for s in recovery["recoveryOrder"]] == [
+        "keyVault", "storageAccount", "applicationInsights", "containerRegistry", "workspace"]
+    assert any("role assignments" in item for item in recovery["notRestored"])
+
+
+def test_cloud_events_subscription_purge_is_a_permanent_delete(topic_env, sim, functions, webhook):
+    sim.control("POST", "eventgrid/subscriptions", json={"endpoint": webhook.url, "schema": "CloudEventSchemaV1_0"})
+    from shared.azure_clients import get_clients
+
+    # forceToPurge rides on the request's query string; the event's data.httpRequest.url carries it
+    get_clients().resources(SUB_DEV).resources.begin_delete_by_id(
+        ws_id("ws-online"), api_version="2025-09-01", params={"forceToPurge": "true"}).result()
+    row = wait_for(lambda: ledger_get("ws-online"), what="the ledger row", timeout=30)
+    assert row.state is LedgerState.PERMANENTLY_DELETED
+    assert all(e["specversion"] == "1.0" for e in webhook.received)
+
+
+@pytest.mark.parametrize("body, target", [({"subscriptionIds": ["nope"]}, "subscriptionIds[0]"),
+                                          ({"subscriptionIds": []}, "subscriptionIds"),
+                                          ({"subs": []}, "subs")])
+def test_backfill_rejects_bad_bodies_naming_the_field(topic_env, functions, body, target):
+    response = call_http(functions, "inventory_backfill", method="POST", body=body)
+    assert response.status_code == 400
+    assert json.loads(response.get_body())["error"]["target"] == target
