@@ -28,6 +28,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--settings", default=None,
                         help="local.settings.json whose Values fill unset environment variables "
                              "(default: <app-dir>/local.settings.json if present)")
+    parser.add_argument("--openapi", default=None,
+                        help="OpenAPI document served anonymously at /api/openapi.yaml and /api/openapi.json "
+                             "(default: <app-dir>/openapi.yaml; not served while the file is absent)")
     parser.add_argument("--log-level", default=os.environ.get("DEVHOST_LOG_LEVEL", "INFO"))
     return parser.parse_args(argv)
 
@@ -44,7 +47,8 @@ async def serve(args: argparse.Namespace) -> int:
                     key.value)
     app = import_app(args.app, app_dir)
     host = DevHost(app, function_key=key, storage_connection=os.environ.get(settings.STORAGE_SETTING),
-                   hub_name=settings.task_hub_name(host_config), route_prefix=settings.route_prefix(host_config))
+                   hub_name=settings.task_hub_name(host_config), route_prefix=settings.route_prefix(host_config),
+                   openapi=Path(args.openapi).resolve() if args.openapi else app_dir / "openapi.yaml")
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -59,13 +59,16 @@ class RunningDevHost:
 
 def start_devhost(app: str = "function_app:app", *, app_dir: str | os.PathLike | None = None, port: int = 0,
                   settings: str | os.PathLike | None = None, env: dict[str, str | None] | None = None,
-                  timeout: float = 30.0, log_path: str | None = None, python: str = sys.executable) -> RunningDevHost:
+                  timeout: float = 30.0, log_path: str | None = None, python: str = sys.executable,
+                  openapi: str | os.PathLike | None = None) -> RunningDevHost:
     """Start `python -m local.devhost` and return once it printed its ready line (or raise with its log)."""
     app_dir = Path(app_dir or ROOT).resolve()
     log_path = log_path or tempfile.mkstemp(prefix="devhost-", suffix=".log")[1]
     command = [python, "-m", "local.devhost", "--app", app, "--app-dir", str(app_dir), "--port", str(port)]
     if settings is not None:
         command += ["--settings", str(settings)]
+    if openapi is not None:
+        command += ["--openapi", str(openapi)]
     environment = dict(os.environ)
     for name, value in (env or {}).items():  # None unsets a variable
         if value is None:

@@ -19,6 +19,7 @@ from local.devhost.durable_api import DurableApi, management_payload
 from local.devhost.durable_engine import DurableEngine
 from local.devhost.durable_store import DurableStore, MemoryDurableStore, TableDurableStore
 from local.devhost.invocation import call_function
+from local.devhost.openapi import OpenApiDocument
 from local.devhost.settings import FunctionKey
 from local.devhost.timers import TimerScheduler
 
@@ -40,8 +41,9 @@ class DevHost:
 
     def __init__(self, app: Any, *, function_key: FunctionKey, storage_connection: str | None = None,
                  hub_name: str = "TestHubName", route_prefix: str = "api", store: DurableStore | None = None,
-                 index: FunctionIndex | None = None) -> None:
+                 index: FunctionIndex | None = None, openapi: str | os.PathLike | None = None) -> None:
         self.index = index or index_app(app)
+        self.openapi = OpenApiDocument(openapi) if openapi else None
         self.key, self.hub_name = function_key, hub_name
         self.route_prefix = "/" + route_prefix.strip("/") if route_prefix.strip("/") else ""
         self.executor = ThreadPoolExecutor(max_workers=int(os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT") or 0)
@@ -139,13 +141,24 @@ class DevHost:
             return web.Response(status=404)
         if self.route_prefix and not (lowered == self.route_prefix or lowered.startswith(self.route_prefix + "/")):
             return web.Response(status=404)
-        found = self.router.find(request.method, path[len(self.route_prefix):])
+        relative = path[len(self.route_prefix):]
+        found = self.router.find(request.method, relative)
         if found is None:
-            return web.Response(status=404)
+            document = self._openapi_document(request, relative)
+            return web.Response(status=404) if document is None else document
         target, params = found
         if target.auth_level != "ANONYMOUS" and not self._has_key(request):
             return web.Response(status=401)
         return await http_routes.invoke_http(target, request, params, self.call, lambda: self._client_json(request))
+
+    def _openapi_document(self, request: web.Request, relative: str) -> web.Response | None:
+        """The OpenAPI document (anonymous) on a path no app route claims, whatever the method."""
+        kind = OpenApiDocument.format_of(relative)
+        if self.openapi is None or kind is None or request.method not in ("GET", "HEAD"):
+            return None
+        if any(function.route.match(relative) is not None for function in self.router.functions):
+            return None
+        return self.openapi.response(kind)
 
     async def admin(self, request: web.Request, path: str) -> web.Response:
         parts = [p for p in path.split("/") if p]
