@@ -166,7 +166,9 @@ def _group(clients: AzureClients, subscription_id: str, name: str) -> Group | No
 def _provider_state(clients: AzureClients, subscription_id: str, namespace: str) -> str:
     try:
         return clients.resources(subscription_id).providers.get(namespace).registration_state or "Unknown"
-    except ResourceNotFoundError:
+    except ResourceNotFoundError as exc:
+        if "subscription" in str(getattr(exc.error, "code", "") or "").lower():
+            raise  # the subscription itself is unknown: say so (skipped), rather than "not registered"
         return "NotRegistered"
 
 

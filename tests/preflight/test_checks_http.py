@@ -216,3 +216,17 @@ def test_target_resource_group_creation_refused_by_arm_fails_the_check(validate,
     assert check["status"] == "failed" and "could not be created" in check["message"] and "403" in check["message"]
     assert answer.body["targetResourceGroupCreated"] is False
     assert answer.body["armValidation"]["status"] == "skipped"
+
+
+def test_unknown_target_subscription_fails_tenant_check_and_does_not_blame_providers(validate, monkeypatch):
+    from shared.azure_clients import reset_clients
+
+    unknown = "55555555-5555-4555-8555-555555555555"
+    monkeypatch.setenv("AML_LIFECYCLE_ALLOWED_TARGETS", unknown)
+    reset_clients()
+    answer = validate("ws-quiet", rg_id(unknown, "rg-x"))
+    assert answer.check("tenant.same")["status"] == "failed"
+    assert "not visible" in answer.check("tenant.same")["message"]
+    providers = answer.check("target.providers-registered")
+    assert providers["status"] == "skipped" and "SubscriptionNotFound" in providers["message"]
+    assert answer.body["ready"] is False
