@@ -21,7 +21,7 @@ TERMINAL_STATES = frozenset({SUCCEEDED, FAILED, NEEDS_ATTENTION})
 # The orchestration instance id is stable per workspace (one running move per workspace); the move id adds the
 # start time so every move keeps its own WorkspaceMoves row.
 _INSTANCE_PREFIX = "move-"
-MOVE_ID = re.compile(r"^move-[0-9a-f]{16}-[0-9]{8}T[0-9]{6}Z$")
+MOVE_ID = re.compile(r"^move-[0-9a-f]{16}-[0-9]{8}T[0-9]{9}Z$")
 
 
 def instance_id_for(workspace: ResourceId) -> str:
@@ -30,7 +30,9 @@ def instance_id_for(workspace: ResourceId) -> str:
 
 
 def new_move_id(instance_id: str, now: datetime) -> str:
-    return f"{instance_id}-{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}"
+    """`<instance id>-<UTC start time to the millisecond>`, e.g. `move-3f9c…-20300101T080000123Z`."""
+    moment = now.astimezone(timezone.utc)
+    return f"{instance_id}-{moment:%Y%m%dT%H%M%S}{moment.microsecond // 1000:03d}Z"
 
 
 def instance_id_of(move_id: str) -> str:

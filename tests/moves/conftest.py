@@ -30,9 +30,12 @@ def make_plan(workspace: str = "ws-quiet", target: str = PROD, *, include: tuple
 
 @pytest.fixture
 def move_env(app_env: dict, sim: Any, monkeypatch: pytest.MonkeyPatch) -> dict:
-    """app_env, plus trust in the simulator's CA for the alerts topic: azure-eventgrid 4.22.1 drops the
-    publisher's connection_verify for basic topics (reported), so the CA comes in through requests' own variable."""
+    """app_env, plus trust in the simulator's CA for the alerts topic (azure-eventgrid 4.22.1 drops the publisher's
+    connection_verify for basic topics, reported; the CA comes in through requests' own variable) and a fast preflight."""
+    from shared import move_validation
+
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_bundle)
+    monkeypatch.setattr(move_validation, "ARM_POLL_SECONDS", 0.05)  # the preflight's own ARM poller, as tests/preflight do
     return app_env
 
 
