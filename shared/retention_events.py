@@ -92,7 +92,7 @@ class RetentionEvents:
     def _alert(self, row: LedgerRow | None, event: WorkspaceEvent, now: datetime) -> Outcome | None:
         if row is None or row.state is not LedgerState.SOFT_DELETED or DELETED in row.alerts_sent:
             return None
-        alert = deliver(self.clients, self.ledger, row.key, _select_deleted, now=now).outcome
+        alert = deliver(self.clients, self.ledger, row.key, _select_deleted, now=now, known=row).outcome
         if alert is Outcome.FAILED:
             # The row is stored; failing the invocation makes Event Grid redeliver (the sweep retries too).
             raise AlertPublishError("AmlLifecycle.Workspace.SoftDeleted", row.workspace_id,

@@ -249,14 +249,16 @@ class RetentionLedger:
         change: Callable[[LedgerRow | None], LedgerRow | None],
         *,
         before_write: Callable[[LedgerRow | None, LedgerRow], None] | None = None,
+        known: LedgerRow | None = None,
     ) -> tuple[LedgerRow | None, bool]:
         """Read-modify-write with ETags: `change(current)` returns the new row, or None for no change.
 
         `change` may run several times (it must be pure). `before_write(old, new)` runs before each write
-        (e.g. to write schedule entries first). Returns (row as stored, whether this call wrote it).
+        (e.g. to write schedule entries first). `known`, a row just read or written with its ETag, saves the
+        first read. Returns (row as stored, whether this call wrote it).
         """
         for attempt in range(MAX_UPDATE_ATTEMPTS):
-            current = self.get_by_key(partition_key, row_key)
+            current = known if attempt == 0 and known is not None and known.etag else self.get_by_key(partition_key, row_key)
             new = change(current)
             if new is None or (current is not None and new == current):
                 return current, False

@@ -103,6 +103,7 @@ def deliver(
     select: Callable[[LedgerRow, datetime], Selection | None],
     *,
     now: datetime,
+    known: LedgerRow | None = None,
 ) -> Delivery:
     """Claim the row's pending alert (ETag-guarded), publish it, then record it sent; at most one sender wins."""
     nonce = secrets.token_hex(6)
@@ -119,7 +120,7 @@ def deliver(
         state = LedgerState.EXPIRED if selection.expire and row.state is LedgerState.SOFT_DELETED else row.state
         return replace(row, state=state, alert_claim=f"{selection.token}|{utc(now + CLAIM_LEASE).isoformat()}|{nonce}")
 
-    row, wrote = ledger.update(*key, claim)
+    row, wrote = ledger.update(*key, claim, known=known)
     if not wrote:
         if row is not None and _claim_live(row, now) and not row.alert_claim.endswith(nonce):
             return Delivery(Outcome.BUSY)
@@ -144,7 +145,7 @@ def deliver(
             updated = updated.with_alert(token)
         return replace(updated, alert_claim=None if mine else current.alert_claim)
 
-    ledger.update(*key, settle)
+    ledger.update(*key, settle, known=row)
     return Delivery(Outcome.SENT if sent else Outcome.FAILED, selection.token, row.workspace_id)
 
 

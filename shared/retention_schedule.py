@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Iterator
@@ -20,6 +22,18 @@ EXPIRED = "expired"
 CONTROL_PARTITION = "~control"  # sorts after every hour bucket, so range queries over buckets never see it
 WATERMARK = "watermark"
 SKEW = timedelta(hours=1)  # re-read one bucket below the watermark: writers' clocks may lag the sweep's
+
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="schedule")
+        return _executor
 
 
 def bucket(at: datetime) -> str:
@@ -79,8 +93,15 @@ class RetentionSchedule:
         self._table = table_client
 
     def add(self, entries: Iterable[ScheduleEntry]) -> None:
-        for entry in entries:
-            self._table.upsert_entity(entry.to_entity(), mode=UpdateMode.REPLACE)
+        """Upsert the entries (each in its own hour partition: no batch), concurrently; any failure raises."""
+        entities = [entry.to_entity() for entry in entries]
+        if len(entities) <= 1:
+            for entity in entities:
+                self._table.upsert_entity(entity, mode=UpdateMode.REPLACE)
+            return
+        futures = [_pool().submit(self._table.upsert_entity, e, mode=UpdateMode.REPLACE) for e in entities]
+        for future in futures:
+            future.result()
 
     def remove(self, entry: ScheduleEntry) -> None:
         try:

@@ -95,7 +95,7 @@ class RetentionSweep:
             tokens = [e.token for e in live if e.matches(current) and pending(current, e.token, at)]
             return most_urgent(tokens) if tokens else None
 
-        delivery = deliver(self.clients, self.ledger, key, select, now=now)
+        delivery = deliver(self.clients, self.ledger, key, select, now=now, known=row)
         outcome = delivery.outcome
         if outcome in (Outcome.SENT, Outcome.NOTHING):
             if outcome is Outcome.SENT:
