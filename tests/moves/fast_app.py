@@ -1,0 +1,14 @@
+"""The real function app with the move's waits shrunk to seconds, for the dev-host end-to-end test."""
+
+from shared import move_launch, move_validation
+from shared.move_plan import MoveTiming
+
+move_launch.DEFAULT_TIMING = MoveTiming(
+    min_poll_seconds=0, poll_fallback_seconds=1, approval_interval_seconds=1, approval_deadline_seconds=3,
+    retry_first_ms=200, retry_attempts=3,
+)
+move_validation.ARM_POLL_SECONDS = 0.05
+
+from function_app import app  # noqa: E402  (after the patch: the app indexes the patched modules)
+
+__all__ = ["app"]
