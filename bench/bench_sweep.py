@@ -1,0 +1,111 @@
+"""Retention sweep time with 1,000 and with 100,000 ledger rows and the same 100 rows due (goal: ratio close to 1)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BATCH = 100  # Table Storage: at most 100 operations per transaction, one partition each
+
+
+def subscription(i: int) -> str:
+    return f"{i:08x}-0000-4000-8000-000000000000"
+
+
+def seed_closed_rows(ledger_table, start: int, count: int, now: datetime) -> None:
+    """`count` closed (Expired) rows, 100 per subscription partition, by batch transaction."""
+    for first in range(start, start + count, BATCH):
+        sub = subscription(first // BATCH)
+        operations = []
+        for i in range(first, min(first + BATCH, start + count)):
+            deleted = now - timedelta(days=30 + i % 300)
+            operations.append(("upsert", {
+                "PartitionKey": sub, "RowKey": f"rg-old|ws-{i:06d}", "State": "Expired",
+                "WorkspaceId": f"/subscriptions/{sub}/resourceGroups/rg-old/providers/"
+                               f"Microsoft.MachineLearningServices/workspaces/ws-{i:06d}",
+                "DeletedAt": deleted, "PurgeAfter": deleted + timedelta(days=14), "RetentionDays": 14,
+                "DeletedBy": "someone@contoso.com", "LastEventTime": deleted, "LastEventId": f"e-{i}",
+                "AlertsSent": "deleted,7,3,1,expired",
+            }))
+        ledger_table.submit_transaction(operations)
+
+
+def seed_due_rows(clients, settings, tag: str, count: int, now: datetime) -> None:
+    """`count` soft-deleted rows whose 3-day threshold is due now, written as the event handler writes them."""
+    from shared import tables
+    from shared.retention_ledger import LedgerRow, LedgerState, RetentionLedger
+    from shared.retention_schedule import RetentionSchedule, plan
+
+    ledger = RetentionLedger(tables.table(clients.tables(), tables.RETENTION))
+    schedule = RetentionSchedule(tables.table(clients.tables(), tables.SCHEDULE))
+    sub = "11111111-1111-4111-8111-111111111111"
+    deleted = now - timedelta(days=11, minutes=5)
+    for i in range(count):
+        name = f"ws-{tag}-{i:03d}"
+        row = LedgerRow(sub, "rg-due", name, f"/subscriptions/{sub}/resourceGroups/rg-due/providers/"
+                        f"Microsoft.MachineLearningServices/workspaces/{name}", LedgerState.SOFT_DELETED, deleted,
+                        deleted + timedelta(days=14), 14, deleted_by="due@contoso.com", last_event_time=deleted,
+                        last_event_id=f"e-{name}", alerts_sent=("deleted", "7"))
+        # what earlier sweeps left: the entries of alerts not yet sent (3 days, 1 day, expiry)
+        schedule.add([e for e in plan(row, settings.alert_days, now=deleted) if e.token not in row.alerts_sent])
+        ledger.update(*row.key, lambda current, row=row: row)
+
+
+def timed_sweep(clients, settings, now: datetime) -> tuple[float, int]:
+    from shared.retention_sweep import RetentionSweep
+
+    started = time.perf_counter()
+    report = RetentionSweep(clients, settings).run(now)
+    return time.perf_counter() - started, len(report.sent)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--due", type=int, default=100)
+    args = parser.parse_args()
+
+    from local.azurite import start_azurite
+
+    with tempfile.TemporaryDirectory() as tmp, start_azurite(tmp) as azurite:
+        os.environ.update({"AML_LIFECYCLE_TABLES": azurite.connection_string})
+        for name in ("AML_LIFECYCLE_ALERTS_TOPIC_ENDPOINT", "AML_LIFECYCLE_ALERTS_TOPIC_KEY", "AML_LIFECYCLE_DIGEST_HOUR_UTC"):
+            os.environ.pop(name, None)  # alerts logged only: the bench measures the sweep's storage work
+        from shared import tables
+        from shared.azure_clients import AzureClients
+        from shared.settings import Settings
+
+        settings = Settings.from_env()
+        clients = AzureClients(settings, credential=object())  # no ARM call is made
+        ledger_table = tables.table(clients.tables(), tables.RETENTION)
+        now = datetime.now(timezone.utc).replace(minute=30, second=0, microsecond=0)
+        timed_sweep(clients, settings, now - timedelta(hours=2))  # warm-up; sets the watermark as an hourly sweep would
+
+        seed_closed_rows(ledger_table, 0, args.small - args.due, now)
+        seed_due_rows(clients, settings, "a", args.due, now)
+        small_seconds, small_sent = timed_sweep(clients, settings, now)
+
+        started = time.perf_counter()
+        seed_closed_rows(ledger_table, args.small, args.large - args.small, now)
+        seeding = time.perf_counter() - started
+        seed_due_rows(clients, settings, "b", args.due, now + timedelta(hours=1))
+        large_seconds, large_sent = timed_sweep(clients, settings, now + timedelta(hours=1))
+        total = sum(1 for _ in ledger_table.list_entities(select=["PartitionKey"]))
+
+    print(f"seeded {args.large - args.small:,} more ledger rows in {seeding:.1f}s (batch transactions of {BATCH})")
+    print(f"sweep, {args.small:>7,} ledger rows, {args.due} due: {small_seconds * 1000:8.1f} ms ({small_sent} alerts)")
+    print(f"sweep, {total:>7,} ledger rows, {args.due} due: {large_seconds * 1000:8.1f} ms ({large_sent} alerts)")
+    print(f"ratio large / small: {large_seconds / small_seconds:.2f} (the ledger is {total / args.small:.0f}x larger)")
+
+
+if __name__ == "__main__":
+    main()
