@@ -66,7 +66,7 @@ class RouteTemplate:
         for index, (regex, optional) in enumerate(parts):
             piece = regex if index == 0 else "/" + regex
             pattern += f"(?:{piece})?" if optional else piece
-        compiled = re.compile(f"^{pattern}/?$", re.IGNORECASE)
+        compiled = re.compile(f"^{pattern}/?\\Z", re.IGNORECASE)  # \Z: "$" would also match before a final newline
         return cls(template, compiled, names, defaults, tuple(ranks) + (0,) * (32 - len(ranks)))
 
     def match(self, path: str) -> dict[str, str] | None:

@@ -62,7 +62,8 @@ class DevHost:
     async def start(self, host: str = "127.0.0.1", port: int = 7071) -> str:
         await self.engine.open()
         application = web.Application(client_max_size=MAX_BODY)
-        application.router.add_route("*", "/{tail:.*}", self.handle)
+        # [\s\S]: a decoded path may hold %0A and the like; the route templates decide, as the Functions host does.
+        application.router.add_route("*", r"/{tail:[\s\S]*}", self.handle)
         self._runner = web.AppRunner(application, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
