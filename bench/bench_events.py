@@ -21,8 +21,9 @@ FIXTURE = ROOT / "tests" / "retention" / "fixtures" / "event_grid_delete_success
 
 def delete_event(name: str, at: datetime) -> dict:
     text = FIXTURE.read_text()
-    values = {"subscription-id": SUB, "resource-group": "rg-bench", "workspace-name": name, "event-id": str(uuid.uuid4()),
-              "event-time": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "purge-query": "", "correlation-id": str(uuid.uuid4()),
+    values = {"subscription-id": SUB, "resource-group": "rg-bench", "workspace-name": name,
+              "event-id": str(uuid.uuid4()), "event-time": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "purge-query": "",
+              "correlation-id": str(uuid.uuid4()),
               "tenant-id": "aaaaaaaa-0000-4000-8000-000000000001", "user-name": "bench@contoso.com",
               "full-name": "Bench", "app-id": "app-bench"}
     for key, value in values.items():
@@ -55,7 +56,8 @@ def main() -> None:
         import function_app
         from azure.data.tables import TableServiceClient
 
-        handler = {f.get_function_name(): f for f in function_app.app.get_functions()}["workspace_events"].get_user_function()
+        functions = {f.get_function_name(): f for f in function_app.app.get_functions()}
+        handler = functions["workspace_events"].get_user_function()
         service = TableServiceClient.from_connection_string(azurite.connection_string)
         raw = service.create_table_if_not_exists("BenchRaw")
 

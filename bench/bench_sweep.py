@@ -78,7 +78,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp, start_azurite(tmp) as azurite:
         os.environ.update({"AML_LIFECYCLE_TABLES": azurite.connection_string})
-        for name in ("AML_LIFECYCLE_ALERTS_TOPIC_ENDPOINT", "AML_LIFECYCLE_ALERTS_TOPIC_KEY", "AML_LIFECYCLE_DIGEST_HOUR_UTC"):
+        for name in ("AML_LIFECYCLE_ALERTS_TOPIC_ENDPOINT", "AML_LIFECYCLE_ALERTS_TOPIC_KEY",
+                     "AML_LIFECYCLE_DIGEST_HOUR_UTC"):
             os.environ.pop(name, None)  # alerts logged only: the bench measures the sweep's storage work
         from shared import tables
         from shared.azure_clients import AzureClients

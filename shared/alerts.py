@@ -78,7 +78,8 @@ def publish_alert(
     )
     publisher = clients.alerts_publisher()
     if publisher is None:
-        log.info("alert (no topic configured, logged only): %s %s %s", event_type, subject, json.dumps(data, default=str))
+        log.info("alert (no topic configured, logged only): %s %s %s",
+                 event_type, subject, json.dumps(data, default=str))
         return event_id
     try:
         publisher.send([event], **_send_options(clients))

@@ -1,4 +1,4 @@
-"""Table `WorkspaceInventory`: what a later deletion needs and its event does not carry (location, CMK, dependencies)."""
+"""Table `WorkspaceInventory`: what a deletion needs and its event does not carry (location, CMK, dependencies)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,8 @@ class InventoryRow:
             "ContainerRegistry": self.dependencies.get("containerRegistry"),
             "ReadAt": self.read_at, "ReadError": self.read_error,
             "LastWriteTime": self.last_write_time, "LastWriteEventId": self.last_write_event_id,
-            "RecentWrites": json.dumps([[t.isoformat(), i] for t, i in self.recent_writes]) if self.recent_writes else None,
+            "RecentWrites": (json.dumps([[t.isoformat(), i] for t, i in self.recent_writes])
+                             if self.recent_writes else None),
         }
         return {k: v for k, v in entity.items() if v is not None}
 
@@ -75,7 +76,8 @@ class InventoryRow:
             dependencies={role: entity[prop] for role, prop in names.items() if entity.get(prop)},
             read_at=utc(entity.get("ReadAt")), read_error=entity.get("ReadError"),
             last_write_time=utc(entity.get("LastWriteTime")), last_write_event_id=entity.get("LastWriteEventId"),
-            recent_writes=tuple((datetime.fromisoformat(t), i) for t, i in json.loads(entity.get("RecentWrites") or "[]")),
+            recent_writes=tuple((datetime.fromisoformat(t), i)
+                                for t, i in json.loads(entity.get("RecentWrites") or "[]")),
             etag=getattr(entity, "metadata", {}).get("etag"),
         )
 
@@ -86,7 +88,8 @@ class Inventory:
 
     def get(self, subscription_id: str, resource_group: str, workspace_name: str) -> InventoryRow | None:
         try:
-            return InventoryRow.from_entity(self._table.get_entity(*ledger_key(subscription_id, resource_group, workspace_name)))
+            entity = self._table.get_entity(*ledger_key(subscription_id, resource_group, workspace_name))
+            return InventoryRow.from_entity(entity)
         except ResourceNotFoundError:
             return None
 
@@ -105,7 +108,8 @@ class Inventory:
                 workspace = gateway.get_workspace(event.workspace)
             except Exception as exc:  # any ARM failure: record what we can
                 error = describe_azure_error(exc)
-                log.warning("inventory: reading %s after event %s failed: %s", event.workspace_id, event.event_id, error)
+                log.warning("inventory: reading %s after event %s failed: %s",
+                            event.workspace_id, event.event_id, error)
 
         def change(row: InventoryRow | None) -> InventoryRow | None:
             if row is not None and any(i == event.event_id for _, i in row.recent_writes):

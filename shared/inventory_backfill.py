@@ -34,7 +34,8 @@ class BackfillRequest:
             if not ids:
                 raise bad_request("subscriptionIds", "none given and AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS is empty")
         if not isinstance(ids, list) or not ids or len(ids) > MAX_SUBSCRIPTIONS:
-            raise bad_request("subscriptionIds", f"must be a non-empty list of at most {MAX_SUBSCRIPTIONS} subscription ids")
+            raise bad_request("subscriptionIds",
+                              f"must be a non-empty list of at most {MAX_SUBSCRIPTIONS} subscription ids")
         for index, value in enumerate(ids):
             if not isinstance(value, str) or not is_guid(value):
                 raise bad_request(f"subscriptionIds[{index}]", f"must be a subscription GUID, got {value!r}")

@@ -22,7 +22,8 @@ STEPS: tuple[tuple[str, str, bool, str], ...] = (
     ("keyVault", "Microsoft.KeyVault/vaults", True,
      "Recover the Key Vault if it is soft-deleted (az keyvault recover), or re-create it with the same name."),
     ("storageAccount", "Microsoft.Storage/storageAccounts", True,
-     "Restore the deleted storage account (Storage accounts > Restore deleted account), or re-create it with the same name."),
+     "Restore the deleted storage account (Storage accounts > Restore deleted account), or re-create it with the "
+     "same name."),
     ("applicationInsights", "Microsoft.Insights/components", True,
      "Recover the Log Analytics workspace it used, then re-create Application Insights with the same name."),
     ("containerRegistry", "Microsoft.ContainerRegistry/registries", False,
@@ -61,7 +62,8 @@ def check_dependency(clients: Any, role: str, resource_id: str | None, required:
         api_version = API_VERSIONS.get(parsed.type.lower())
         if api_version is None:
             return DependencyCheck(role, resource_id, required, "unknown", action, f"unexpected type {parsed.type}")
-        exists = clients.resources(parsed.subscription_id).resources.check_existence_by_id(resource_id, api_version=api_version)
+        resources = clients.resources(parsed.subscription_id).resources
+        exists = resources.check_existence_by_id(resource_id, api_version=api_version)
     except ArmIdError as exc:
         return DependencyCheck(role, resource_id, required, "unknown", action, f"recorded id is malformed: {exc}")
     except ResourceNotFoundError:
@@ -98,5 +100,6 @@ def recovery_report(clients: Any, row: LedgerRow, inventory: InventoryRow | None
                           "run POST /api/inventory/backfill for workspaces that still exist; this one's dependencies "
                           "are unknown.")
     elif inventory.read_error:
-        report["note"] = f"The last ARM read of the workspace failed ({inventory.read_error}); dependencies may be outdated."
+        report["note"] = (f"The last ARM read of the workspace failed ({inventory.read_error}); "
+                          "dependencies may be outdated.")
     return report

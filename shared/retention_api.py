@@ -42,7 +42,8 @@ class ListQuery:
             by_name = {s.value.lower(): s for s in LedgerState}
             state = by_name.get(params["state"].lower())
             if state is None:
-                raise bad_request("state", f"must be one of {', '.join(s.value for s in LedgerState)}, got {params['state']!r}")
+                allowed = ", ".join(s.value for s in LedgerState)
+                raise bad_request("state", f"must be one of {allowed}, got {params['state']!r}")
         days = None
         if params.get("expiringWithinDays"):
             try:
@@ -52,7 +53,8 @@ class ListQuery:
             if not 0 <= days <= MAX_EXPIRING_DAYS or days != days:
                 raise bad_request("expiringWithinDays", f"must be a number of days from 0 to {MAX_EXPIRING_DAYS}")
             if state not in (None, LedgerState.SOFT_DELETED):
-                raise bad_request("state", "expiringWithinDays selects SoftDeleted rows; drop state or set it to SoftDeleted")
+                raise bad_request(
+                    "state", "expiringWithinDays selects SoftDeleted rows; drop state or set it to SoftDeleted")
             state = LedgerState.SOFT_DELETED
         top = DEFAULT_PAGE_SIZE
         if params.get("top"):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 import random
@@ -16,6 +14,8 @@ from typing import Any, Callable, Iterator
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
+
+from shared.table_paging import InvalidContinuationToken, decode_token, encode_token  # noqa: F401 (re-exported)
 
 log = logging.getLogger("aml_lifecycle.ledger")
 
@@ -37,10 +37,6 @@ class LedgerState(str, Enum):
 
 class LedgerConflictError(RuntimeError):
     """A row kept changing under us for every attempt (heavy contention); raised so the trigger retries."""
-
-
-class InvalidContinuationToken(ValueError):
-    """The continuation token was not produced by :meth:`RetentionLedger.query`."""
 
 
 def ledger_key(subscription_id: str, resource_group: str, workspace_name: str) -> tuple[str, str]:
@@ -258,7 +254,8 @@ class RetentionLedger:
         first read. Returns (row as stored, whether this call wrote it).
         """
         for attempt in range(MAX_UPDATE_ATTEMPTS):
-            current = known if attempt == 0 and known is not None and known.etag else self.get_by_key(partition_key, row_key)
+            reuse = attempt == 0 and known is not None and known.etag
+            current = known if reuse else self.get_by_key(partition_key, row_key)
             new = change(current)
             if new is None or (current is not None and new == current):
                 return current, False
@@ -273,28 +270,10 @@ class RetentionLedger:
                         match_condition=MatchConditions.IfNotModified,
                     )
             except (ResourceExistsError, ResourceModifiedError):
-                log.debug("ledger row %s|%s changed concurrently (attempt %d); retrying", partition_key, row_key, attempt + 1)
+                log.debug("ledger row %s|%s changed concurrently (attempt %d); retrying",
+                          partition_key, row_key, attempt + 1)
                 time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
                 continue
             return replace(new, etag=(metadata or {}).get("etag")), True
-        raise LedgerConflictError(f"ledger row {partition_key}|{row_key} kept changing; gave up after {MAX_UPDATE_ATTEMPTS} attempts")
-
-
-def encode_token(token: dict[str, str] | None) -> str | None:
-    """Table Storage's continuation (next PartitionKey/RowKey) as an opaque URL-safe string."""
-    if not token:
-        return None
-    raw = json.dumps({"pk": token.get("PartitionKey"), "rk": token.get("RowKey")}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_token(token: str | None) -> dict[str, str] | None:
-    if not token:
-        return None
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not isinstance(raw, dict) or not isinstance(raw.get("pk"), (str, type(None))) or not isinstance(raw.get("rk"), (str, type(None))):
-            raise ValueError("unexpected shape")
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidContinuationToken("is not a continuation token returned by this API") from exc
-    return {"PartitionKey": raw["pk"], "RowKey": raw["rk"]}
+        raise LedgerConflictError(
+            f"ledger row {partition_key}|{row_key} kept changing; gave up after {MAX_UPDATE_ATTEMPTS} attempts")

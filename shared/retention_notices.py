@@ -70,7 +70,8 @@ def alert_for(row: LedgerRow, token: str, now: datetime) -> tuple[str, dict[str,
         data["cmkCostWarning"] = CMK_WARNING.format(group=group)
         data["managedResourceGroup"] = row.managed_resource_group
     if token == EXPIRED:
-        data["message"] = "The retention window closed: the workspace is permanently deleted and its name can be reused."
+        data["message"] = ("The retention window closed: the workspace is permanently deleted and its name can be "
+                           "reused.")
         return alerts.RETENTION_EXPIRED, data
     data["recoveryOptions"] = recovery_options(row)
     data["notRestoredOnRecovery"] = NOT_RESTORED

@@ -137,7 +137,9 @@ def _carry_over(old: LedgerRow | None, new: LedgerRow) -> LedgerRow:
 
 
 def _strip(row: LedgerRow | None) -> LedgerRow | None:
-    return None if row is None else replace(row, history=(), base=None, base_until=None, alerts_sent=(), alert_claim=None)
+    if row is None:
+        return None
+    return replace(row, history=(), base=None, base_until=None, alerts_sent=(), alert_claim=None)
 
 
 def new_episode(old: LedgerRow | None, new: LedgerRow) -> bool:

@@ -152,7 +152,8 @@ class RetentionSchedule:
                 current = self._table.get_entity(CONTROL_PARTITION, WATERMARK)
             except ResourceNotFoundError:
                 try:
-                    self._table.create_entity({"PartitionKey": CONTROL_PARTITION, "RowKey": WATERMARK, "Bucket": to_bucket})
+                    self._table.create_entity(
+                        {"PartitionKey": CONTROL_PARTITION, "RowKey": WATERMARK, "Bucket": to_bucket})
                     return
                 except ResourceExistsError:
                     continue
@@ -171,7 +172,8 @@ class RetentionSchedule:
     def claim_daily(self, name: str, day: str, now: datetime, lease: timedelta) -> str | None:
         """Claim the day's `name` job; returns the claim's ETag, or None if sent or claimed by a live sweep."""
         row_key = f"{name}|{day}"
-        entity = {"PartitionKey": CONTROL_PARTITION, "RowKey": row_key, "Status": "claimed", "ClaimUntil": utc(now + lease)}
+        entity = {"PartitionKey": CONTROL_PARTITION, "RowKey": row_key, "Status": "claimed",
+                  "ClaimUntil": utc(now + lease)}
         try:
             return self._table.create_entity(entity)["etag"]
         except ResourceExistsError:
@@ -190,8 +192,10 @@ class RetentionSchedule:
         try:
             if sent:
                 self._table.update_entity({"PartitionKey": CONTROL_PARTITION, "RowKey": row_key, "Status": "sent"},
-                                          mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified)
+                                          mode=UpdateMode.REPLACE, etag=etag,
+                                          match_condition=MatchConditions.IfNotModified)
             else:
-                self._table.delete_entity(CONTROL_PARTITION, row_key, etag=etag, match_condition=MatchConditions.IfNotModified)
+                self._table.delete_entity(CONTROL_PARTITION, row_key, etag=etag,
+                                          match_condition=MatchConditions.IfNotModified)
         except (ResourceModifiedError, ResourceNotFoundError):
             log.warning("daily %s for %s: claim lost before it could be recorded", name, day)

@@ -34,7 +34,8 @@ class SweepReport:
 
     def summary(self) -> str:
         return (f"sweep at {self.now.isoformat()}: {self.due} due, {len(self.sent)} alert(s) sent, {self.stale} stale, "
-                f"{self.failed} failed (retried next sweep), {self.busy} held by another sweep, digest {self.digest or '-'}")
+                f"{self.failed} failed (retried next sweep), {self.busy} held by another sweep, "
+                f"digest {self.digest or '-'}")
 
 
 def pending(row: LedgerRow | None, token: str, now: datetime) -> bool:
@@ -125,7 +126,8 @@ class RetentionSweep:
             "generatedAt": now.isoformat(),
             "count": len(rows),
             "workspaces": [
-                {"workspaceId": r.workspace_id, "deletedAt": r.deleted_at.isoformat(), "purgeAfter": r.purge_after.isoformat(),
+                {"workspaceId": r.workspace_id, "deletedAt": r.deleted_at.isoformat(),
+                 "purgeAfter": r.purge_after.isoformat(),
                  "daysLeft": round(r.time_left(now) / 86400, 1), "deletedBy": r.deleted_by,
                  "cmkEnabled": bool(r.cmk_enabled)}
                 for r in rows

@@ -43,7 +43,8 @@ def event_body(kind: str, name: str, *, at: datetime, event_id: str | None = Non
     prefix = "event_grid" if schema == "eventgrid" else "cloud_event"
     text = (FIXTURES / f"{prefix}_{kind}_success.json").read_text()
     stamp = at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"  # 7 digits, as ARM writes them
-    values = {"subscription-id": sub, "resource-group": rg, "workspace-name": name, "event-id": event_id or str(uuid.uuid4()),
+    values = {"subscription-id": sub, "resource-group": rg, "workspace-name": name,
+              "event-id": event_id or str(uuid.uuid4()),
               "event-time": stamp, "purge-query": "&forceToPurge=true" if purge else "", "correlation-id": correlation,
               "tenant-id": TENANT, "user-name": upn or "", "full-name": "Alice Example", "app-id": "app-0001"}
     for placeholder, value in values.items():
@@ -76,8 +77,8 @@ def events_env(azurite: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[s
         "AML_LIFECYCLE_ARM_ENDPOINT": "https://127.0.0.1:9",  # nothing listens: ARM reads fail at once
         "AML_LIFECYCLE_LOCAL_TOKEN": "unit-test-token",
     }
-    for name in ("AML_LIFECYCLE_ALERTS_TOPIC_ENDPOINT", "AML_LIFECYCLE_ALERTS_TOPIC_KEY", "AML_LIFECYCLE_DIGEST_HOUR_UTC",
-                 "AML_LIFECYCLE_ALERT_DAYS", "AML_LIFECYCLE_DEFAULT_RETENTION_DAYS"):
+    for name in ("AML_LIFECYCLE_ALERTS_TOPIC_ENDPOINT", "AML_LIFECYCLE_ALERTS_TOPIC_KEY",
+                 "AML_LIFECYCLE_DIGEST_HOUR_UTC", "AML_LIFECYCLE_ALERT_DAYS", "AML_LIFECYCLE_DEFAULT_RETENTION_DAYS"):
         monkeypatch.delenv(name, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -121,7 +122,8 @@ def soft_delete(name: str, at: datetime, **extra: Any):
     from shared.retention_events import RetentionEvents
     from shared.settings import get_settings
 
-    return RetentionEvents(get_clients(), get_settings()).handle(delivered(event_body("delete", name, at=at, **extra)), now=at)
+    event = delivered(event_body("delete", name, at=at, **extra))
+    return RetentionEvents(get_clients(), get_settings()).handle(event, now=at)
 
 
 def sweep(at: datetime):

@@ -31,7 +31,8 @@ class Recorder:
 
 def test_sends_a_cloudevent_with_source_subject_and_type():
     publisher = Recorder()
-    event_id = publish_alert(FakeClients(publisher), WORKSPACE_SOFT_DELETED, ws_id("ws-quiet"), {"a": 1}, event_id="e-1")
+    clients = FakeClients(publisher)
+    event_id = publish_alert(clients, WORKSPACE_SOFT_DELETED, ws_id("ws-quiet"), {"a": 1}, event_id="e-1")
     [event] = publisher.sent
     assert (event.source, event.type, event.subject, event.id, event.data) == (
         SOURCE, WORKSPACE_SOFT_DELETED, ws_id("ws-quiet"), "e-1", {"a": 1})

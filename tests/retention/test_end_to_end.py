@@ -1,4 +1,4 @@
-"""End to end with the simulator: a real DELETE through the SDK, its event via a webhook, the row, the alert, the report."""
+"""End to end with the simulator: a real DELETE through the SDK, its event via a webhook, the row, alert and report."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def arm_delete(resource_id: str, api_version: str) -> None:
     from shared.azure_clients import get_clients
 
     sub = resource_id.split("/")[2]
-    get_clients().resources(sub).resources.begin_delete_by_id(resource_id, api_version=api_version).result()
+    resources = get_clients().resources(sub).resources
+    resources.begin_delete_by_id(resource_id, api_version=api_version, polling_interval=0.05).result()
 
 
 def test_deleted_workspace_reaches_the_ledger_alerts_and_reports_its_dependencies(topic_env, sim, functions, webhook):
@@ -66,7 +67,7 @@ def test_cloud_events_subscription_purge_is_a_permanent_delete(topic_env, sim, f
 
     # forceToPurge rides on the request's query string; the event's data.httpRequest.url carries it
     get_clients().resources(SUB_DEV).resources.begin_delete_by_id(
-        ws_id("ws-online"), api_version="2025-09-01", params={"forceToPurge": "true"}).result()
+        ws_id("ws-online"), api_version="2025-09-01", params={"forceToPurge": "true"}, polling_interval=0.05).result()
     row = wait_for(lambda: ledger_get("ws-online"), what="the ledger row", timeout=30)
     assert row.state is LedgerState.PERMANENTLY_DELETED
     assert all(e["specversion"] == "1.0" for e in webhook.received)
@@ -79,3 +80,47 @@ def test_backfill_rejects_bad_bodies_naming_the_field(topic_env, functions, body
     response = call_http(functions, "inventory_backfill", method="POST", body=body)
     assert response.status_code == 400
     assert json.loads(response.get_body())["error"]["target"] == target
+
+
+def inventory_get(name: str):
+    from shared import tables
+    from shared.azure_clients import get_clients
+    from shared.inventory import Inventory
+
+    return Inventory(tables.table(get_clients().tables(), tables.INVENTORY)).get(SUB_DEV, "rg-ml-dev", name)
+
+
+def test_recovery_in_the_simulator_marks_the_row_recovered_and_reads_the_workspace(topic_env, sim, functions, webhook):
+    from azure.mgmt.resource.resources.models import GenericResource
+
+    from shared.azure_clients import get_clients
+
+    sim.control("POST", "eventgrid/subscriptions", json={"endpoint": webhook.url})
+    arm_delete(ws_id("ws-batch"), "2025-09-01")
+    wait_for(lambda: ledger_get("ws-batch"), what="the soft-delete row")
+    # recover: PUT the workspace again in the same resource group and region
+    get_clients().resources(SUB_DEV).resources.begin_create_or_update_by_id(
+        ws_id("ws-batch"), api_version="2025-09-01", parameters=GenericResource(location="westeurope"),
+        polling_interval=0.05).result()
+    row = wait_for(lambda: (r := ledger_get("ws-batch")) and r.state is LedgerState.RECOVERED and r,
+                   what="the recovered row")
+    assert row.deleted_at < row.last_event_time
+    known = wait_for(lambda: inventory_get("ws-batch"), what="the inventory row")
+    assert known.read_error is None and known.location == "westeurope"
+    assert set(known.dependencies) >= {"keyVault", "storageAccount", "applicationInsights"}
+    assert not webhook.failures
+
+
+def test_a_dependency_check_that_fails_reports_unknown_not_deleted(topic_env, sim, functions, webhook):
+    backfill = call_http(functions, "inventory_backfill", method="POST", body={"subscriptionIds": [SUB_DEV]})
+    assert backfill.status_code == 200
+    sim.control("POST", "eventgrid/subscriptions", json={"endpoint": webhook.url})
+    arm_delete(ws_id("ws-quiet"), "2025-09-01")
+    wait_for(lambda: ledger_get("ws-quiet"), what="the ledger row")
+    sim.control("POST", "faults", json={"path": "Microsoft.KeyVault/vaults/kv-ws-quiet", "kind": "error", "status": 500,
+                                        "count": 20})
+    route = {"subscriptionId": SUB_DEV, "resourceGroup": "rg-ml-dev", "workspaceName": "ws-quiet"}
+    recovery = json.loads(call_http(functions, "retention_get", route_params=route).get_body())["recovery"]
+    key_vault = next(d for d in recovery["dependencies"] if d["role"] == "keyVault")
+    assert key_vault["status"] == "unknown" and "500" in key_vault["detail"]
+    assert recovery["recoverable"] is False and recovery["blockedBy"] == ["keyVault"]
