@@ -8,7 +8,6 @@ from typing import Any
 
 import requests
 
-from local.devhost.process import start_devhost
 from tests.conftest import SUB_PROD, TOPIC, rg_id, ws_id
 
 TERMINAL = {"Succeeded", "Failed", "NeedsAttention"}
@@ -25,28 +24,25 @@ def poll_move(url: str, key: str, move_id: str, timeout: float = 60.0) -> dict:
         time.sleep(0.2)
 
 
-def test_start_conflict_poll_until_needs_attention(move_env: dict[str, str], sim: Any, tmp_path) -> None:
-    # memory Durable store; the retention sweep timer (not under test) set to once a year
-    env = {**move_env, "REQUESTS_CA_BUNDLE": sim.ca_bundle, "AzureWebJobsStorage": None,
-           "AML_LIFECYCLE_SWEEP_SCHEDULE": "0 0 0 1 1 *"}
-    with start_devhost("tests.moves.fast_app:app", app_dir=tmp_path, env=env, timeout=60) as host:
-        headers = {"x-functions-key": host.key}
-        body = {"workspaceId": ws_id("ws-private"), "targetResourceGroupId": rg_id(SUB_PROD, "rg-ml-prod")}
-        first = requests.post(f"{host.url}/api/moves", json=body, headers=headers, timeout=60)
-        assert first.status_code == 202, first.text
-        started = first.json()
-        assert first.headers["Location"] == started["statusUrl"] == f"{host.url}/api/moves/{started['moveId']}"
-        assert started["statusQueryGetUri"].startswith(f"{host.url}/runtime/webhooks/durabletask/instances/{started['instanceId']}")
+def test_start_conflict_poll_until_needs_attention(fast_devhost: Any, sim: Any) -> None:
+    host = fast_devhost
+    headers = {"x-functions-key": host.key}
+    body = {"workspaceId": ws_id("ws-private"), "targetResourceGroupId": rg_id(SUB_PROD, "rg-ml-prod")}
+    first = requests.post(f"{host.url}/api/moves", json=body, headers=headers, timeout=60)
+    assert first.status_code == 202, first.text
+    started = first.json()
+    assert first.headers["Location"] == started["statusUrl"] == f"{host.url}/api/moves/{started['moveId']}"
+    assert started["statusQueryGetUri"].startswith(f"{host.url}/runtime/webhooks/durabletask/instances/{started['instanceId']}")
 
-        again = requests.post(f"{host.url}/api/moves", json=body, headers=headers, timeout=60)
-        assert again.status_code == 409, again.text
-        assert again.json()["moveId"] == started["moveId"]
+    again = requests.post(f"{host.url}/api/moves", json=body, headers=headers, timeout=60)
+    assert again.status_code == 409, again.text
+    assert again.json()["moveId"] == started["moveId"]
 
-        view = poll_move(host.url, host.key, started["moveId"])
-        assert view["state"] == "NeedsAttention", view
-        assert sorted(i["kind"] for i in view["leftToDo"]) == ["approve-private-endpoint", "review-private-endpoint"]
-        durable = requests.get(started["statusQueryGetUri"], timeout=10).json()
-        assert durable["runtimeStatus"] == "Completed" and durable["output"]["state"] == "NeedsAttention"
-        assert host.key not in json.dumps(view)
-        events = [e["event"] for e in sim.control("GET", f"topics/{TOPIC}/events").json()]
-        assert [e["type"] for e in events] == ["AmlLifecycle.Move.NeedsAttention"]
+    view = poll_move(host.url, host.key, started["moveId"])
+    assert view["state"] == "NeedsAttention", view
+    assert sorted(i["kind"] for i in view["leftToDo"]) == ["approve-private-endpoint", "review-private-endpoint"]
+    durable = requests.get(started["statusQueryGetUri"], timeout=10).json()
+    assert durable["runtimeStatus"] == "Completed" and durable["output"]["state"] == "NeedsAttention"
+    assert host.key not in json.dumps(view)
+    events = [e["event"] for e in sim.control("GET", f"topics/{TOPIC}/events").json()]
+    assert [e["type"] for e in events] == ["AmlLifecycle.Move.NeedsAttention"]

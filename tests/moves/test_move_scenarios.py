@@ -172,3 +172,16 @@ def test_approve_none_leaves_connections_pending(run_move, sim_state):
     assert endpoint["status"] == "Pending"
     assert steps(record)["private-endpoints"]["rounds"] == 1
     assert "approve-private-endpoint" in [item["kind"] for item in record.result["leftToDo"]]
+
+
+def test_recreate_role_assignments_puts_them_on_the_moved_workspace(run_move, sim_requests):
+    plan = make_plan("ws-quiet", PROD, includeResources=[TRAINING_ACCOUNT], recreate=True)
+    run_move(plan)
+    record = row(plan)
+    (assignment,) = record.result["roleAssignments"]
+    new_ws = ws_id("ws-quiet", SUB_PROD, "rg-ml-prod")
+    assert assignment["status"] == "recreated" and assignment["scope"] == new_ws
+    assert assignment["roleDefinitionId"].startswith(f"/subscriptions/{SUB_PROD}/providers/Microsoft.Authorization/")
+    puts = [r["path"] for r in sim_requests() if r["method"] == "PUT" and "roleAssignments" in r["path"]]
+    assert len(puts) == 1 and puts[0].startswith(f"{new_ws}/providers/Microsoft.Authorization/roleAssignments/")
+    assert record.state == "Succeeded" and record.result["leftToDo"] == []
