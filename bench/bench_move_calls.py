@@ -18,11 +18,35 @@ sys.path.insert(0, str(ROOT))
 SUB_DEV = "11111111-1111-4111-8111-111111111111"
 SUB_PROD = "22222222-2222-4222-8222-222222222222"
 # Segments after which ARM paths hold a name: replaced by {} so calls group by operation.
-_NAMED = {"subscriptions", "resourcegroups", "workspaces", "datastores", "privateendpointconnections", "computes",
-          "onlineendpoints", "batchendpoints", "jobs", "operationresults", "roleassignments", "storageaccounts",
-          "deployments", "vaults", "components", "registries", "privateendpoints"}
-ACTIVITIES = ["move_snapshot", "move_start_validation", "move_start", "move_poll", "move_approve_private_endpoints",
-              "move_check_datastores", "move_check_role_assignments", "move_finish"]
+_NAMED = {
+    "subscriptions",
+    "resourcegroups",
+    "workspaces",
+    "datastores",
+    "privateendpointconnections",
+    "computes",
+    "onlineendpoints",
+    "batchendpoints",
+    "jobs",
+    "operationresults",
+    "roleassignments",
+    "storageaccounts",
+    "deployments",
+    "vaults",
+    "components",
+    "registries",
+    "privateendpoints",
+}
+ACTIVITIES = [
+    "move_snapshot",
+    "move_start_validation",
+    "move_start",
+    "move_poll",
+    "move_approve_private_endpoints",
+    "move_check_datastores",
+    "move_check_role_assignments",
+    "move_finish",
+]
 
 
 def operation(method: str, path: str) -> str:
@@ -48,16 +72,22 @@ def main() -> None:
     from local.azurite import start_azurite
 
     token = secrets.token_urlsafe(24).lstrip("-")  # argparse in the simulator reads a leading '-' as an option
-    with tempfile.TemporaryDirectory() as state, start_azurite() as azurite, start_simulator(
-        state, token=token, scenario=str(ROOT / "local/scenarios/demo.json"), retry_after=0, polls=args.polls
-    ) as sim:
-        os.environ.update({
-            "AML_LIFECYCLE_TABLES": azurite.connection_string,
-            "AML_LIFECYCLE_ARM_ENDPOINT": sim.url,
-            "AML_LIFECYCLE_ARM_CA_BUNDLE": sim.ca_bundle,
-            "AML_LIFECYCLE_LOCAL_TOKEN": token,
-            "AML_LIFECYCLE_ALLOWED_TARGETS": SUB_PROD,
-        })
+    with (
+        tempfile.TemporaryDirectory() as state,
+        start_azurite() as azurite,
+        start_simulator(
+            state, token=token, scenario=str(ROOT / "local/scenarios/demo.json"), retry_after=0, polls=args.polls
+        ) as sim,
+    ):
+        os.environ.update(
+            {
+                "AML_LIFECYCLE_TABLES": azurite.connection_string,
+                "AML_LIFECYCLE_ARM_ENDPOINT": sim.url,
+                "AML_LIFECYCLE_ARM_CA_BUNDLE": sim.ca_bundle,
+                "AML_LIFECYCLE_LOCAL_TOKEN": token,
+                "AML_LIFECYCLE_ALLOWED_TARGETS": SUB_PROD,
+            }
+        )
         import function_app
         from shared import move_validation
         from shared.azure_clients import get_clients
@@ -71,7 +101,10 @@ def main() -> None:
         group = f"/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev"
         workspace = f"{group}/providers/Microsoft.MachineLearningServices/workspaces/{args.workspace}"
         account = f"{group}/providers/Microsoft.Storage/storageAccounts/sttrainingdata"
-        body = {"workspaceId": workspace, "targetResourceGroupId": f"/subscriptions/{SUB_PROD}/resourceGroups/rg-ml-prod"}
+        body = {
+            "workspaceId": workspace,
+            "targetResourceGroupId": f"/subscriptions/{SUB_PROD}/resourceGroups/rg-ml-prod",
+        }
         if args.workspace == "ws-quiet":
             body["includeResources"] = [account]  # its datastore's account moves along: the fix runs too
         request = parse_move_request(body, for_move=True)
@@ -88,21 +121,27 @@ def main() -> None:
         record_start(clients, plan)
         started = time.perf_counter()
         run = Driver(functions["move_orchestrator"].get_user_function(), real_activities(functions, ACTIVITIES)).run(
-            "move_orchestrator", plan.to_json())
+            "move_orchestrator", plan.to_json()
+        )
         seconds = time.perf_counter() - started
         move = arm_calls(sim)
 
     counts = collections.Counter(operation(r["method"], r["path"]) for r in move)
     width = max(len(op) for op in counts)
-    print(f"move of {args.workspace} -> rg-ml-prod: {run.output['state']}, simulator LROs answer 202 x{args.polls} then 204")
+    print(
+        f"move of {args.workspace} -> rg-ml-prod: {run.output['state']}; "
+        f"simulator LROs answer 202 x{args.polls} then 204"
+    )
     print(f"{'operation':<{width}}  calls")
     for op, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         print(f"{op:<{width}}  {count:5d}")
     print(f"{'total (orchestration)':<{width}}  {len(move):5d}")
     print(f"{'preflight baseline (validate_move)':<{width}}  {len(preflight):5d}")
     print(f"ratio orchestration / preflight: {len(move) / max(1, len(preflight)):.2f}")
-    print(f"activity calls: {len(run.calls)}, durable timers: {len(run.timers)}, wall time {seconds:.2f}s "
-          "(virtual clock: timers fire at once)")
+    print(
+        f"activity calls: {len(run.calls)}, durable timers: {len(run.timers)}, wall time {seconds:.2f}s "
+        "(virtual clock: timers fire at once)"
+    )
 
 
 if __name__ == "__main__":

@@ -57,7 +57,9 @@ def move_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any,
     return (yield call(FINISH, outcome=outcome))
 
 
-def _await_operation(context: df.DurableOrchestrationContext, call: Any, phase: str, operation: dict, timing: MoveTiming):
+def _await_operation(
+    context: df.DurableOrchestrationContext, call: Any, phase: str, operation: dict, timing: MoveTiming
+):
     """Poll an ARM operation with durable timers honouring Retry-After, up to the deadline (ARM allows 4 hours)."""
     deadline = context.current_utc_datetime + timedelta(seconds=timing.operation_deadline_seconds)
     polls = transient = 0
@@ -65,13 +67,23 @@ def _await_operation(context: df.DurableOrchestrationContext, call: Any, phase: 
         transient = transient + 1 if operation["status"] == TRANSIENT else 0
         now = context.current_utc_datetime
         if transient > timing.transient_poll_limit:
-            return _failed("PollFailed", f"{transient} polls of the {phase} operation failed in a row; "
-                                         f"last: {operation.get('detail')}. Check the resource groups before retrying")
+            return _failed(
+                "PollFailed",
+                f"{transient} polls of the {phase} operation failed in a row; "
+                f"last: {operation.get('detail')}. Check the resource groups before retrying",
+            )
         if now >= deadline:
-            return _failed("OperationTimedOut", f"the {phase} operation did not finish within "
-                                                f"{timing.operation_deadline_seconds}s; check both resource groups")
-        delay = next_poll_delay(OperationStatus.from_json(operation), fallback=timing.poll_fallback_seconds,
-                                minimum=timing.min_poll_seconds, maximum=timing.max_poll_seconds)
+            return _failed(
+                "OperationTimedOut",
+                f"the {phase} operation did not finish within "
+                f"{timing.operation_deadline_seconds}s; check both resource groups",
+            )
+        delay = next_poll_delay(
+            OperationStatus.from_json(operation),
+            fallback=timing.poll_fallback_seconds,
+            minimum=timing.min_poll_seconds,
+            maximum=timing.max_poll_seconds,
+        )
         yield context.create_timer(min(now + timedelta(seconds=delay), deadline))
         polls += 1
         operation = yield call(POLL, phase=phase, location=operation["location"], poll=polls)
@@ -92,7 +104,10 @@ def _after_move(context: df.DurableOrchestrationContext, call: Any, inventory: d
             yield context.create_timer(min(now + timedelta(seconds=timing.approval_interval_seconds), deadline))
     except Exception as exc:
         outcome["stepErrors"]["private-endpoints"] = _reason(exc)
-    for name, key, step in ((DATASTORES, "datastores", "datastores"), (ROLE_ASSIGNMENTS, "roleAssignments", "role-assignments")):
+    for name, key, step in (
+        (DATASTORES, "datastores", "datastores"),
+        (ROLE_ASSIGNMENTS, "roleAssignments", "role-assignments"),
+    ):
         try:
             outcome[key] = yield call(name, inventory=inventory)
         except Exception as exc:
@@ -135,7 +150,9 @@ def move_poll(payload: dict) -> dict:
 
 @bp.activity_trigger(input_name="payload")
 def move_approve_private_endpoints(payload: dict) -> dict:
-    return work.approve_endpoints(get_clients(), _plan(payload), Inventory.from_json(payload["inventory"]), int(payload["round"]))
+    return work.approve_endpoints(
+        get_clients(), _plan(payload), Inventory.from_json(payload["inventory"]), int(payload["round"])
+    )
 
 
 @bp.activity_trigger(input_name="payload")

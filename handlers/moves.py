@@ -43,11 +43,18 @@ async def moves_start(req: func.HttpRequest, client: df.DurableOrchestrationClie
         await asyncio.to_thread(mark_not_started, clients, plan, f"the orchestration did not start: {reason}")
         if "already exists" in reason.lower():
             return _conflict(req, None, request.workspace.id)
-        raise ApiError(503, "MoveNotStarted", "the move orchestration could not be started; nothing was moved; retry") from exc
+        raise ApiError(
+            503, "MoveNotStarted", "the move orchestration could not be started; nothing was moved; retry"
+        ) from exc
     log.info("move %s of %s to %s started", plan.move_id, request.workspace.id, request.target.id)
     status_url = _url(req, plan.move_id)
-    body = {**client.create_http_management_payload(instance_id), "moveId": plan.move_id, "instanceId": instance_id,
-            "state": "Validating", "statusUrl": status_url}
+    body = {
+        **client.create_http_management_payload(instance_id),
+        "moveId": plan.move_id,
+        "instanceId": instance_id,
+        "state": "Validating",
+        "statusUrl": status_url,
+    }
     return json_response(body, 202, headers={"Location": status_url, "Retry-After": "30"})
 
 
@@ -63,8 +70,14 @@ def move_status(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def _conflict(req: func.HttpRequest, move_id: str | None, workspace_id: str) -> func.HttpResponse:
-    error = ApiError(409, "MoveAlreadyRunning", f"a move of {workspace_id} is already running"
-                     + (f" ({move_id})" if move_id else "") + "; wait for it to finish", "workspaceId")
+    error = ApiError(
+        409,
+        "MoveAlreadyRunning",
+        f"a move of {workspace_id} is already running"
+        + (f" ({move_id})" if move_id else "")
+        + "; wait for it to finish",
+        "workspaceId",
+    )
     body = {**error.body(), "moveId": move_id, "statusUrl": _url(req, move_id) if move_id else None}
     return json_response(body, 409)
 

@@ -39,8 +39,13 @@ def snapshot(clients: AzureClients, plan: MovePlan) -> dict[str, Any]:
 
     def change(record: MoveRecord) -> None:
         record.snapshot = inventory
-        record.put_step("snapshot", "succeeded", privateEndpoints=len(inventory["privateEndpoints"]),
-                        datastores=len(inventory["datastores"]), roleAssignments=len(inventory["roleAssignments"]))
+        record.put_step(
+            "snapshot",
+            "succeeded",
+            privateEndpoints=len(inventory["privateEndpoints"]),
+            datastores=len(inventory["datastores"]),
+            roleAssignments=len(inventory["roleAssignments"]),
+        )
 
     _update(clients, plan, change)
     return inventory
@@ -49,12 +54,20 @@ def snapshot(clients: AzureClients, plan: MovePlan) -> dict[str, Any]:
 def start_validation(clients: AzureClients, plan: MovePlan, inventory: Inventory) -> dict[str, Any]:
     """Create the target group if asked and missing, then POST validateMoveResources (not waited for)."""
     created = _ensure_target_group(clients, plan, inventory.location)
-    status = ops.start_operation(clients.arm_pipeline(), ops.VALIDATE, plan.source, plan.target, list(plan.resources),
-                                 arm_endpoint=clients.settings.arm_endpoint)
+    status = ops.start_operation(
+        clients.arm_pipeline(),
+        ops.VALIDATE,
+        plan.source,
+        plan.target,
+        list(plan.resources),
+        arm_endpoint=clients.settings.arm_endpoint,
+    )
 
     def change(record: MoveRecord) -> None:
         if created:
-            record.put_step("target-resource-group", "succeeded", detail=f"created {plan.target.id} in {inventory.location}")
+            record.put_step(
+                "target-resource-group", "succeeded", detail=f"created {plan.target.id} in {inventory.location}"
+            )
         _record_operation(record, "validate", status, poll=0)
 
     _update(clients, plan, change)
@@ -69,11 +82,19 @@ def start_move(clients: AzureClients, plan: MovePlan) -> dict[str, Any]:
         return ops.OperationStatus(ops.RUNNING, location=record.operation).to_json()
     earlier_attempt = record is not None and (record.step("move") or {}).get("status") == "starting"
     store.update(plan.partition, plan.move_id, lambda r: _set_moving(r))
-    status = ops.start_operation(clients.arm_pipeline(), ops.MOVE, plan.source, plan.target, list(plan.resources),
-                                 arm_endpoint=clients.settings.arm_endpoint)
+    status = ops.start_operation(
+        clients.arm_pipeline(),
+        ops.MOVE,
+        plan.source,
+        plan.target,
+        list(plan.resources),
+        arm_endpoint=clients.settings.arm_endpoint,
+    )
     if status.status == ops.FAILED and earlier_attempt and status.error:
-        status.error["message"] += (" (an earlier attempt of this step may have started the move before it was "
-                                    "recorded: check both resource groups)")
+        status.error["message"] += (
+            " (an earlier attempt of this step may have started the move before it was "
+            "recorded: check both resource groups)"
+        )
 
     def change(record: MoveRecord) -> None:
         if status.location:
@@ -116,9 +137,14 @@ def approve_endpoints(clients: AzureClients, plan: MovePlan, inventory: Inventor
     def change(record: MoveRecord) -> None:
         step = record.step("private-endpoints") or {}
         approved = sum(1 for e in found.endpoints if e["status"] == "Approved")
-        record.put_step("private-endpoints", "succeeded" if found.done else "running",
-                        rounds=max(int(step.get("rounds") or 0), round_number), approved=approved,
-                        notApproved=len(found.endpoints) - approved, foreign=len(found.foreign))
+        record.put_step(
+            "private-endpoints",
+            "succeeded" if found.done else "running",
+            rounds=max(int(step.get("rounds") or 0), round_number),
+            approved=approved,
+            notApproved=len(found.endpoints) - approved,
+            foreign=len(found.foreign),
+        )
 
     _update(clients, plan, change)
     return found.to_json()
@@ -159,19 +185,34 @@ def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str,
         row.put_step("report", "succeeded", state=conclusion.state, leftToDo=len(conclusion.left_to_do))
 
     record = store.update(plan.partition, plan.move_id, change)
-    event_type = {SUCCEEDED: alerts.MOVE_SUCCEEDED, FAILED: alerts.MOVE_FAILED}.get(conclusion.state, alerts.MOVE_NEEDS_ATTENTION)
-    data = {"moveId": plan.move_id, "state": conclusion.state, "workspaceId": plan.request.workspace.id,
-            "targetWorkspaceId": conclusion.result.get("targetWorkspaceId"), "statusUrl": f"/api/moves/{plan.move_id}",
-            "leftToDo": list(conclusion.left_to_do), "error": error}
+    event_type = {SUCCEEDED: alerts.MOVE_SUCCEEDED, FAILED: alerts.MOVE_FAILED}.get(
+        conclusion.state, alerts.MOVE_NEEDS_ATTENTION
+    )
+    data = {
+        "moveId": plan.move_id,
+        "state": conclusion.state,
+        "workspaceId": plan.request.workspace.id,
+        "targetWorkspaceId": conclusion.result.get("targetWorkspaceId"),
+        "statusUrl": f"/api/moves/{plan.move_id}",
+        "leftToDo": list(conclusion.left_to_do),
+        "error": error,
+    }
     if record.alert_id is None:
         try:
-            event_id = alerts.publish_alert(clients, event_type, plan.request.workspace.id, data,
-                                            event_id=alerts.alert_id("move", plan.move_id))
+            event_id = alerts.publish_alert(
+                clients, event_type, plan.request.workspace.id, data, event_id=alerts.alert_id("move", plan.move_id)
+            )
             store.update(plan.partition, plan.move_id, lambda row: _alerted(row, event_id, event_type))
         except alerts.AlertPublishError as exc:
-            store.update(plan.partition, plan.move_id, lambda row: row.put_step("alert", "failed", detail=exc.reason))
-    log.info("move %s of %s finished: %s (%d item(s) left to do)", plan.move_id, plan.request.workspace.id,
-             conclusion.state, len(conclusion.left_to_do))
+            reason = exc.reason  # secret-free; the move's verdict stands, the row says the alert did not go out
+            store.update(plan.partition, plan.move_id, lambda row: row.put_step("alert", "failed", detail=reason))
+    log.info(
+        "move %s of %s finished: %s (%d item(s) left to do)",
+        plan.move_id,
+        plan.request.workspace.id,
+        conclusion.state,
+        len(conclusion.left_to_do),
+    )
     return {"moveId": plan.move_id, "state": conclusion.state, "leftToDo": len(conclusion.left_to_do), "error": error}
 
 

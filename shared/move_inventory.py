@@ -39,8 +39,13 @@ class DatastoreInfo:
     @classmethod
     def of(cls, datastore: Datastore) -> "DatastoreInfo":
         return cls(
-            datastore.name, datastore.id, datastore.datastore_type, datastore.account_name,
-            datastore.subscription_id, datastore.resource_group, datastore.credentials_type,
+            datastore.name,
+            datastore.id,
+            datastore.datastore_type,
+            datastore.account_name,
+            datastore.subscription_id,
+            datastore.resource_group,
+            datastore.credentials_type,
         )
 
     @property
@@ -105,15 +110,23 @@ def take_inventory(clients: AzureClients, workspace: ResourceId) -> Inventory:
     ml = MlGateway(clients.arm_pipeline())
     found = ml.get_workspace(workspace)
     connections = tuple(
-        ConnectionInfo(c.name, c.id, c.private_endpoint_id, c.status) for c in ml.list_private_endpoint_connections(workspace)
+        ConnectionInfo(c.name, c.id, c.private_endpoint_id, c.status)
+        for c in ml.list_private_endpoint_connections(workspace)
     )
     datastores = tuple(DatastoreInfo.of(d) for d in ml.list_datastores(workspace) if not d.is_default)
     computes = tuple(ChildInfo(c.id, c.name, c.kind) for c in ml.list_computes(workspace))
     endpoints = tuple(
-        ChildInfo(e.id, e.name, e.kind) for e in (*ml.list_online_endpoints(workspace), *ml.list_batch_endpoints(workspace))
+        ChildInfo(e.id, e.name, e.kind)
+        for e in (*ml.list_online_endpoints(workspace), *ml.list_batch_endpoints(workspace))
     )
     return Inventory(
-        found.id, found.location, connections, datastores, list_role_assignments(clients, workspace), computes, endpoints
+        found.id,
+        found.location,
+        connections,
+        datastores,
+        list_role_assignments(clients, workspace),
+        computes,
+        endpoints,
     )
 
 
@@ -128,13 +141,20 @@ def list_role_assignments(clients: AzureClients, workspace: ResourceId | str) ->
         if scope.lower() == key or scope.lower().startswith(key + "/"):
             found.append(
                 RoleAssignmentInfo(
-                    item.id, item.name, scope, item.principal_id, getattr(item, "principal_type", None), item.role_definition_id
+                    item.id,
+                    item.name,
+                    scope,
+                    item.principal_id,
+                    getattr(item, "principal_type", None),
+                    item.role_definition_id,
                 )
             )
     return tuple(sorted(found, key=lambda r: r.id.lower()))
 
 
-def account_id(datastore_type: str, subscription_id: str | None, resource_group: str | None, name: str | None) -> str | None:
+def account_id(
+    datastore_type: str, subscription_id: str | None, resource_group: str | None, name: str | None
+) -> str | None:
     provider = _ACCOUNT_TYPES.get((datastore_type or "").lower())
     if not (provider and subscription_id and resource_group and name):
         return None

@@ -67,9 +67,16 @@ def running_move_id(status: Any) -> str | None:
     return value.get("moveId") if isinstance(value, dict) else None
 
 
-def prepare(clients: AzureClients, settings: Settings, request: MoveRequest, recreate: bool, *,
-            now: datetime | None = None, timing: MoveTiming | None = None) -> MovePlan:
-    """Preflight (422 with the report when not ready), then the row in state Validating; returns the orchestration input."""
+def prepare(
+    clients: AzureClients,
+    settings: Settings,
+    request: MoveRequest,
+    recreate: bool,
+    *,
+    now: datetime | None = None,
+    timing: MoveTiming | None = None,
+) -> MovePlan:
+    """Preflight (422 with the report when not ready), then the row in state Validating; returns the plan."""
     from shared.move_validation import validate_move
 
     now = now or utcnow()
@@ -84,28 +91,47 @@ def prepare(clients: AzureClients, settings: Settings, request: MoveRequest, rec
     return plan
 
 
-def new_plan(request: MoveRequest, resources: tuple[str, ...] = (), *, recreate: bool = False, now: datetime | None = None,
-             timing: MoveTiming | None = None) -> MovePlan:
+def new_plan(
+    request: MoveRequest,
+    resources: tuple[str, ...] = (),
+    *,
+    recreate: bool = False,
+    now: datetime | None = None,
+    timing: MoveTiming | None = None,
+) -> MovePlan:
     """The orchestration input for a checked request; the move id carries the start time."""
     move_id = new_move_id(instance_id_for(request.workspace), now or utcnow())
     return MovePlan(move_id, request, resources or (request.workspace.id,), recreate, timing or DEFAULT_TIMING)
 
 
-def record_start(clients: AzureClients, plan: MovePlan, *, now: datetime | None = None, warnings: list[str] | None = None) -> MoveRecord:
+def record_start(
+    clients: AzureClients, plan: MovePlan, *, now: datetime | None = None, warnings: list[str] | None = None
+) -> MoveRecord:
     """The move's first row (state Validating, the preflight step done); 409 if that move id exists."""
     now = now or utcnow()
     request = plan.request
     record = MoveRecord(
-        move_id=plan.move_id, instance_id=instance_id_for(request.workspace), partition=plan.partition,
-        workspace_id=request.workspace.id, target_resource_group_id=request.target.id, state=VALIDATING,
-        request={**request.to_json(), RECREATE_FIELD: plan.recreate_role_assignments, "resources": list(plan.resources)},
-        started_at=now, updated_at=now,
+        move_id=plan.move_id,
+        instance_id=instance_id_for(request.workspace),
+        partition=plan.partition,
+        workspace_id=request.workspace.id,
+        target_resource_group_id=request.target.id,
+        state=VALIDATING,
+        request={
+            **request.to_json(),
+            RECREATE_FIELD: plan.recreate_role_assignments,
+            "resources": list(plan.resources),
+        },
+        started_at=now,
+        updated_at=now,
     )
     record.put_step("preflight", "succeeded", at=now, warnings=warnings or [])
     try:
         MovesStore.of(clients).create(record)
     except ResourceExistsError:
-        raise ApiError(409, "MoveAlreadyStarted", f"move {plan.move_id} was started a moment ago", "workspaceId") from None
+        raise ApiError(
+            409, "MoveAlreadyStarted", f"move {plan.move_id} was started a moment ago", "workspaceId"
+        ) from None
     return record
 
 

@@ -85,7 +85,12 @@ class OperationStatus:
 
 
 def start_operation(
-    pipeline: ARMPipelineClient, kind: str, source: ResourceGroupId, target: ResourceGroupId, resources: list[str], *,
+    pipeline: ARMPipelineClient,
+    kind: str,
+    source: ResourceGroupId,
+    target: ResourceGroupId,
+    resources: list[str],
+    *,
     arm_endpoint: str,
 ) -> OperationStatus:
     """POST validateMoveResources / moveResources and return at once with the Location to poll.
@@ -96,16 +101,23 @@ def start_operation(
     if kind not in (VALIDATE, MOVE):
         raise ValueError(f"unknown operation {kind!r}")
     request = HttpRequest(
-        "POST", pipeline.format_url(f"{source.id}/{kind}"), params={"api-version": RESOURCES_API_VERSION},
+        "POST",
+        pipeline.format_url(f"{source.id}/{kind}"),
+        params={"api-version": RESOURCES_API_VERSION},
         json={"resources": list(resources), "targetResourceGroup": target.id},
     )
     response = pipeline.send_request(request)
     if response.status_code == 202:
         location = response.headers.get("Location") or response.headers.get("Azure-AsyncOperation")
         if not location:
-            return OperationStatus(FAILED, error=_failure("NoLocation", f"ARM accepted {kind} without a Location to poll"))
+            return OperationStatus(
+                FAILED, error=_failure("NoLocation", f"ARM accepted {kind} without a Location to poll")
+            )
         if not is_arm_url(location, arm_endpoint):
-            return OperationStatus(FAILED, error=_failure("UntrustedLocation", f"ARM's Location for {kind} is not on {arm_endpoint}; not polled"))
+            return OperationStatus(
+                FAILED,
+                error=_failure("UntrustedLocation", f"ARM's Location for {kind} is not on {arm_endpoint}; not polled"),
+            )
         return OperationStatus(RUNNING, location=location, retry_after=retry_after_seconds(response))
     if response.status_code in (200, 204):
         return OperationStatus(SUCCEEDED)
@@ -117,7 +129,9 @@ def start_operation(
 def poll_operation(pipeline: ARMPipelineClient, location: str, *, arm_endpoint: str) -> OperationStatus:
     """One GET of the operation's Location, without the pipeline's retries: the orchestrator's timer is the wait."""
     if not is_arm_url(location, arm_endpoint):
-        return OperationStatus(FAILED, error=_failure("UntrustedLocation", f"the operation URL is not on {arm_endpoint}; not polled"))
+        return OperationStatus(
+            FAILED, error=_failure("UntrustedLocation", f"the operation URL is not on {arm_endpoint}; not polled")
+        )
     try:
         response = pipeline.send_request(HttpRequest("GET", location), retry_total=0)
     except (ServiceRequestError, ServiceResponseError) as exc:
@@ -130,14 +144,20 @@ def classify_poll(response: HttpResponse, location: str, *, arm_endpoint: str) -
     retry_after = retry_after_seconds(response)
     if status == 202:
         newer = response.headers.get("Location")
-        return OperationStatus(RUNNING, location=newer if newer and is_arm_url(newer, arm_endpoint) else location, retry_after=retry_after)
+        return OperationStatus(
+            RUNNING, location=newer if newer and is_arm_url(newer, arm_endpoint) else location, retry_after=retry_after
+        )
     if status in (200, 201, 204):
         return OperationStatus(SUCCEEDED, location=location)
     if status == 429:
-        return OperationStatus(THROTTLED, location=location, retry_after=retry_after, detail="ARM throttled the poll (429)")
+        return OperationStatus(
+            THROTTLED, location=location, retry_after=retry_after, detail="ARM throttled the poll (429)"
+        )
     failure = ArmFailure.from_body(status, _json(response))
     if status in _TRANSIENT_STATUS and (failure.code.lower() in _TRANSIENT_CODES or failure.code.startswith("HTTP")):
-        return OperationStatus(TRANSIENT, location=location, retry_after=retry_after, detail=f"{status} {failure.code}: {failure.message}")
+        return OperationStatus(
+            TRANSIENT, location=location, retry_after=retry_after, detail=f"{status} {failure.code}: {failure.message}"
+        )
     return OperationStatus(FAILED, location=location, error=failure.to_json())
 
 
@@ -166,7 +186,11 @@ def retry_after_seconds(response: HttpResponse) -> int | None:
 def is_arm_url(url: str, arm_endpoint: str) -> bool:
     """Only URLs on the configured ARM endpoint get our bearer token."""
     got, want = urllib.parse.urlsplit(url), urllib.parse.urlsplit(arm_endpoint)
-    return got.scheme == "https" and (got.hostname or "").lower() == (want.hostname or "").lower() and got.port == want.port
+    return (
+        got.scheme == "https"
+        and (got.hostname or "").lower() == (want.hostname or "").lower()
+        and got.port == want.port
+    )
 
 
 def _failure(code: str, message: str) -> dict[str, Any]:

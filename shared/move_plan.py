@@ -1,4 +1,4 @@
-"""The durable move's input: the request, what moves, timings, ids and states (what the starter hands the orchestrator)."""
+"""The durable move's input (request, resources, timings), its ids and its states."""
 
 from __future__ import annotations
 

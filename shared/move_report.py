@@ -26,13 +26,27 @@ class Outcome:
     step_errors: dict[str, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"moved": self.moved, "phase": self.phase, "error": self.error, "approvals": self.approvals,
-                "datastores": self.datastores, "roleAssignments": self.role_assignments, "stepErrors": self.step_errors or {}}
+        return {
+            "moved": self.moved,
+            "phase": self.phase,
+            "error": self.error,
+            "approvals": self.approvals,
+            "datastores": self.datastores,
+            "roleAssignments": self.role_assignments,
+            "stepErrors": self.step_errors or {},
+        }
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> "Outcome":
-        return cls(bool(body.get("moved")), body.get("phase") or "snapshot", body.get("error"), body.get("approvals"),
-                   body.get("datastores"), body.get("roleAssignments"), body.get("stepErrors") or {})
+        return cls(
+            bool(body.get("moved")),
+            body.get("phase") or "snapshot",
+            body.get("error"),
+            body.get("approvals"),
+            body.get("datastores"),
+            body.get("roleAssignments"),
+            body.get("stepErrors") or {},
+        )
 
 
 @dataclass(frozen=True)
@@ -53,26 +67,57 @@ def conclude(plan: MovePlan, outcome: Outcome, inventory: dict[str, Any] | None)
     result["foreignConnections"] = approvals.get("foreign") or []
     for entry in result["privateEndpoints"]:
         if entry.get("status") != "Approved" and entry.get("statusBeforeMove", "Approved") == "Approved":
-            todo.append(_item("approve-private-endpoint", entry.get("connectionId") or entry["privateEndpointId"],
-                              _endpoint_message(entry, plan)))
+            todo.append(
+                _item(
+                    "approve-private-endpoint",
+                    entry.get("connectionId") or entry["privateEndpointId"],
+                    _endpoint_message(entry, plan),
+                )
+            )
     for entry in result["foreignConnections"]:
-        todo.append(_item("review-private-endpoint", entry["connectionId"],
-                          f"pending connection {entry['name']} from {entry.get('privateEndpointId')} did not exist before "
-                          "the move; it was left alone: approve or reject it"))
+        todo.append(
+            _item(
+                "review-private-endpoint",
+                entry["connectionId"],
+                f"pending connection {entry['name']} from {entry.get('privateEndpointId')} did not exist before "
+                "the move; it was left alone: approve or reject it",
+            )
+        )
     result["datastores"] = outcome.datastores or []
     for entry in result["datastores"]:
         if entry.get("status") in _DATASTORE_TODO:
-            todo.append(_item("fix-datastore", entry["id"], f"datastore {entry['name']}: {entry.get('message', entry['status'])}"))
+            todo.append(
+                _item(
+                    "fix-datastore", entry["id"], f"datastore {entry['name']}: {entry.get('message', entry['status'])}"
+                )
+            )
     result["roleAssignments"] = outcome.role_assignments or []
     for entry in result["roleAssignments"]:
         if entry.get("status") in _ROLE_TODO:
-            todo.append(_item("recreate-role-assignment", entry["scope"],
-                              f"{entry.get('principalType') or 'principal'} {entry['principalId']} had role "
-                              f"{entry['roleDefinitionId'].rsplit('/', 1)[-1]} here: {entry.get('message', entry['status'])}"))
+            todo.append(
+                _item(
+                    "recreate-role-assignment",
+                    entry["scope"],
+                    f"{entry.get('principalType') or 'principal'} {entry['principalId']} had role "
+                    f"{entry['roleDefinitionId'].rsplit('/', 1)[-1]} here: {entry.get('message', entry['status'])}",
+                )
+            )
     for child in (inventory or {}).get("computes") or []:
-        todo.append(_item("recreate-compute", plan.moved_id(child["id"]), f"compute {child['name']} ({child['kind']}) existed before the move; re-create it"))
+        todo.append(
+            _item(
+                "recreate-compute",
+                plan.moved_id(child["id"]),
+                f"compute {child['name']} ({child['kind']}) existed before the move; re-create it",
+            )
+        )
     for child in (inventory or {}).get("endpoints") or []:
-        todo.append(_item("recreate-endpoint", plan.moved_id(child["id"]), f"{child['kind']} {child['name']} existed before the move; re-create it"))
+        todo.append(
+            _item(
+                "recreate-endpoint",
+                plan.moved_id(child["id"]),
+                f"{child['kind']} {child['name']} existed before the move; re-create it",
+            )
+        )
     for step, reason in (outcome.step_errors or {}).items():
         todo.append(_item("post-move-step-failed", step, f"the {step} step could not finish: {reason}; do it by hand"))
     result["leftToDo"] = todo
@@ -82,7 +127,10 @@ def conclude(plan: MovePlan, outcome: Outcome, inventory: dict[str, Any] | None)
 def _endpoint_message(entry: dict[str, Any], plan: MovePlan) -> str:
     name, status = entry.get("name"), entry.get("status")
     if status == "Missing":
-        return f"connection {name} from {entry['privateEndpointId']} was not re-created before the approval deadline; check the private endpoint, then approve it"
+        return (
+            f"connection {name} from {entry['privateEndpointId']} was not re-created before the approval deadline; "
+            "check the private endpoint, then approve it"
+        )
     if plan.request.approve_private_endpoints == "none":
         return f"connection {name} is {status}; approve it (approvePrivateEndpoints was 'none')"
     note = f" ({entry['note']})" if entry.get("note") else ""

@@ -45,22 +45,32 @@ def approve_round(ml: MlGateway, plan: MovePlan, inventory: Inventory) -> Approv
     endpoints: list[dict[str, Any]] = []
     waiting = False
     for key, before in expected.items():
-        entry: dict[str, Any] = {"name": before.name, "privateEndpointId": plan.moved_id(before.private_endpoint_id or ""),
-                                 "statusBeforeMove": before.status}
+        entry: dict[str, Any] = {
+            "name": before.name,
+            "privateEndpointId": plan.moved_id(before.private_endpoint_id or ""),
+            "statusBeforeMove": before.status,
+        }
         current = by_endpoint.get(key)
         if before.status.lower() != "approved":
             # It was not approved before the move either: not ours to approve.
-            entry.update(status=current.status if current else MISSING, connectionId=current.id if current else None,
-                         note="was not approved before the move; left alone")
+            entry.update(
+                status=current.status if current else MISSING,
+                connectionId=current.id if current else None,
+                note="was not approved before the move; left alone",
+            )
         elif current is None:
             entry.update(status=MISSING, connectionId=None)
             waiting = True
         elif current.status.lower() == "pending" and approve:
             try:
-                approved = ml.approve_private_endpoint_connection(current.id, f"Re-approved after workspace move {plan.move_id}")
+                approved = ml.approve_private_endpoint_connection(
+                    current.id, f"Re-approved after workspace move {plan.move_id}"
+                )
                 entry.update(status=approved.status, connectionId=current.id, approvedByMove=True)
             except HttpResponseError as exc:
-                entry.update(status=current.status, connectionId=current.id, note=f"approval failed: {describe_azure_error(exc)}")
+                entry.update(
+                    status=current.status, connectionId=current.id, note=f"approval failed: {describe_azure_error(exc)}"
+                )
             waiting = waiting or entry["status"].lower() not in _SETTLED
         else:
             entry.update(status=current.status, connectionId=current.id)
@@ -80,8 +90,12 @@ def check_datastores(ml: MlGateway, plan: MovePlan, inventory: Inventory) -> lis
     results = []
     for info in inventory.datastores:
         new_id = plan.moved_id(info.id)
-        entry: dict[str, Any] = {"name": info.name, "id": new_id, "accountId": info.account_id,
-                                 "before": {"subscriptionId": info.subscription_id, "resourceGroup": info.resource_group}}
+        entry: dict[str, Any] = {
+            "name": info.name,
+            "id": new_id,
+            "accountId": info.account_id,
+            "before": {"subscriptionId": info.subscription_id, "resourceGroup": info.resource_group},
+        }
         try:
             current = ml.get_datastore(new_id)
         except ResourceNotFoundError:
@@ -97,10 +111,16 @@ def _check_one(ml: MlGateway, plan: MovePlan, current: Datastore) -> dict[str, A
         return {"status": "ok", "message": f"names {where}; nothing to change"}
     account = account_id(current.datastore_type, current.subscription_id, current.resource_group, current.account_name)
     if account is None or not plan.moves(account):
-        return {"status": "unchanged", "message": "its storage account did not move; the datastore still points at it correctly"}
+        return {
+            "status": "unchanged",
+            "message": "its storage account did not move; the datastore still points at it correctly",
+        }
     if not plan.request.fix_datastores:
-        return {"status": "needs-fix", "message": "its storage account moved; update subscriptionId / resourceGroup "
-                f"to {plan.target.id} (fixDatastores was false)"}
+        return {
+            "status": "needs-fix",
+            "message": "its storage account moved; update subscriptionId / resourceGroup "
+            f"to {plan.target.id} (fixDatastores was false)",
+        }
     try:
         _point_at(ml, current, plan)
         after = ml.get_datastore(current.id)
@@ -108,7 +128,10 @@ def _check_one(ml: MlGateway, plan: MovePlan, current: Datastore) -> dict[str, A
         return {"status": "fix-failed", "message": f"updating it failed: {describe_azure_error(exc)}"}
     if after.names_location(plan.target):
         return {"status": "fixed", "message": f"now names {plan.target.id}"}
-    return {"status": "fix-failed", "message": "the update was accepted but the datastore still does not name the new resource group"}
+    return {
+        "status": "fix-failed",
+        "message": "the update was accepted but the datastore still does not name the new resource group",
+    }
 
 
 def _point_at(ml: MlGateway, datastore: Datastore, plan: MovePlan) -> None:
@@ -137,26 +160,53 @@ def check_role_assignments(clients: AzureClients, plan: MovePlan, inventory: Inv
     for before in inventory.role_assignments:
         scope = plan.moved_id(before.scope)
         role = _rebase_role(before.role_definition_id, plan)
-        entry: dict[str, Any] = {"principalId": before.principal_id, "principalType": before.principal_type,
-                                 "roleDefinitionId": role, "scope": scope, "previousId": before.id}
+        entry: dict[str, Any] = {
+            "principalId": before.principal_id,
+            "principalType": before.principal_type,
+            "roleDefinitionId": role,
+            "scope": scope,
+            "previousId": before.id,
+        }
         if (before.principal_id.lower(), _guid(role), scope.lower()) in present:
             results.append({**entry, "status": "present"})
         elif plan.recreate_role_assignments:
-            results.append({**entry, **_recreate(clients, plan, before.id, scope, role, before.principal_id, before.principal_type)})
+            results.append(
+                {
+                    **entry,
+                    **_recreate(clients, plan, before.id, scope, role, before.principal_id, before.principal_type),
+                }
+            )
         else:
-            results.append({**entry, "status": "not-moved", "message": "role assignments do not move with a workspace; re-create it"})
+            results.append(
+                {
+                    **entry,
+                    "status": "not-moved",
+                    "message": "role assignments do not move with a workspace; re-create it",
+                }
+            )
     return results
 
 
-def _recreate(clients: AzureClients, plan: MovePlan, previous_id: str, scope: str, role: str, principal: str,
-              principal_type: str | None) -> dict[str, Any]:
+def _recreate(
+    clients: AzureClients,
+    plan: MovePlan,
+    previous_id: str,
+    scope: str,
+    role: str,
+    principal: str,
+    principal_type: str | None,
+) -> dict[str, Any]:
     from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
 
     # A name derived from the move and the old assignment: a retried activity re-PUTs the same assignment.
     name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{plan.move_id}|{previous_id.lower()}"))
-    parameters = RoleAssignmentCreateParameters(role_definition_id=role, principal_id=principal, principal_type=principal_type)
+    parameters = RoleAssignmentCreateParameters(
+        role_definition_id=role, principal_id=principal, principal_type=principal_type
+    )
     try:
-        created = clients.authorization(plan.target.subscription_id).role_assignments.create(scope.lstrip("/"), name, parameters)
+        created = clients.authorization(plan.target.subscription_id).role_assignments.create(
+            scope.lstrip("/"), name, parameters
+        )
     except ResourceExistsError:
         return {"status": "present", "message": "an equal assignment already exists"}
     except HttpResponseError as exc:
@@ -171,6 +221,10 @@ def _guid(role_definition_id: str) -> str:
 def _rebase_role(role_definition_id: str, plan: MovePlan) -> str:
     """Subscription-scoped role definition ids name the source subscription; the same role in the target's."""
     parts = role_definition_id.split("/")
-    if len(parts) > 2 and parts[1].lower() == "subscriptions" and parts[2].lower() == plan.source.subscription_id.lower():
+    if (
+        len(parts) > 2
+        and parts[1].lower() == "subscriptions"
+        and parts[2].lower() == plan.source.subscription_id.lower()
+    ):
         parts[2] = plan.target.subscription_id
     return "/".join(parts)

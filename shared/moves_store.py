@@ -158,7 +158,10 @@ class MovesStore:
             record.updated_at = utcnow()
             try:
                 self._client.update_entity(
-                    record.to_entity(), mode=UpdateMode.REPLACE, etag=record.etag, match_condition=MatchConditions.IfNotModified
+                    record.to_entity(),
+                    mode=UpdateMode.REPLACE,
+                    etag=record.etag,
+                    match_condition=MatchConditions.IfNotModified,
                 )
                 return record
             except ResourceModifiedError:

@@ -13,17 +13,34 @@ from tests.conftest import SUB_PROD, rg_id, ws_id
 from tests.moves.durable_driver import Driver, Run, real_activities
 
 ACTIVITIES = [
-    "move_snapshot", "move_start_validation", "move_start", "move_poll", "move_approve_private_endpoints",
-    "move_check_datastores", "move_check_role_assignments", "move_finish",
+    "move_snapshot",
+    "move_start_validation",
+    "move_start",
+    "move_poll",
+    "move_approve_private_endpoints",
+    "move_check_datastores",
+    "move_check_role_assignments",
+    "move_finish",
 ]
 # Virtual time: the driver fires timers at once, so only the number of approval rounds costs anything.
-TEST_TIMING = MoveTiming(approval_interval_seconds=60, approval_deadline_seconds=300, retry_first_ms=1000, retry_attempts=3)
+TEST_TIMING = MoveTiming(
+    approval_interval_seconds=60, approval_deadline_seconds=300, retry_first_ms=1000, retry_attempts=3
+)
 PROD = rg_id(SUB_PROD, "rg-ml-prod")
 
 
-def make_plan(workspace: str = "ws-quiet", target: str = PROD, *, include: tuple[str, ...] = (), recreate: bool = False,
-              timing: MoveTiming = TEST_TIMING, **body: Any) -> MovePlan:
-    request = parse_move_request({"workspaceId": ws_id(workspace), "targetResourceGroupId": target, **body}, for_move=True)
+def make_plan(
+    workspace: str = "ws-quiet",
+    target: str = PROD,
+    *,
+    include: tuple[str, ...] = (),
+    recreate: bool = False,
+    timing: MoveTiming = TEST_TIMING,
+    **body: Any,
+) -> MovePlan:
+    request = parse_move_request(
+        {"workspaceId": ws_id(workspace), "targetResourceGroupId": target, **body}, for_move=True
+    )
     resources = (request.workspace.id, *(r.id for r in request.include_resources))
     return new_plan(request, resources, recreate=recreate, timing=timing)
 
@@ -31,11 +48,13 @@ def make_plan(workspace: str = "ws-quiet", target: str = PROD, *, include: tuple
 @pytest.fixture
 def move_env(app_env: dict, sim: Any, monkeypatch: pytest.MonkeyPatch) -> dict:
     """app_env, plus trust in the simulator's CA for the alerts topic (azure-eventgrid 4.22.1 drops the publisher's
-    connection_verify for basic topics, reported; the CA comes in through requests' own variable) and a fast preflight."""
+    connection_verify for basic topics, reported; the CA comes in through requests' own variable), fast preflight."""
     from shared import move_validation
 
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_bundle)
-    monkeypatch.setattr(move_validation, "ARM_POLL_SECONDS", 0.05)  # the preflight's own ARM poller, as tests/preflight do
+    monkeypatch.setattr(
+        move_validation, "ARM_POLL_SECONDS", 0.05
+    )  # the preflight's own ARM poller, as tests/preflight do
     return app_env
 
 
@@ -48,7 +67,8 @@ def run_move(move_env: dict, functions: dict) -> Callable[..., tuple[MovePlan, R
         record_start(get_clients(), plan)
         handle = functions["move_orchestrator"].get_user_function()
         return Driver(handle, real_activities(functions, ACTIVITIES), instance_id=plan.move_id[:21]).run(
-            "move_orchestrator", plan.to_json())
+            "move_orchestrator", plan.to_json()
+        )
 
     return run
 
@@ -69,7 +89,11 @@ def fast_devhost(move_env: dict, sim: Any, tmp_path: Any) -> Any:
     from local.devhost.process import start_devhost
 
     # Memory Durable store; the retention sweep timer (not under test) set to once a year.
-    env = {**move_env, "REQUESTS_CA_BUNDLE": sim.ca_bundle, "AzureWebJobsStorage": None,
-           "AML_LIFECYCLE_SWEEP_SCHEDULE": "0 0 0 1 1 *"}
+    env = {
+        **move_env,
+        "REQUESTS_CA_BUNDLE": sim.ca_bundle,
+        "AzureWebJobsStorage": None,
+        "AML_LIFECYCLE_SWEEP_SCHEDULE": "0 0 0 1 1 *",
+    }
     with start_devhost("tests.moves.fast_app:app", app_dir=tmp_path, env=env, timeout=60) as host:
         yield host

@@ -64,16 +64,31 @@ class Run:
 
 
 class Driver:
-    def __init__(self, handle: Callable[[Any], str], activities: dict[str, Callable[[Any], Any]], *,
-                 instance_id: str = "move-test", start: datetime = T0, max_episodes: int = 5000) -> None:
+    def __init__(
+        self,
+        handle: Callable[[Any], str],
+        activities: dict[str, Callable[[Any], Any]],
+        *,
+        instance_id: str = "move-test",
+        start: datetime = T0,
+        max_episodes: int = 5000,
+    ) -> None:
         self.handle, self.activities = handle, activities
         self.instance_id, self.clock, self.max_episodes = instance_id, start, max_episodes
         self._next_id = 0
 
     def context(self, history: list[dict], input_json: str) -> str:
-        return json.dumps({"history": history, "instanceId": self.instance_id, "isReplaying": False,
-                           "parentInstanceId": None, "input": input_json, "upperSchemaVersion": 1,
-                           "upperSchemaVersionNew": 2})
+        return json.dumps(
+            {
+                "history": history,
+                "instanceId": self.instance_id,
+                "isReplaying": False,
+                "parentInstanceId": None,
+                "input": input_json,
+                "upperSchemaVersion": 1,
+                "upperSchemaVersionNew": 2,
+            }
+        )
 
     def replay(self, history: list[dict], input_json: str) -> tuple[dict | None, str | None]:
         try:
@@ -90,8 +105,16 @@ class Driver:
         run = Run(input_json=input_json, instance_id=self.instance_id)
         history = run.history
         history.append(_event(12, self.clock))
-        history.append(_event(0, self.clock, Name=name, Version=None, Input=input_json,
-                              OrchestrationInstance={"InstanceId": self.instance_id, "ExecutionId": "e1"}))
+        history.append(
+            _event(
+                0,
+                self.clock,
+                Name=name,
+                Version=None,
+                Input=input_json,
+                OrchestrationInstance={"InstanceId": self.instance_id, "ExecutionId": "e1"},
+            )
+        )
         seen = 0
         for _ in range(self.max_episodes):
             state, error = self.replay(history, input_json)
@@ -151,9 +174,16 @@ class Driver:
         try:
             result = self.activities[name](payload)
         except Exception as exc:
-            self._episode(run.history, _event(6, self.clock, TaskScheduledId=task_id,
-                                              Reason=f"Activity function '{name}' failed: {exc}",
-                                              Details="".join(traceback.format_exception_only(type(exc), exc)).strip()))
+            self._episode(
+                run.history,
+                _event(
+                    6,
+                    self.clock,
+                    TaskScheduledId=task_id,
+                    Reason=f"Activity function '{name}' failed: {exc}",
+                    Details="".join(traceback.format_exception_only(type(exc), exc)).strip(),
+                ),
+            )
             return True
         self._episode(run.history, _event(5, self.clock, TaskScheduledId=task_id, Result=json.dumps(result)))
         return False

@@ -4,8 +4,12 @@ from shared import move_launch, move_validation
 from shared.move_plan import MoveTiming
 
 move_launch.DEFAULT_TIMING = MoveTiming(
-    min_poll_seconds=0, poll_fallback_seconds=1, approval_interval_seconds=1, approval_deadline_seconds=3,
-    retry_first_ms=200, retry_attempts=3,
+    min_poll_seconds=0,
+    poll_fallback_seconds=1,
+    approval_interval_seconds=1,
+    approval_deadline_seconds=3,
+    retry_first_ms=200,
+    retry_attempts=3,
 )
 move_validation.ARM_POLL_SECONDS = 0.05
 

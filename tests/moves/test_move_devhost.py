@@ -20,7 +20,9 @@ def poll_move(url: str, key: str, move_id: str, timeout: float = 60.0) -> dict:
         if view.get("state") in TERMINAL:
             return view
         if time.monotonic() > deadline:
-            raise AssertionError(f"move {move_id} not finished within {timeout}s: {view.get('state')} {view.get('steps')}")
+            raise AssertionError(
+                f"move {move_id} not finished within {timeout}s: {view.get('state')} {view.get('steps')}"
+            )
         time.sleep(0.2)
 
 
@@ -32,7 +34,9 @@ def test_start_conflict_poll_until_needs_attention(fast_devhost: Any, sim: Any) 
     assert first.status_code == 202, first.text
     started = first.json()
     assert first.headers["Location"] == started["statusUrl"] == f"{host.url}/api/moves/{started['moveId']}"
-    assert started["statusQueryGetUri"].startswith(f"{host.url}/runtime/webhooks/durabletask/instances/{started['instanceId']}")
+    assert started["statusQueryGetUri"].startswith(
+        f"{host.url}/runtime/webhooks/durabletask/instances/{started['instanceId']}"
+    )
 
     again = requests.post(f"{host.url}/api/moves", json=body, headers=headers, timeout=60)
     assert again.status_code == 409, again.text

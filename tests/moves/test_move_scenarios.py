@@ -41,8 +41,17 @@ def test_quiescent_workspace_moves_and_succeeds(run_move, sim, sim_state):
     assert run.error is None and run.output["state"] == "Succeeded", run.output
     record = row(plan)
     assert record.state == "Succeeded" and record.error is None and record.finished_at is not None
-    assert [s["name"] for s in record.steps] == ["preflight", "snapshot", "validate", "move", "private-endpoints",
-                                                 "datastores", "role-assignments", "report", "alert"]
+    assert [s["name"] for s in record.steps] == [
+        "preflight",
+        "snapshot",
+        "validate",
+        "move",
+        "private-endpoints",
+        "datastores",
+        "role-assignments",
+        "report",
+        "alert",
+    ]
     assert all(s["status"] == "succeeded" for s in record.steps)
     assert resource(sim_state, ws_id("ws-twin", rg="rg-ml-dev-2")) is not None
     assert resource(sim_state, ws_id("ws-twin")) is None
@@ -70,7 +79,10 @@ def test_private_endpoint_reapproved_datastore_fixed_secret_kept_and_never_store
     assert TRAINING_KEY not in json.dumps(secrets)
     from shared.ml_gateway import MlGateway
 
-    assert MlGateway(get_clients().arm_pipeline()).list_datastore_secrets(f"{new_ws}/datastores/trainingdata")["key"] == TRAINING_KEY
+    assert (
+        MlGateway(get_clients().arm_pipeline()).list_datastore_secrets(f"{new_ws}/datastores/trainingdata")["key"]
+        == TRAINING_KEY
+    )
     # The role assignment did not move: the one thing left for a person.
     assert [item["kind"] for item in record.result["leftToDo"]] == ["recreate-role-assignment"]
     (alert,) = alerts(sim)
@@ -133,7 +145,8 @@ def test_throttled_polls_wait_out_retry_after_and_succeed(functions, move_env, s
     plan = make_plan("ws-twin", DEV2, timing=MoveTiming(min_poll_seconds=0, retry_first_ms=1000, retry_attempts=3))
     record_start(get_clients(), plan)
     run = Driver(functions["move_orchestrator"].get_user_function(), real_activities(functions, ACTIVITIES)).run(
-        "move_orchestrator", plan.to_json())
+        "move_orchestrator", plan.to_json()
+    )
     assert run.output["state"] == "Succeeded"
     throttled = [r for r in sim_requests() if r["status"] == 429]
     assert len(throttled) == 3  # each answered by a durable timer, not by a retry loop inside the activity

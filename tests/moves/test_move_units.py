@@ -33,7 +33,9 @@ class FakeResponse:
 
 def test_instance_id_is_stable_per_workspace_and_free_of_slashes():
     one = instance_id_for(parse_workspace_id(ws_id("ws-quiet")))
-    assert one == instance_id_for(parse_workspace_id(ws_id("ws-quiet").upper().replace("SUBSCRIPTIONS", "subscriptions")))
+    assert one == instance_id_for(
+        parse_workspace_id(ws_id("ws-quiet").upper().replace("SUBSCRIPTIONS", "subscriptions"))
+    )
     assert one != instance_id_for(parse_workspace_id(ws_id("ws-twin")))
     assert "/" not in one and len(one) == 21
     move_id = new_move_id(one, datetime(2030, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc))
@@ -46,24 +48,42 @@ def test_plan_round_trips_and_maps_moved_ids():
     again = MovePlan.from_json(plan.to_json())
     assert again == plan and again.timing.min_poll_seconds == 1 and again.recreate_role_assignments
     assert plan.partition == SUB_DEV
-    assert plan.moves(f"{ws_id('ws-quiet')}/datastores/trainingdata") and plan.moves(account.upper().replace("SUBSCRIPTIONS", "subscriptions"))
+    assert plan.moves(f"{ws_id('ws-quiet')}/datastores/trainingdata") and plan.moves(
+        account.upper().replace("SUBSCRIPTIONS", "subscriptions")
+    )
     assert not plan.moves(ws_id("ws-quiet") + "-other")
-    assert plan.moved_id(account) == f"{rg_id(SUB_PROD, 'rg-ml-prod')}/providers/Microsoft.Storage/storageAccounts/sttrainingdata"
+    assert (
+        plan.moved_id(account)
+        == f"{rg_id(SUB_PROD, 'rg-ml-prod')}/providers/Microsoft.Storage/storageAccounts/sttrainingdata"
+    )
     pe = f"{rg_id(SUB_DEV, 'rg-ml-dev')}/providers/Microsoft.Network/privateEndpoints/pe"
     assert plan.moved_id(pe) == pe
 
 
-@pytest.mark.parametrize("status, body, headers, expected", [
-    (202, None, {"Retry-After": "15"}, ("running", 15)),
-    (204, None, {}, ("succeeded", None)),
-    (200, {}, {}, ("succeeded", None)),
-    (429, {"error": {"code": "TooManyRequests", "message": "slow down"}}, {"Retry-After": "9"}, ("throttled", 9)),
-    (503, {"error": {"code": "ServiceUnavailable", "message": "busy"}}, {}, ("transient", None)),
-    (500, None, {}, ("transient", None)),
-    (409, {"error": {"code": "ResourceMoveProviderValidationFailed", "message": "m",
-                     "details": [{"code": "A", "target": "/x", "message": "why"}]}}, {}, ("failed", None)),
-    (500, {"error": {"code": "ResourceMoveFailed", "message": "provider failed"}}, {}, ("failed", None)),
-])
+@pytest.mark.parametrize(
+    "status, body, headers, expected",
+    [
+        (202, None, {"Retry-After": "15"}, ("running", 15)),
+        (204, None, {}, ("succeeded", None)),
+        (200, {}, {}, ("succeeded", None)),
+        (429, {"error": {"code": "TooManyRequests", "message": "slow down"}}, {"Retry-After": "9"}, ("throttled", 9)),
+        (503, {"error": {"code": "ServiceUnavailable", "message": "busy"}}, {}, ("transient", None)),
+        (500, None, {}, ("transient", None)),
+        (
+            409,
+            {
+                "error": {
+                    "code": "ResourceMoveProviderValidationFailed",
+                    "message": "m",
+                    "details": [{"code": "A", "target": "/x", "message": "why"}],
+                }
+            },
+            {},
+            ("failed", None),
+        ),
+        (500, {"error": {"code": "ResourceMoveFailed", "message": "provider failed"}}, {}, ("failed", None)),
+    ],
+)
 def test_poll_answers_are_classified(status, body, headers, expected):
     found = classify_poll(FakeResponse(status, body, headers), LOC, arm_endpoint=ARM)
     assert (found.status, found.retry_after) == expected
@@ -71,11 +91,19 @@ def test_poll_answers_are_classified(status, body, headers, expected):
 
 
 def test_failed_poll_keeps_arms_reasons_and_redacts_secrets():
-    body = {"error": {"code": "ResourceMoveFailed", "message": "bad AccountKey=abc123;",
-                      "details": [{"code": "X", "target": "/t", "message": "sig=zzz denied"}]}}
+    body = {
+        "error": {
+            "code": "ResourceMoveFailed",
+            "message": "bad AccountKey=abc123;",
+            "details": [{"code": "X", "target": "/t", "message": "sig=zzz denied"}],
+        }
+    }
     found = classify_poll(FakeResponse(409, body), LOC, arm_endpoint=ARM)
-    assert found.error == {"code": "ResourceMoveFailed", "message": "bad AccountKey=***;",
-                           "reasons": [{"code": "X", "target": "/t", "message": "sig=*** denied"}]}
+    assert found.error == {
+        "code": "ResourceMoveFailed",
+        "message": "bad AccountKey=***;",
+        "reasons": [{"code": "X", "target": "/t", "message": "sig=*** denied"}],
+    }
     assert ArmFailure.from_body(502, "not json").code == "HTTP502"
 
 
@@ -95,22 +123,48 @@ def test_poll_delay_honours_retry_after_within_bounds(retry_after, expected):
 def test_verdicts():
     plan = make_plan("ws-quiet")
     assert conclude(plan, Outcome(moved=False, error={"code": "X"}), None).state == "Failed"
-    clean = conclude(plan, Outcome(moved=True, approvals={"endpoints": [{"status": "Approved", "name": "a",
-                                   "privateEndpointId": "/pe", "statusBeforeMove": "Approved"}], "foreign": []},
-                                   datastores=[{"status": "fixed", "id": "/d", "name": "d"}],
-                                   role_assignments=[{"status": "present"}]), {"computes": [], "endpoints": []})
+    clean = conclude(
+        plan,
+        Outcome(
+            moved=True,
+            approvals={
+                "endpoints": [
+                    {"status": "Approved", "name": "a", "privateEndpointId": "/pe", "statusBeforeMove": "Approved"}
+                ],
+                "foreign": [],
+            },
+            datastores=[{"status": "fixed", "id": "/d", "name": "d"}],
+            role_assignments=[{"status": "present"}],
+        ),
+        {"computes": [], "endpoints": []},
+    )
     assert clean.state == "Succeeded" and clean.left_to_do == ()
-    messy = conclude(plan, Outcome(moved=True, approvals={"endpoints": [{"status": "Missing", "name": "a",
-                                   "privateEndpointId": "/pe", "statusBeforeMove": "Approved"}],
-                                   "foreign": [{"name": "f", "connectionId": "/c", "privateEndpointId": "/other"}]},
-                                   datastores=[{"status": "unchanged", "id": "/d", "name": "d"}],
-                                   role_assignments=[{"status": "not-moved", "scope": "/ws", "principalId": "p",
-                                                      "roleDefinitionId": "/r/guid"}],
-                                   step_errors={"datastores": "boom"}),
-                     {"computes": [{"id": ws_id("ws-quiet") + "/computes/c1", "name": "c1", "kind": "AmlCompute"}]})
+    messy = conclude(
+        plan,
+        Outcome(
+            moved=True,
+            approvals={
+                "endpoints": [
+                    {"status": "Missing", "name": "a", "privateEndpointId": "/pe", "statusBeforeMove": "Approved"}
+                ],
+                "foreign": [{"name": "f", "connectionId": "/c", "privateEndpointId": "/other"}],
+            },
+            datastores=[{"status": "unchanged", "id": "/d", "name": "d"}],
+            role_assignments=[
+                {"status": "not-moved", "scope": "/ws", "principalId": "p", "roleDefinitionId": "/r/guid"}
+            ],
+            step_errors={"datastores": "boom"},
+        ),
+        {"computes": [{"id": ws_id("ws-quiet") + "/computes/c1", "name": "c1", "kind": "AmlCompute"}]},
+    )
     assert messy.state == "NeedsAttention"
-    assert [i["kind"] for i in messy.left_to_do] == ["approve-private-endpoint", "review-private-endpoint",
-                                                     "recreate-role-assignment", "recreate-compute", "post-move-step-failed"]
+    assert [i["kind"] for i in messy.left_to_do] == [
+        "approve-private-endpoint",
+        "review-private-endpoint",
+        "recreate-role-assignment",
+        "recreate-compute",
+        "post-move-step-failed",
+    ]
     assert messy.left_to_do[3]["target"].startswith(rg_id(SUB_PROD, "rg-ml-prod"))
 
 

@@ -11,10 +11,10 @@ import azure.functions as func
 import pytest
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
+from shared.arm_ids import parse_workspace_id
 from shared.azure_clients import get_clients
 from shared.move_plan import instance_id_for, is_move_id
 from shared.moves_store import MovesStore
-from shared.arm_ids import parse_workspace_id
 from tests.conftest import SUB_DEV, call_http, rg_id, ws_id
 from tests.moves.conftest import ACTIVITIES
 from tests.moves.durable_driver import Driver, real_activities
@@ -31,8 +31,9 @@ class FakeDurableClient:
         self.start_error = start_error
         self.started: list[tuple[str, str, Any]] = []
 
-    async def get_status(self, instance_id: str, show_history: bool = False, show_history_output: bool = False,
-                         show_input: bool = False) -> DurableOrchestrationStatus:
+    async def get_status(
+        self, instance_id: str, show_history: bool = False, show_history_output: bool = False, show_input: bool = False
+    ) -> DurableOrchestrationStatus:
         return self.status
 
     async def start_new(self, name: str, instance_id: str | None = None, client_input: Any = None) -> str:
@@ -43,13 +44,20 @@ class FakeDurableClient:
 
     def create_http_management_payload(self, instance_id: str) -> dict[str, str]:
         base = f"http://localhost/runtime/webhooks/durabletask/instances/{instance_id}"
-        return {"id": instance_id, "statusQueryGetUri": f"{base}?code={SYSTEM_KEY}",
-                "terminatePostUri": f"{base}/terminate?reason={{text}}&code={SYSTEM_KEY}"}
+        return {
+            "id": instance_id,
+            "statusQueryGetUri": f"{base}?code={SYSTEM_KEY}",
+            "terminatePostUri": f"{base}/terminate?reason={{text}}&code={SYSTEM_KEY}",
+        }
 
 
 def start(functions: dict, body: Any, client: FakeDurableClient) -> tuple[int, dict]:
-    request = func.HttpRequest("POST", "http://localhost:7071/api/moves", headers={"content-type": "application/json"},
-                               body=json.dumps(body).encode())
+    request = func.HttpRequest(
+        "POST",
+        "http://localhost:7071/api/moves",
+        headers={"content-type": "application/json"},
+        body=json.dumps(body).encode(),
+    )
     response = asyncio.run(functions["moves_start"].get_user_function().client_function(request, client=client))
     return response.status_code, json.loads(response.get_body())
 
@@ -65,12 +73,21 @@ def rows() -> list:
     return list(tables.table(get_clients().tables(), tables.MOVES).list_entities())
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2, "recreateRoleAssignments": "yes"}, "recreateRoleAssignments"),
-    ({"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2, "approvePrivateEndpoints": "all"}, "approvePrivateEndpoints"),
-    ({"workspaceId": "/subscriptions/x", "targetResourceGroupId": DEV2}, "workspaceId"),
-    ({"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2, "surprise": 1}, "surprise"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        (
+            {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2, "recreateRoleAssignments": "yes"},
+            "recreateRoleAssignments",
+        ),
+        (
+            {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2, "approvePrivateEndpoints": "all"},
+            "approvePrivateEndpoints",
+        ),
+        ({"workspaceId": "/subscriptions/x", "targetResourceGroupId": DEV2}, "workspaceId"),
+        ({"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2, "surprise": 1}, "surprise"),
+    ],
+)
 def test_bad_body_is_400_naming_the_field_and_starts_nothing(move_env, functions, body, field):
     client = FakeDurableClient()
     code, answer = start(functions, body, client)
@@ -80,15 +97,24 @@ def test_bad_body_is_400_naming_the_field_and_starts_nothing(move_env, functions
 
 def test_target_outside_the_allow_list_is_403(move_env, functions):
     client = FakeDurableClient()
-    code, answer = start(functions, {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": rg_id(SUB_DEV, "rg-other")}, client)
+    code, answer = start(
+        functions, {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": rg_id(SUB_DEV, "rg-other")}, client
+    )
     assert code == 403 and answer["error"]["target"] == "targetResourceGroupId"
     assert client.started == []
 
 
 def test_second_start_while_one_runs_is_409_with_the_running_move(move_env, functions, sim_requests):
     running_id = instance_id_for(parse_workspace_id(ws_id("ws-twin"))) + "-20300101T080000000Z"
-    client = FakeDurableClient({"name": "move_orchestrator", "instanceId": running_id[:21], "runtimeStatus": "Running",
-                                "createdTime": "2030-01-01T08:00:00Z", "input": {"moveId": running_id}})
+    client = FakeDurableClient(
+        {
+            "name": "move_orchestrator",
+            "instanceId": running_id[:21],
+            "runtimeStatus": "Running",
+            "createdTime": "2030-01-01T08:00:00Z",
+            "input": {"moveId": running_id},
+        }
+    )
     code, answer = start(functions, {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2}, client)
     assert code == 409
     assert answer["moveId"] == running_id and answer["statusUrl"].endswith(f"/api/moves/{running_id}")
@@ -107,8 +133,15 @@ def test_preflight_failure_is_422_with_the_report(move_env, functions):
 
 
 def test_start_is_202_then_status_follows_the_move_to_its_end(move_env, functions):
-    client = FakeDurableClient({"name": "move_orchestrator", "instanceId": "x", "runtimeStatus": "Completed",
-                                "createdTime": "2030-01-01T08:00:00Z", "input": {"moveId": "old"}})
+    client = FakeDurableClient(
+        {
+            "name": "move_orchestrator",
+            "instanceId": "x",
+            "runtimeStatus": "Completed",
+            "createdTime": "2030-01-01T08:00:00Z",
+            "input": {"moveId": "old"},
+        }
+    )
     code, answer = start(functions, {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2}, client)
     assert code == 202, answer
     move_id, instance_id = answer["moveId"], instance_id_for(parse_workspace_id(ws_id("ws-twin")))
@@ -123,8 +156,11 @@ def test_start_is_202_then_status_follows_the_move_to_its_end(move_env, function
     (row,) = rows()
     assert SYSTEM_KEY not in json.dumps(dict(row), default=str)  # management URLs carry a key: never stored
 
-    run = Driver(functions["move_orchestrator"].get_user_function(), real_activities(functions, ACTIVITIES),
-                 instance_id=instance_id).run("move_orchestrator", plan)
+    run = Driver(
+        functions["move_orchestrator"].get_user_function(),
+        real_activities(functions, ACTIVITIES),
+        instance_id=instance_id,
+    ).run("move_orchestrator", plan)
     assert run.output["state"] == "Succeeded"
     code, view = status(functions, move_id)
     assert code == 200 and view["state"] == "Succeeded" and view["finishedAt"] and view["error"] is None
@@ -134,7 +170,9 @@ def test_start_is_202_then_status_follows_the_move_to_its_end(move_env, function
 
 
 def test_orchestration_that_cannot_start_is_recorded_and_refused(move_env, functions):
-    client = FakeDurableClient(start_error=Exception("An Orchestration instance with the status Running already exists."))
+    client = FakeDurableClient(
+        start_error=Exception("An Orchestration instance with the status Running already exists.")
+    )
     code, answer = start(functions, {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2}, client)
     assert code == 409
     (row,) = rows()
@@ -153,7 +191,17 @@ def test_a_finished_move_keeps_its_row_when_the_workspace_moves_again(move_env, 
     code, first = start(functions, {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2}, first_client)
     assert code == 202
     store.update(SUB_DEV, first["moveId"], lambda r: setattr(r, "state", "Failed"))
-    code, second = start(functions, {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2}, FakeDurableClient(
-        {"name": "move_orchestrator", "instanceId": "x", "runtimeStatus": "Failed", "createdTime": "2030-01-01T08:00:00Z"}))
+    code, second = start(
+        functions,
+        {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2},
+        FakeDurableClient(
+            {
+                "name": "move_orchestrator",
+                "instanceId": "x",
+                "runtimeStatus": "Failed",
+                "createdTime": "2030-01-01T08:00:00Z",
+            }
+        ),
+    )
     assert code == 202 and second["moveId"] != first["moveId"] and second["instanceId"] == first["instanceId"]
     assert {r["RowKey"] for r in rows()} == {first["moveId"], second["moveId"]}

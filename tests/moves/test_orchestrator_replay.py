@@ -3,7 +3,6 @@ scripted activities: exact calls and timers in order, deterministic replay, the 
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any, Callable, Iterator
 
@@ -15,8 +14,15 @@ from tests.moves.durable_driver import T0, Driver, leaves
 
 LOC_V = "https://127.0.0.1:9/subscriptions/s/operationresults/validate?api-version=2025-04-01"
 LOC_M = "https://127.0.0.1:9/subscriptions/s/operationresults/move?api-version=2025-04-01"
-INVENTORY = {"workspaceId": "/ws", "location": "westeurope", "privateEndpoints": [], "datastores": [],
-             "roleAssignments": [], "computes": [], "endpoints": []}
+INVENTORY = {
+    "workspaceId": "/ws",
+    "location": "westeurope",
+    "privateEndpoints": [],
+    "datastores": [],
+    "roleAssignments": [],
+    "computes": [],
+    "endpoints": [],
+}
 
 
 def running(location: str, retry_after: int | None = None, status: str = "running") -> dict:
@@ -41,11 +47,17 @@ def activities(**overrides: Callable[[Any], Any]) -> dict[str, Callable[[Any], A
         "move_snapshot": lambda p: INVENTORY,
         "move_start_validation": lambda p: running(LOC_V, 7),
         "move_start": lambda p: running(LOC_M),
-        "move_poll": scripted([{"status": "succeeded", "location": LOC_V},
-                               running(LOC_M, 20, "throttled"), running(LOC_M, None, "transient"),
-                               {"status": "succeeded", "location": LOC_M}]),
-        "move_approve_private_endpoints": scripted([{"endpoints": [], "foreign": [], "done": False},
-                                                    {"endpoints": [], "foreign": [], "done": True}]),
+        "move_poll": scripted(
+            [
+                {"status": "succeeded", "location": LOC_V},
+                running(LOC_M, 20, "throttled"),
+                running(LOC_M, None, "transient"),
+                {"status": "succeeded", "location": LOC_M},
+            ]
+        ),
+        "move_approve_private_endpoints": scripted(
+            [{"endpoints": [], "foreign": [], "done": False}, {"endpoints": [], "foreign": [], "done": True}]
+        ),
         "move_check_datastores": lambda p: [],
         "move_check_role_assignments": lambda p: [],
         "move_finish": lambda p: {"state": "echo", "outcome": p["outcome"]},
@@ -68,16 +80,28 @@ def test_happy_path_calls_timers_and_output(handle):
     plan, run = drive(handle, activities())
     assert run.error is None
     assert run.names == [
-        "move_snapshot", "move_start_validation", "move_poll",
-        "move_start", "move_poll", "move_poll", "move_poll",
-        "move_approve_private_endpoints", "move_approve_private_endpoints",
-        "move_check_datastores", "move_check_role_assignments", "move_finish",
+        "move_snapshot",
+        "move_start_validation",
+        "move_poll",
+        "move_start",
+        "move_poll",
+        "move_poll",
+        "move_poll",
+        "move_approve_private_endpoints",
+        "move_approve_private_endpoints",
+        "move_check_datastores",
+        "move_check_role_assignments",
+        "move_finish",
     ]
-    # Retry-After 7 honoured; no Retry-After → the 30 s fallback; throttled 429 with Retry-After 20; approval interval 60.
+    # Retry-After 7 honoured; none → the 30 s fallback; a 429 with Retry-After 20; then the approval interval, 60.
     assert [t - T0 for t in run.timers] == [timedelta(seconds=s) for s in (7, 37, 57, 87, 147)]
     polls = [p for n, p in run.calls if n == "move_poll"]
     assert [(p["phase"], p["poll"], p["location"]) for p in polls] == [
-        ("validate", 1, LOC_V), ("move", 1, LOC_M), ("move", 2, LOC_M), ("move", 3, LOC_M)]
+        ("validate", 1, LOC_V),
+        ("move", 1, LOC_M),
+        ("move", 2, LOC_M),
+        ("move", 3, LOC_M),
+    ]
     assert [p["round"] for n, p in run.calls if n == "move_approve_private_endpoints"] == [1, 2]
     assert all(p["plan"] == plan.to_json() for _, p in run.calls)
     outcome = run.output["outcome"]
@@ -101,8 +125,11 @@ def test_replay_is_deterministic(handle):
 
 
 def test_failed_validation_stops_before_the_move(handle):
-    verdict = {"status": "failed", "location": LOC_V,
-               "error": {"code": "ResourceMoveProviderValidationFailed", "message": "no", "reasons": [{"code": "X"}]}}
+    verdict = {
+        "status": "failed",
+        "location": LOC_V,
+        "error": {"code": "ResourceMoveProviderValidationFailed", "message": "no", "reasons": [{"code": "X"}]},
+    }
     _, run = drive(handle, activities(move_poll=scripted([verdict])))
     assert run.names == ["move_snapshot", "move_start_validation", "move_poll", "move_finish"]
     outcome = run.output["outcome"]
@@ -129,7 +156,10 @@ def test_transient_failure_is_retried_by_the_durable_retry(handle):
 
 def test_move_that_never_finishes_times_out_at_the_deadline(handle):
     timing = MoveTiming(operation_deadline_seconds=100, min_poll_seconds=0, retry_first_ms=1, retry_attempts=2)
-    forever = lambda p: running(p["location"]) if p["phase"] == "move" else {"status": "succeeded", "location": LOC_V}
+
+    def forever(p: dict) -> dict:
+        return running(p["location"]) if p["phase"] == "move" else {"status": "succeeded", "location": LOC_V}
+
     _, run = drive(handle, activities(move_poll=forever, move_start_validation=lambda p: running(LOC_V, 0)), timing)
     move_timers = [t - T0 for t in run.timers]
     # validate: one timer at +0; move: +30, +60, +90 then clamped to the deadline (+100)
@@ -140,7 +170,10 @@ def test_move_that_never_finishes_times_out_at_the_deadline(handle):
 
 def test_too_many_transient_polls_fail_the_wait(handle):
     timing = MoveTiming(transient_poll_limit=2, retry_first_ms=1, retry_attempts=2)
-    flaky = lambda p: running(p["location"], 1, "transient") if p["phase"] == "move" else {"status": "succeeded"}
+
+    def flaky(p: dict) -> dict:
+        return running(p["location"], 1, "transient") if p["phase"] == "move" else {"status": "succeeded"}
+
     _, run = drive(handle, activities(move_poll=flaky), timing)
     assert run.names.count("move_poll") == 1 + 3
     assert run.output["outcome"]["error"]["code"] == "PollFailed"
@@ -148,7 +181,10 @@ def test_too_many_transient_polls_fail_the_wait(handle):
 
 def test_approval_monitor_stops_at_its_deadline(handle):
     timing = MoveTiming(approval_interval_seconds=60, approval_deadline_seconds=150, retry_first_ms=1, retry_attempts=2)
-    never = lambda p: {"endpoints": [{"status": "Missing"}], "foreign": [], "done": False}
+
+    def never(p: dict) -> dict:
+        return {"endpoints": [{"status": "Missing"}], "foreign": [], "done": False}
+
     _, run = drive(handle, activities(move_approve_private_endpoints=never), timing)
     assert run.names.count("move_approve_private_endpoints") == 4  # at +0, +60, +120, and at the deadline +150
     assert run.output["outcome"]["approvals"]["done"] is False

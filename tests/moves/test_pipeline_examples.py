@@ -1,4 +1,4 @@
-"""The example pipelines: the shared script run against the dev host (exit code, log, no key), and the YAML's hygiene."""
+"""The example pipelines: their script run against the dev host (exit code, log, no key), and their YAML hygiene."""
 
 from __future__ import annotations
 
@@ -18,25 +18,41 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "pipelines"
 def run_script(host: Any, body: dict, tmp_path: Path) -> subprocess.CompletedProcess:
     body_file = tmp_path / "move.json"
     body_file.write_text(json.dumps(body))
-    env = {"PATH": "/usr/bin:/bin", "AML_LIFECYCLE_URL": host.url, "AML_LIFECYCLE_FUNCTION_KEY": host.key,
-           "MOVE_BODY_FILE": str(body_file), "POLL_SECONDS": "0.2", "TIMEOUT_MINUTES": "2", "GITHUB_ACTIONS": "true"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "AML_LIFECYCLE_URL": host.url,
+        "AML_LIFECYCLE_FUNCTION_KEY": host.key,
+        "MOVE_BODY_FILE": str(body_file),
+        "POLL_SECONDS": "0.2",
+        "TIMEOUT_MINUTES": "2",
+        "GITHUB_ACTIONS": "true",
+    }
     return subprocess.run(["bash", str(EXAMPLES / "move.sh")], env=env, capture_output=True, text=True, timeout=180)
 
 
 def test_script_follows_moves_and_fails_the_run_unless_succeeded(fast_devhost: Any, tmp_path: Path) -> None:
-    ok = run_script(fast_devhost, {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": rg_id(SUB_DEV, "rg-ml-dev-2")},
-                    tmp_path)
+    ok = run_script(
+        fast_devhost,
+        {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": rg_id(SUB_DEV, "rg-ml-dev-2")},
+        tmp_path,
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "== result: Succeeded" in ok.stdout and "moved to " + ws_id("ws-twin", rg="rg-ml-dev-2") in ok.stdout
 
-    attention = run_script(fast_devhost, {"workspaceId": ws_id("ws-private"),
-                                          "targetResourceGroupId": rg_id(SUB_PROD, "rg-ml-prod")}, tmp_path)
+    attention = run_script(
+        fast_devhost,
+        {"workspaceId": ws_id("ws-private"), "targetResourceGroupId": rg_id(SUB_PROD, "rg-ml-prod")},
+        tmp_path,
+    )
     assert attention.returncode == 1
     assert "== result: NeedsAttention" in attention.stdout and "TODO\treview-private-endpoint" in attention.stdout
     assert "::error::" in attention.stdout
 
-    blocked = run_script(fast_devhost, {"workspaceId": ws_id("ws-computes"),
-                                        "targetResourceGroupId": rg_id(SUB_PROD, "rg-ml-prod")}, tmp_path)
+    blocked = run_script(
+        fast_devhost,
+        {"workspaceId": ws_id("ws-computes"), "targetResourceGroupId": rg_id(SUB_PROD, "rg-ml-prod")},
+        tmp_path,
+    )
     assert blocked.returncode == 1 and "workspace.no-computes" in blocked.stdout + blocked.stderr
     assert "== start" not in blocked.stdout  # stopped at validation: nothing started
 
