@@ -141,7 +141,7 @@ class Inventory:
         for _ in range(12):
             current = self.get(sub, group, name)
             new = change(current)
-            if new is None:
+            if new is None or new == current:
                 return current
             try:
                 if current is None:
