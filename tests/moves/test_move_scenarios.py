@@ -198,3 +198,18 @@ def test_recreate_role_assignments_puts_them_on_the_moved_workspace(run_move, si
     puts = [r["path"] for r in sim_requests() if r["method"] == "PUT" and "roleAssignments" in r["path"]]
     assert len(puts) == 1 and puts[0].startswith(f"{new_ws}/providers/Microsoft.Authorization/roleAssignments/")
     assert record.state == "Succeeded" and record.result["leftToDo"] == []
+
+
+def test_a_repeated_move_start_does_not_post_a_second_move(move_env, sim_requests):
+    from shared import move_activities
+    from shared.move_launch import record_start
+
+    plan = make_plan("ws-twin", DEV2)
+    clients = get_clients()
+    record_start(clients, plan)
+    first = move_activities.start_move(clients, plan)
+    again = move_activities.start_move(clients, plan)  # a retried or replayed activity
+    assert first["status"] == "running" and again["location"] == first["location"]
+    assert len([r for r in sim_requests() if r["path"].endswith("/moveResources")]) == 1
+    record = row(plan)
+    assert record.state == "Moving" and [s["name"] for s in record.steps] == ["preflight", "move"]
