@@ -55,6 +55,7 @@ def app_environment(azurite: RunningAzurite, simulator: RunningSimulator, token:
         "AML_LIFECYCLE_ALERTS_TOPIC_KEY": topic_key,
         "AML_LIFECYCLE_ALLOWED_TARGETS": f"{SUB_PROD},/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev-2",
         "AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS": f"{SUB_DEV},{SUB_PROD}",
+        "AML_LIFECYCLE_SWEEP_SCHEDULE": "0 0 * * * *",
         "AML_LIFECYCLE_DEV_FUNCTION_KEY": function_key,
         **(extra or {}),
     }
@@ -67,7 +68,7 @@ def start_stack(stack: ExitStack, *, state_dir: Path = STATE, fresh: bool = True
     if fresh and state_dir.exists():
         shutil.rmtree(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
-    token, topic_key, function_key = (secrets.token_urlsafe(24) for _ in range(3))
+    token, topic_key, function_key = (secrets.token_hex(24) for _ in range(3))  # never starts with "-"
 
     log("starting Azurite ...")
     azurite = stack.enter_context(start_azurite(str(state_dir / "azurite"), services=("blob", "queue", "table"),

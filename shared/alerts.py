@@ -33,18 +33,6 @@ class AlertPublishError(RuntimeError):
         self.reason = reason
 
 
-def _send_options(clients: Any) -> dict[str, Any]:
-    """Per-call transport options: azure-eventgrid 4.x drops constructor kwargs for a basic topic, so the bounded
-    retries and the extra CA bundle (the local simulator's topic) are given with each send."""
-    from shared.azure_clients import RETRY_KWARGS
-
-    options: dict[str, Any] = dict(RETRY_KWARGS)
-    settings = getattr(clients, "settings", None)
-    if settings is not None and settings.arm_ca_bundle:
-        options["connection_verify"] = settings.arm_ca_bundle
-    return options
-
-
 def alert_id(*parts: str) -> str:
     """A stable event id for one alert (e.g. workspace, episode, threshold) so consumers can drop duplicates."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "aml-lifecycle:" + "|".join(p.lower() for p in parts)))
@@ -82,7 +70,7 @@ def publish_alert(
                  event_type, subject, json.dumps(data, default=str))
         return event_id
     try:
-        publisher.send([event], **_send_options(clients))
+        publisher.send([event], **clients.alerts_send_options())
     except Exception as exc:  # azure-core errors, network errors: all mean "not delivered"
         reason = describe_azure_error(exc)
         log.warning("alert %s for %s not published: %s", event_type, subject, reason)

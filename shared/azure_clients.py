@@ -163,14 +163,18 @@ class AzureClients:
                 from azure.identity import DefaultAzureCredential
 
                 credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
-            return EventGridPublisherClient(
-                self.settings.alerts_topic_endpoint,
-                credential,
-                connection_verify=self.settings.arm_ca_bundle or True,
-                **RETRY_KWARGS,
-            )
+            # azure-eventgrid 4.x drops constructor transport options for a basic topic: see alerts_send_options().
+            return EventGridPublisherClient(self.settings.alerts_topic_endpoint, credential)
 
         return self._cached("alerts", "", build)
+
+
+    def alerts_send_options(self) -> dict[str, Any]:
+        """Per-send transport options for the alerts publisher: bounded retries and the extra CA bundle."""
+        options: dict[str, Any] = dict(RETRY_KWARGS)
+        if self.settings.arm_ca_bundle:
+            options["connection_verify"] = self.settings.arm_ca_bundle
+        return options
 
 
 _clients_lock = threading.Lock()

@@ -39,12 +39,12 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def sim_token() -> str:
-    return secrets.token_urlsafe(24)
+    return secrets.token_hex(24)  # hex: a urlsafe token may start with "-" and read as a CLI flag
 
 
 @pytest.fixture(scope="session")
 def topic_key() -> str:
-    return secrets.token_urlsafe(24)
+    return secrets.token_hex(24)  # hex: a urlsafe token may start with "-" and read as a CLI flag
 
 
 @pytest.fixture(scope="session")

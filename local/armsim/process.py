@@ -76,11 +76,11 @@ def start_simulator(state_dir: str | os.PathLike, *, token: str, scenario: str |
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "local.armsim", "--port", str(port), "--state-dir", str(state_dir),
-           "--token", token, "--retry-after", str(retry_after), "--polls", str(polls)]
+           f"--token={token}", "--retry-after", str(retry_after), "--polls", str(polls)]
     if scenario is not None:
         cmd += ["--scenario", str(scenario)]
     if topic_key is not None:
-        cmd += ["--topic-key", topic_key]
+        cmd += [f"--topic-key={topic_key}"]  # "=" form: a value may start with "-"
     if delivery_retry_delays is not None:
         cmd += ["--delivery-retry-delays", ",".join(str(d) for d in delivery_retry_delays)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}

@@ -18,6 +18,9 @@ class FakeClients:
     def alerts_publisher(self):
         return self._publisher
 
+    def alerts_send_options(self):
+        return {"retry_total": 4}
+
 
 class Recorder:
     def __init__(self, fail: Exception | None = None):
