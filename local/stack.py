@@ -84,13 +84,17 @@ def start_stack(stack: ExitStack, *, state_dir: Path = STATE, fresh: bool = True
     simulator.control("POST", "/_sim/eventgrid/subscriptions", {"endpoint": webhook})
     running = Stack(azurite, simulator, devhost, env)
     wait_healthy(running)
+    status, counts = call(running, "POST", "inventory/backfill", {})
+    log(f"inventory backfill of the watched subscriptions: {status} {json.dumps(counts)[:300]}")
     return running
 
 
 def call(stack: Stack, method: str, path: str, body: object = None, *, timeout: float = 60) -> tuple[int, object]:
-    """One request to the app's HTTP API with the function key; returns (status, decoded JSON or text)."""
+    """One request to the app with the function key: `path` under /api, or from the host root when it starts
+    with '/' (e.g. /admin/functions/...). Returns (status, decoded JSON or text)."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{stack.api}/{path.lstrip('/')}", data=data, method=method,
+    url = f"{stack.devhost.url}{path}" if path.startswith("/") else f"{stack.api}/{path}"
+    request = urllib.request.Request(url, data=data, method=method,
                                      headers={"x-functions-key": stack.devhost.key, "Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -103,20 +107,36 @@ def call(stack: Stack, method: str, path: str, body: object = None, *, timeout: 
         return status, raw.decode(errors="replace")
 
 
-def arm(stack: Stack, method: str, path: str, body: object = None, api_version: str = "2025-09-01") -> tuple[int, object]:
-    """One request to the simulated ARM with the bearer token (what a user's az CLI would do)."""
-    separator = "&" if "?" in path else "?"
-    url = f"{stack.simulator.url}{path}{separator}api-version={api_version}"
+def arm(stack: Stack, method: str, path: str, body: object = None, api_version: str = "2025-09-01",
+        *, follow: bool = True, timeout: float = 120) -> tuple[int, object]:
+    """One ARM request to the simulator with the bearer token (what a user's az CLI would do).
+
+    With `follow`, a 202 is polled through its Location (honouring Retry-After) until the operation ends.
+    """
+    if path.startswith("https://"):
+        url = path
+    else:
+        separator = "&" if "?" in path else "?"
+        url = f"{stack.simulator.url}{path}{separator}api-version={api_version}"
+    status, headers, payload = _arm_once(stack, method, url, body)
+    deadline = time.monotonic() + timeout
+    while follow and status == 202 and headers.get("Location") and time.monotonic() < deadline:
+        time.sleep(float(headers.get("Retry-After") or 1))
+        status, headers, payload = _arm_once(stack, "GET", headers["Location"], None)
+    return status, payload
+
+
+def _arm_once(stack: Stack, method: str, url: str, body: object) -> tuple[int, dict, object]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method, headers={
         "Authorization": f"Bearer {stack.simulator.token}", "Content-Type": "application/json"})
     context = ssl.create_default_context(cafile=stack.simulator.ca_bundle)
     try:
         with urllib.request.urlopen(request, context=context, timeout=30) as response:
-            status, raw = response.status, response.read()
+            status, headers, raw = response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
-        status, raw = error.code, error.read()
-    return status, json.loads(raw) if raw.strip() else None
+        status, headers, raw = error.code, dict(error.headers), error.read()
+    return status, headers, json.loads(raw) if raw.strip() else None
 
 
 def wait_healthy(stack: Stack, timeout: float = 60) -> None:

@@ -21,6 +21,8 @@ MOVE_FAILED = "AmlLifecycle.Move.Failed"
 MOVE_NEEDS_ATTENTION = "AmlLifecycle.Move.NeedsAttention"
 
 log = logging.getLogger("aml_lifecycle.alerts")
+# The per-send transport options also reach azure-eventgrid's model serializer, which warns about each one.
+logging.getLogger("azure.eventgrid._legacy._generated._serialization").setLevel(logging.ERROR)
 
 
 class AlertPublishError(RuntimeError):
