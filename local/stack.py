@@ -78,8 +78,7 @@ def start_stack(stack: ExitStack, *, state_dir: Path = STATE, fresh: bool = True
                                                     topic_key=topic_key, retry_after=retry_after, polls=polls))
     env = app_environment(azurite, simulator, token, topic_key, function_key, extra_env)
     log("starting the dev host with function_app ...")
-    devhost = stack.enter_context(start_devhost("function_app:app", app_dir=ROOT, port=devhost_port, env=env,
-                                                log_path=str(state_dir / "devhost.log"), timeout=60))
+    devhost = stack.enter_context(launch_devhost(env, state_dir, devhost_port))
     webhook = f"{devhost.url}/runtime/webhooks/eventgrid?functionName=workspace_events&code={devhost.key}"
     simulator.control("POST", "/_sim/eventgrid/subscriptions", {"endpoint": webhook})
     running = Stack(azurite, simulator, devhost, env)
@@ -87,6 +86,12 @@ def start_stack(stack: ExitStack, *, state_dir: Path = STATE, fresh: bool = True
     status, counts = call(running, "POST", "inventory/backfill", {})
     log(f"inventory backfill of the watched subscriptions: {status} {json.dumps(counts)[:300]}")
     return running
+
+
+def launch_devhost(env: dict[str, str], state_dir: Path, port: int) -> RunningDevHost:
+    """The dev host running function_app with the stack's settings (its Durable state lives in Azurite)."""
+    return start_devhost("function_app:app", app_dir=ROOT, port=port, env=env,
+                         log_path=str(state_dir / "devhost.log"), timeout=60)
 
 
 def call(stack: Stack, method: str, path: str, body: object = None, *, timeout: float = 60) -> tuple[int, object]:
