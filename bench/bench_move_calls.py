@@ -15,8 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SUB_DEV = "11111111-1111-4111-8111-111111111111"
-SUB_PROD = "22222222-2222-4222-8222-222222222222"
+from handlers.move_orchestration import ACTIVITIES  # noqa: E402  (after the path: bench runs as a script)
+from local.seed import SUB_DEV, SUB_PROD  # noqa: E402
+
 # Segments after which ARM paths hold a name: replaced by {} so calls group by operation.
 _NAMED = {
     "subscriptions",
@@ -37,16 +38,6 @@ _NAMED = {
     "registries",
     "privateendpoints",
 }
-ACTIVITIES = [
-    "move_snapshot",
-    "move_start_validation",
-    "move_start",
-    "move_poll",
-    "move_approve_private_endpoints",
-    "move_check_datastores",
-    "move_check_role_assignments",
-    "move_finish",
-]
 
 
 def operation(method: str, path: str) -> str:

@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SUB_DEV = "11111111-1111-4111-8111-111111111111"
-SUB_PROD = "22222222-2222-4222-8222-222222222222"
+from local.seed import SUB_DEV, SUB_PROD  # noqa: E402  (after the path: bench runs as a script)
+
 
 
 def arm_calls(sim) -> int:

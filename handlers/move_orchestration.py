@@ -25,6 +25,7 @@ APPROVE = "move_approve_private_endpoints"
 DATASTORES = "move_check_datastores"
 ROLE_ASSIGNMENTS = "move_check_role_assignments"
 FINISH = "move_finish"
+ACTIVITIES = (SNAPSHOT, START_VALIDATION, START_MOVE, POLL, APPROVE, DATASTORES, ROLE_ASSIGNMENTS, FINISH)
 
 
 @bp.function_name(ORCHESTRATOR)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
 
+from local.waiting import wait_until
 from local.stack import SUB_DEV, SUB_PROD, Stack, arm, call
 
 RG_DEV = f"/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev"
@@ -16,17 +16,6 @@ def say(text: str = "") -> None:
     print(text, flush=True)
 
 
-def wait_until(what: str, probe: Callable[[], Any], timeout: float = 120, interval: float = 0.5) -> Any:
-    """Poll until `probe` returns something truthy, or fail naming what never happened."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(interval)
-    raise TimeoutError(f"{what}: not seen within {timeout:.0f}s")
-
-
 def alerts(stack: Stack, event_type: str, subject_suffix: str) -> list[dict]:
     events = [record["event"] for record in stack.simulator.control("GET", "/_sim/topics/alerts/events") or []]
     return [e for e in events if e.get("type") == event_type and str(e.get("subject", "")).endswith(subject_suffix)]
@@ -36,13 +25,14 @@ def soft_delete(stack: Stack) -> None:
     say("1. A data scientist deletes workspace ws-online (an ordinary DELETE: soft delete) ...")
     status, _ = arm(stack, "DELETE", f"{RG_DEV}/{WS_TYPE}/ws-online")
     say(f"   ARM answered {status}; Event Grid tells the app.")
-    row = wait_until("the ledger row for ws-online", lambda: _row(stack, "ws-online"))
+    row = wait_until(lambda: _row(stack, "ws-online"), "the ledger row for ws-online", timeout=120, interval=0.5)
     say(f"   ledger: {row['state']}, deleted by {row.get('deletedBy')}, purge after {row.get('purgeAfter')}")
     recovery = row.get("recovery") or {}
     say(f"   recoverable: {recovery.get('recoverable')}; recovery order:")
     for step in recovery.get("recoveryOrder", []):
         say(f"     {step['step']}. {step['role']} ({step['status']}): {step['action']}")
-    [alert] = wait_until("the SoftDeleted alert", lambda: alerts(stack, "AmlLifecycle.Workspace.SoftDeleted", "/ws-online"))
+    [alert] = wait_until(lambda: alerts(stack, "AmlLifecycle.Workspace.SoftDeleted", "/ws-online"),
+                         "the SoftDeleted alert", timeout=120, interval=0.5)
     say(f"   alert {alert['type']} published for {alert['subject'].rsplit('/', 1)[-1]}")
 
 
@@ -55,8 +45,8 @@ def sweep(stack: Stack) -> None:
     say("2. The retention sweep runs (here on demand through the host's admin route) ...")
     status, _ = call(stack, "POST", "/admin/functions/retention_sweep", {"input": ""})
     say(f"   admin route answered {status}")
-    [alert] = wait_until("the ExpiringSoon alert",
-                         lambda: alerts(stack, "AmlLifecycle.Retention.ExpiringSoon", "/ws-online"))
+    [alert] = wait_until(lambda: alerts(stack, "AmlLifecycle.Retention.ExpiringSoon", "/ws-online"),
+                         "the ExpiringSoon alert", timeout=120, interval=0.5)
     data = alert.get("data") or {}
     say(f"   alert {alert['type']}: {data.get('daysLeft', '?')} days {data.get('hoursLeft', '?')} h left, "
         f"purge at {data.get('purgeAfter', '?')}")
@@ -109,7 +99,7 @@ def move(stack: Stack, request: dict) -> int:
                 say(f"   step {key[0]}: {key[1]}")
         return body if body.get("state") in TERMINAL else None
 
-    final = wait_until("the move's end", progress, timeout=600, interval=1)
+    final = wait_until(progress, "the move's end", timeout=600, interval=1)
     say(f"   move {final['state']}")
     for connection in final.get("privateEndpoints", []):
         say(f"     private endpoint connection {connection.get('name')}: {connection.get('status')}")

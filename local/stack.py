@@ -21,12 +21,10 @@ from pathlib import Path
 from local.armsim.process import RunningSimulator, start_simulator
 from local.azurite import RunningAzurite, start_azurite
 from local.devhost.process import RunningDevHost, start_devhost
+from local.seed import SCENARIO, SUB_DEV, SUB_PROD
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".local"
-SCENARIO = ROOT / "local" / "scenarios" / "demo.json"
-SUB_DEV = "11111111-1111-4111-8111-111111111111"
-SUB_PROD = "22222222-2222-4222-8222-222222222222"
 
 
 @dataclass

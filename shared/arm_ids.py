@@ -51,9 +51,37 @@ def _check_name(value: str, text: str | None = None) -> str:
     return value
 
 
+class _ArmId:
+    """What every id kind shares: its text, case-insensitive equality and hashing, parsing to its own kind."""
+
+    KIND = "id"
+
+    @property
+    def id(self) -> str:
+        raise NotImplementedError
+
+    @classmethod
+    def parse(cls, text: str):
+        parsed = parse(text)
+        if not isinstance(parsed, cls):
+            raise ArmIdError("id", f"is not a {cls.KIND}", text)
+        return parsed
+
+    def __str__(self) -> str:
+        return self.id
+
+    def __eq__(self, other: object) -> bool:
+        return self.id.lower() == other.id.lower() if isinstance(other, _ArmId) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.id.lower())
+
+
 @dataclass(frozen=True, eq=False)
-class SubscriptionId:
+class SubscriptionId(_ArmId):
     """`/subscriptions/{id}`."""
+
+    KIND = "subscription id"
 
     subscription_id: str
 
@@ -68,32 +96,18 @@ class SubscriptionId:
     def subscription(self) -> "SubscriptionId":
         return self
 
-    @classmethod
-    def parse(cls, text: str) -> "SubscriptionId":
-        parsed = parse(text)
-        if not isinstance(parsed, SubscriptionId):
-            raise ArmIdError("id", "is not a subscription id", text)
-        return parsed
-
     def resource_group(self, name: str) -> "ResourceGroupId":
         return ResourceGroupId(self.subscription_id, name)
 
     def contains(self, other: "AnyId") -> bool:
         return other.subscription_id.lower() == self.subscription_id.lower()
 
-    def __str__(self) -> str:
-        return self.id
-
-    def __eq__(self, other: object) -> bool:
-        return _key(self) == _key(other) if isinstance(other, (SubscriptionId, ResourceGroupId, ResourceId)) else NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(_key(self))
-
 
 @dataclass(frozen=True, eq=False)
-class ResourceGroupId:
+class ResourceGroupId(_ArmId):
     """`/subscriptions/{id}/resourceGroups/{name}`."""
+
+    KIND = "resource group id (/subscriptions/{id}/resourceGroups/{name})"
 
     subscription_id: str
     name: str
@@ -110,13 +124,6 @@ class ResourceGroupId:
     def subscription(self) -> SubscriptionId:
         return SubscriptionId(self.subscription_id)
 
-    @classmethod
-    def parse(cls, text: str) -> "ResourceGroupId":
-        parsed = parse(text)
-        if not isinstance(parsed, ResourceGroupId):
-            raise ArmIdError("id", "is not a resource group id (/subscriptions/{id}/resourceGroups/{name})", text)
-        return parsed
-
     def resource(self, resource_type: str, *names: str) -> "ResourceId":
         namespace, *types = resource_type.split("/")
         return ResourceId(self.subscription_id, self.name, namespace, tuple(types), tuple(names))
@@ -124,19 +131,12 @@ class ResourceGroupId:
     def contains(self, other: "AnyId") -> bool:
         return isinstance(other, (ResourceGroupId, ResourceId)) and other.resource_group_id == self
 
-    def __str__(self) -> str:
-        return self.id
-
-    def __eq__(self, other: object) -> bool:
-        return _key(self) == _key(other) if isinstance(other, (SubscriptionId, ResourceGroupId, ResourceId)) else NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(_key(self))
-
 
 @dataclass(frozen=True, eq=False)
-class ResourceId:
+class ResourceId(_ArmId):
     """A provider resource in a resource group, possibly a child: `.../providers/{ns}/{type}/{name}[/{type}/{name}...]`."""
+
+    KIND = "provider resource id (.../providers/{namespace}/{type}/{name})"
 
     subscription_id: str
     resource_group: str
@@ -197,28 +197,8 @@ class ResourceId:
         """The same resource under another resource group (what a move does to an id)."""
         return ResourceId(target.subscription_id, target.name, self.namespace, self.types, self.names)
 
-    @classmethod
-    def parse(cls, text: str) -> "ResourceId":
-        parsed = parse(text)
-        if not isinstance(parsed, ResourceId):
-            raise ArmIdError("id", "is not a provider resource id (.../providers/{namespace}/{type}/{name})", text)
-        return parsed
-
-    def __str__(self) -> str:
-        return self.id
-
-    def __eq__(self, other: object) -> bool:
-        return _key(self) == _key(other) if isinstance(other, (SubscriptionId, ResourceGroupId, ResourceId)) else NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(_key(self))
-
 
 AnyId = Union[SubscriptionId, ResourceGroupId, ResourceId]
-
-
-def _key(value: object) -> str:
-    return value.id.lower()  # type: ignore[attr-defined]
 
 
 def parse(text: str) -> AnyId:

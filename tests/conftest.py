@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import os
 import secrets
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ROOT / "local" / "scenarios" / "demo.json"
+from local.seed import (  # noqa: F401  (re-exported for the test folders)
+    SCENARIO, SUB_DEV, SUB_PARTNER, SUB_PROD, SUB_SANDBOX, TENANT, rg_id, ws_id,
+)
 
-# Seeded ids of local/scenarios/demo.json.
-TENANT = "aaaaaaaa-0000-4000-8000-000000000001"
-SUB_DEV = "11111111-1111-4111-8111-111111111111"
-SUB_PROD = "22222222-2222-4222-8222-222222222222"
-SUB_PARTNER = "33333333-3333-4333-8333-333333333333"
-SUB_SANDBOX = "44444444-4444-4444-8444-444444444444"
 TOPIC = "alerts"
-
-
-def rg_id(sub: str, name: str) -> str:
-    return f"/subscriptions/{sub}/resourceGroups/{name}"
-
-
-def ws_id(name: str, sub: str = SUB_DEV, rg: str = "rg-ml-dev") -> str:
-    return f"{rg_id(sub, rg)}/providers/Microsoft.MachineLearningServices/workspaces/{name}"
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
                                                status_code_conformance)
 
-from local.stack import SUB_DEV, Stack, call, start_stack
+from local.stack import SUB_DEV, Stack, arm, call, start_stack
+from local.waiting import wait_until
 from tests.api.conftest import TALLY, CaseTally
 
 MAX_EXAMPLES = 50  # generated cases per operation (the coverage phase adds its own, bounded by the schema)
@@ -54,29 +55,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory, tally: CaseTally) -> Iterato
 
 def soft_delete(stack: Stack, group: str, name: str) -> None:
     """DELETE the workspace through simulated ARM and poll its long-running operation to the end, as az would."""
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {stack.simulator.token}"
-    url = (f"{stack.simulator.url}/subscriptions/{SUB_DEV}/resourceGroups/{group}/providers/"
-           f"Microsoft.MachineLearningServices/workspaces/{name}?api-version=2025-09-01")
-    reply = session.delete(url, timeout=30, verify=stack.simulator.ca_bundle)
-    assert reply.status_code in (200, 202, 204), reply.text
-    monitor = reply.headers.get("Location") or reply.headers.get("Azure-AsyncOperation")
-    while reply.status_code == 202 and monitor:
-        reply = session.get(monitor, timeout=30, verify=stack.simulator.ca_bundle)
-        monitor = reply.headers.get("Location", monitor)
-        assert reply.status_code in (200, 202, 204), reply.text
-        if reply.status_code == 202:
-            time.sleep(0.05)
+    status, body = arm(stack, "DELETE", f"/subscriptions/{SUB_DEV}/resourceGroups/{group}/providers/"
+                                         f"Microsoft.MachineLearningServices/workspaces/{name}")
+    assert status in (200, 204), body
 
 
 def wait_for(check, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.25)
-    raise AssertionError(f"{what} not seen within {timeout:.0f}s")
+    return wait_until(check, what, timeout=timeout, interval=0.25)
 
 
 @pytest.fixture(scope="module")

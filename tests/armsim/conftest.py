@@ -16,24 +16,13 @@ from azure.mgmt.core import ARMPipelineClient
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 
 from local.armsim.process import RunningSimulator, start_simulator
+from local.waiting import wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
-SCENARIO = ROOT / "local" / "scenarios" / "demo.json"
-TENANT = "aaaaaaaa-0000-4000-8000-000000000001"
-FOREIGN_TENANT = "bbbbbbbb-0000-4000-8000-000000000002"
-SUB_DEV = "11111111-1111-4111-8111-111111111111"
-SUB_PROD = "22222222-2222-4222-8222-222222222222"
-SUB_PARTNER = "33333333-3333-4333-8333-333333333333"
-SUB_SANDBOX = "44444444-4444-4444-8444-444444444444"
+from local.seed import (  # noqa: F401  (used by the test modules)
+    FOREIGN_TENANT, SCENARIO, SUB_DEV, SUB_PARTNER, SUB_PROD, SUB_SANDBOX, TENANT, rg_id, ws_id,
+)
+
 ML_API = "2025-09-01"
-
-
-def rg_id(sub: str, name: str) -> str:
-    return f"/subscriptions/{sub}/resourceGroups/{name}"
-
-
-def ws_id(name: str, sub: str = SUB_DEV, rg: str = "rg-ml-dev") -> str:
-    return f"{rg_id(sub, rg)}/providers/Microsoft.MachineLearningServices/workspaces/{name}"
 
 
 def dep_id(kind: str, name: str, sub: str = SUB_DEV, rg: str = "rg-ml-dev") -> str:
@@ -54,20 +43,12 @@ class StaticTokenCredential:
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
-    """Poll until predicate returns something truthy; fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
+    return wait_until(predicate, timeout=timeout, interval=interval)
 
 
 @pytest.fixture(scope="session")
 def token() -> str:
-    return secrets.token_urlsafe(24)
+    return secrets.token_hex(24)
 
 
 @pytest.fixture(scope="session")

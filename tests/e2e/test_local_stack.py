@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 
 from local import demo
 from local.ports import free_port
+from local.waiting import wait_until
 from local.stack import SUB_DEV, arm, call, launch_devhost, start_stack
 
 RG_DEV = f"/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev"
@@ -49,15 +51,15 @@ def test_a_dev_host_restart_in_the_middle_of_a_move_resumes_it(stack):
     status, started = call(stack, "POST", "moves", request)
     assert status == 202, started
     move_id = started["moveId"]
-    demo.wait_until("the move in progress", lambda: _move_state(stack, move_id) == "Moving", timeout=120, interval=0.2)
+    wait_until(lambda: _move_state(stack, move_id) == "Moving", "the move in progress", timeout=120, interval=0.2)
 
     stack.devhost.kill()  # a crash: nothing is flushed on the way out
     stack.devhost = stack.exits.enter_context(
-        launch_devhost(stack.env, __import__("pathlib").Path(stack.devhost.log_path).parent,
+        launch_devhost(stack.env, Path(stack.devhost.log_path).parent,
                        int(stack.devhost.url.rsplit(":", 1)[1])))
 
-    final = demo.wait_until("the resumed move's end",
-                            lambda: (s := _move_state(stack, move_id)) in demo.TERMINAL and s, timeout=300)
+    final = wait_until(lambda: (s := _move_state(stack, move_id)) in demo.TERMINAL and s, "the resumed move's end",
+                       timeout=300, interval=0.5)
     assert final in ("Succeeded", "NeedsAttention")
     status, body = call(stack, "GET", f"moves/{move_id}")
     assert [s["name"] for s in body["steps"] if s["name"] == "move"] == ["move"]  # started once, not twice
@@ -75,10 +77,10 @@ def test_a_delivery_whose_handler_fails_is_redelivered_and_nothing_is_lost(stack
     status, _ = arm(stack, "DELETE", f"{WS}/ws-batch")
     assert status in (200, 204)
 
-    row = demo.wait_until("the ledger row", lambda: demo._row(stack, "ws-batch"), timeout=120)
+    row = wait_until(lambda: demo._row(stack, "ws-batch"), "the ledger row", timeout=120, interval=0.2)
     assert row["state"] == "SoftDeleted"
-    alerts = demo.wait_until("the SoftDeleted alert after redelivery",
-                             lambda: demo.alerts(stack, "AmlLifecycle.Workspace.SoftDeleted", "/ws-batch"), timeout=120)
+    alerts = wait_until(lambda: demo.alerts(stack, "AmlLifecycle.Workspace.SoftDeleted", "/ws-batch"),
+                        "the SoftDeleted alert after redelivery", timeout=120, interval=0.2)
     assert len(alerts) == 1
 
     emitted = sim.control("GET", "/_sim/eventgrid/events")

@@ -6,22 +6,13 @@ from typing import Any, Callable
 
 import pytest
 
+from handlers.move_orchestration import ACTIVITIES
 from shared.move_launch import new_plan, record_start
 from shared.move_plan import MovePlan, MoveTiming
 from shared.move_request import parse_move_request
 from tests.conftest import SUB_PROD, rg_id, ws_id
 from tests.moves.durable_driver import Driver, Run, real_activities
 
-ACTIVITIES = [
-    "move_snapshot",
-    "move_start_validation",
-    "move_start",
-    "move_poll",
-    "move_approve_private_endpoints",
-    "move_check_datastores",
-    "move_check_role_assignments",
-    "move_finish",
-]
 # Virtual time: the driver fires timers at once, so only the number of approval rounds costs anything.
 TEST_TIMING = MoveTiming(
     approval_interval_seconds=60, approval_deadline_seconds=300, retry_first_ms=1000, retry_attempts=3

@@ -10,6 +10,8 @@ from typing import Any, Iterator
 
 import pytest
 
+from local.waiting import wait_until
+
 from tests.conftest import SUB_DEV, TENANT
 
 
@@ -190,13 +192,4 @@ def webhook(functions: dict) -> Iterator[Any]:
 
 def wait_for(predicate: Any, *, timeout: float = 20.0, what: str = "condition") -> Any:
     """Poll until `predicate()` returns something truthy, or fail after `timeout` seconds."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    return wait_until(predicate, what, timeout=timeout)
