@@ -1,29 +1,16 @@
 """The loopback-only /_sim control API: request log, faults, Event Grid subscribers, reset, state, move failures."""
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from .errors import ArmError
 from .events import SCHEMAS, HandshakeFailed
+from .router import read_json_object
 
 if TYPE_CHECKING:
     from .server import Simulator
-
-
-async def _body(request: web.Request) -> dict:
-    raw = await request.read()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise ArmError(400, "InvalidRequestContent", f"Invalid JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise ArmError(400, "InvalidRequestContent", "The body must be a JSON object.")
-    return body
 
 
 def register(app: web.Application, sim: "Simulator") -> None:
@@ -35,7 +22,7 @@ def register(app: web.Application, sim: "Simulator") -> None:
         return web.Response(status=204)
 
     async def add_fault(request: web.Request) -> web.Response:
-        fault = sim.faults.add(await _body(request))
+        fault = sim.faults.add(await read_json_object(request, required=False))
         return web.json_response(fault.describe(), status=201)
 
     async def list_faults(_request: web.Request) -> web.Response:
@@ -46,7 +33,7 @@ def register(app: web.Application, sim: "Simulator") -> None:
         return web.Response(status=204)
 
     async def add_subscriber(request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await read_json_object(request, required=False)
         endpoint, schema = body.get("endpoint"), body.get("schema", "EventGridSchema")
         if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")):
             raise ArmError(400, "InvalidEndpoint", "endpoint must be an http(s) URL.")
@@ -87,7 +74,7 @@ def register(app: web.Application, sim: "Simulator") -> None:
         return web.json_response(dump)
 
     async def fail_moves(request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await read_json_object(request, required=False)
         count = int(body.get("count", 1))
         if count < 1:
             raise ArmError(400, "InvalidCount", "count must be at least 1.")

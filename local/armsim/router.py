@@ -31,6 +31,22 @@ def pattern(template: str) -> re.Pattern:
     return re.compile("^" + out + "/?$", re.I)
 
 
+async def read_json_object(request: web.Request, *, required: bool = True) -> dict:
+    """The request's JSON object body (ARM's InvalidRequestContent when missing, malformed or not an object)."""
+    raw = await request.read()
+    if not raw.strip():
+        if required:
+            raise ArmError(400, "InvalidRequestContent", "The request content was missing.")
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise ArmError(400, "InvalidRequestContent", f"The request content was invalid and could not be deserialized: {exc}") from exc
+    if not isinstance(body, dict):
+        raise ArmError(400, "InvalidRequestContent", "The request content must be a JSON object.")
+    return body
+
+
 @dataclass
 class Route:
     methods: tuple[str, ...]
@@ -69,18 +85,7 @@ class Ctx:
         return self.q("api-version") or ""
 
     async def json(self, required: bool = True) -> dict:
-        raw = await self.request.read()
-        if not raw.strip():
-            if required:
-                raise ArmError(400, "InvalidRequestContent", "The request content was missing.")
-            return {}
-        try:
-            body = json.loads(raw)
-        except ValueError as exc:
-            raise ArmError(400, "InvalidRequestContent", f"The request content was invalid and could not be deserialized: {exc}") from exc
-        if not isinstance(body, dict):
-            raise ArmError(400, "InvalidRequestContent", "The request content must be a JSON object.")
-        return body
+        return await read_json_object(self.request, required=required)
 
     def emit(self, kind: str, resource_id: str, operation_name: str, info: RequestInfo | None = None) -> None:
         self.sim.emit(kind, resource_id, operation_name, info or self.info)
