@@ -53,8 +53,9 @@ def main() -> None:
         })
         for name in ("AML_LIFECYCLE_ALERTS_TOPIC_ENDPOINT", "AML_LIFECYCLE_ALERTS_TOPIC_KEY"):
             os.environ.pop(name, None)  # alerts are logged only: the bench measures the ledger, not a topic
-        import function_app
         from azure.data.tables import TableServiceClient
+
+        import function_app
 
         functions = {f.get_function_name(): f for f in function_app.app.get_functions()}
         handler = functions["workspace_events"].get_user_function()

@@ -80,11 +80,11 @@ def main() -> None:
             }
         )
         import function_app
-        from shared import move_validation
-        from shared.azure_clients import get_clients
-        from shared.move_launch import new_plan, record_start
-        from shared.move_plan import MoveTiming
-        from shared.move_request import parse_move_request
+        from shared.azure.clients import get_clients
+        from shared.moves import validation as move_validation
+        from shared.moves.launch import new_plan, record_start
+        from shared.moves.plan import MoveTiming
+        from shared.moves.request import parse_move_request
         from tests.moves.durable_driver import Driver, real_activities
 
         move_validation.ARM_POLL_SECONDS = 0.05

@@ -17,7 +17,6 @@ sys.path.insert(0, str(ROOT))
 from local.seed import SUB_DEV, SUB_PROD  # noqa: E402  (after the path: bench runs as a script)
 
 
-
 def arm_calls(sim) -> int:
     return sum(1 for r in sim.control("GET", "/_sim/requests") if not r["path"].startswith("/_sim/"))
 
@@ -52,9 +51,9 @@ def main() -> None:
             "AML_LIFECYCLE_LOCAL_TOKEN": token,
             "AML_LIFECYCLE_ALLOWED_TARGETS": SUB_PROD,
         })
-        from shared.azure_clients import get_clients
-        from shared.move_request import parse_move_request
-        from shared.move_snapshot import read_snapshot
+        from shared.azure.clients import get_clients
+        from shared.moves.request import parse_move_request
+        from shared.moves.snapshot import read_snapshot
 
         clients = get_clients()
         group = f"/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev"

@@ -40,9 +40,9 @@ def seed_closed_rows(ledger_table, start: int, count: int, now: datetime) -> Non
 
 def seed_due_rows(clients, settings, tag: str, count: int, now: datetime) -> None:
     """`count` soft-deleted rows whose 3-day threshold is due now, written as the event handler writes them."""
-    from shared import tables
-    from shared.retention_ledger import LedgerRow, LedgerState, RetentionLedger
-    from shared.retention_schedule import RetentionSchedule, plan
+    from shared.azure import tables
+    from shared.retention.ledger import LedgerRow, LedgerState, RetentionLedger
+    from shared.retention.schedule import RetentionSchedule, plan
 
     ledger = RetentionLedger(tables.table(clients.tables(), tables.RETENTION))
     schedule = RetentionSchedule(tables.table(clients.tables(), tables.SCHEDULE))
@@ -60,7 +60,7 @@ def seed_due_rows(clients, settings, tag: str, count: int, now: datetime) -> Non
 
 
 def timed_sweep(clients, settings, now: datetime) -> tuple[float, int]:
-    from shared.retention_sweep import RetentionSweep
+    from shared.retention.sweep import RetentionSweep
 
     started = time.perf_counter()
     report = RetentionSweep(clients, settings).run(now)
@@ -81,8 +81,8 @@ def main() -> None:
         for name in ("AML_LIFECYCLE_ALERTS_TOPIC_ENDPOINT", "AML_LIFECYCLE_ALERTS_TOPIC_KEY",
                      "AML_LIFECYCLE_DIGEST_HOUR_UTC"):
             os.environ.pop(name, None)  # alerts logged only: the bench measures the sweep's storage work
-        from shared import tables
-        from shared.azure_clients import AzureClients
+        from shared.azure import tables
+        from shared.azure.clients import AzureClients
         from shared.settings import Settings
 
         settings = Settings.from_env()

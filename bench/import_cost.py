@@ -22,7 +22,7 @@ print(json.dumps({{"seconds": elapsed, "maxrss_mb": resource.getrusage(resource.
                   "modules": len(sys.modules)}}))
 """
 
-OURS = "from shared.azure_clients import AzureClients\nfrom shared.ml_gateway import MlGateway"
+OURS = "from shared.azure.clients import AzureClients\nfrom shared.azure.ml_gateway import MlGateway"
 AZURE_AI_ML_IMPORT = "from azure.ai.ml import MLClient\nfrom azure.ai.ml.entities import Workspace"
 # What every cold start pays anyway (the Functions library + Durable SDK + azure-core), for context.
 BASELINE = "import azure.functions, azure.durable_functions, azure.core"

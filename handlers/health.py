@@ -3,7 +3,7 @@
 import azure.functions as func
 
 from handlers.http import api, json_response
-from shared.azure_clients import get_clients
+from shared.azure.clients import get_clients
 from shared.health import check_health
 
 bp = func.Blueprint()

@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 import azure.functions as func
 
 from handlers.http import api, json_body, json_response
-from shared.azure_clients import get_clients
-from shared.inventory_backfill import BackfillRequest, run_backfill
+from shared.azure.clients import get_clients
+from shared.retention import BackfillRequest, run_backfill
 from shared.settings import get_settings
 
 bp = func.Blueprint()

@@ -7,13 +7,13 @@ from typing import Any, Generator
 
 import azure.durable_functions as df
 
-from shared import move_activities as work
-from shared.azure_clients import get_clients
+from shared.azure.clients import get_clients
 from shared.errors import redact
-from shared.move_inventory import Inventory
-from shared.move_operations import FAILED, TRANSIENT, WAITING, OperationStatus, next_poll_delay
-from shared.move_plan import ORCHESTRATOR, MovePlan, MoveTiming
-from shared.move_report import Outcome
+from shared.moves import activities as work
+from shared.moves.operations import FAILED, TRANSIENT, WAITING, OperationStatus, next_poll_delay
+from shared.moves.plan import ORCHESTRATOR, MovePlan, MoveTiming
+from shared.moves.premove_inventory import Inventory
+from shared.moves.report import Outcome
 
 bp = df.Blueprint()
 

@@ -3,9 +3,8 @@
 import azure.functions as func
 
 from handlers.http import api, json_body, json_response
-from shared.azure_clients import get_clients
-from shared.move_request import check_allowed, parse_move_request
-from shared.move_validation import validate_move
+from shared.azure.clients import get_clients
+from shared.moves import check_allowed, parse_move_request, validate_move
 from shared.settings import get_settings
 
 bp = func.Blueprint()

@@ -8,13 +8,13 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from handlers.http import api, json_body, json_response
-from shared.azure_clients import get_clients
+from shared.azure.clients import get_clients
 from shared.errors import ApiError, describe_azure_error
-from shared.move_launch import is_running, mark_not_started, parse_start, prepare, running_move_id
-from shared.move_plan import ORCHESTRATOR, instance_id_for, is_move_id
-from shared.move_report import status_view
-from shared.move_request import check_allowed
-from shared.moves_store import MovesStore
+from shared.moves.launch import is_running, mark_not_started, parse_start, prepare, running_move_id
+from shared.moves.plan import ORCHESTRATOR, instance_id_for, is_move_id
+from shared.moves.report import status_view
+from shared.moves.request import check_allowed
+from shared.moves.store import MovesStore
 from shared.settings import get_settings
 
 bp = df.Blueprint()

@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 import azure.functions as func
 
 from handlers.http import api, json_response
-from shared.azure_clients import get_clients
-from shared.retention_api import ListQuery, RetentionApi
+from shared.azure.clients import get_clients
+from shared.retention import ListQuery, RetentionApi
 
 bp = func.Blueprint()
 

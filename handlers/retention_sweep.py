@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 
 import azure.functions as func
 
-from shared.azure_clients import get_clients
-from shared.retention_sweep import RetentionSweep
+from shared.azure.clients import get_clients
+from shared.retention import RetentionSweep
 from shared.settings import get_settings
 
 bp = func.Blueprint()

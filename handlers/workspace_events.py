@@ -2,8 +2,8 @@
 
 import azure.functions as func
 
-from shared.azure_clients import get_clients
-from shared.retention_events import RetentionEvents
+from shared.azure.clients import get_clients
+from shared.retention import RetentionEvents
 from shared.settings import get_settings
 
 bp = func.Blueprint()

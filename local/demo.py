@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from local.waiting import wait_until
 from local.stack import SUB_DEV, SUB_PROD, Stack, arm, call
+from local.waiting import wait_until
 
 RG_DEV = f"/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev"
 WS_TYPE = "providers/Microsoft.MachineLearningServices/workspaces"

@@ -1,1 +1,1 @@
-"""Domain services and Azure gateways of aml-lifecycle, free of azure.functions."""
+"""The domain and its Azure gateways, free of azure.functions: azure/ (gateways), retention/, moves/; settings."""

@@ -6,7 +6,7 @@ import concurrent.futures
 import time
 from typing import Any, Callable
 
-from shared.azure_clients import AzureClients
+from shared.azure.clients import AzureClients
 from shared.errors import describe_azure_error
 
 CHECK_TIMEOUT_SECONDS = 15.0

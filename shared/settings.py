@@ -10,7 +10,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from shared.arm_ids import ArmIdError, ResourceGroupId, SubscriptionId, parse_scope
+from shared.azure.arm_ids import ArmIdError, ResourceGroupId, SubscriptionId, parse_scope
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_ALERT_DAYS = (7, 3, 1)

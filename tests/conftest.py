@@ -9,7 +9,14 @@ from typing import Any, Iterator
 import pytest
 
 from local.seed import (  # noqa: F401  (re-exported for the test folders)
-    SCENARIO, SUB_DEV, SUB_PARTNER, SUB_PROD, SUB_SANDBOX, TENANT, rg_id, ws_id,
+    SCENARIO,
+    SUB_DEV,
+    SUB_PARTNER,
+    SUB_PROD,
+    SUB_SANDBOX,
+    TENANT,
+    rg_id,
+    ws_id,
 )
 
 TOPIC = "alerts"
@@ -66,7 +73,7 @@ def sim(arm_simulator: Any) -> Iterator[Any]:
 @pytest.fixture
 def app_env(azurite: Any, sim: Any, sim_token: str, topic_key: str, monkeypatch: pytest.MonkeyPatch, request) -> dict[str, str]:
     """Environment for the app against Azurite and the simulator, with fresh tables per test."""
-    from shared.azure_clients import reset_clients
+    from shared.azure.clients import reset_clients
 
     env = {
         "AML_LIFECYCLE_TABLES": azurite.connection_string,
@@ -89,7 +96,7 @@ def app_env(azurite: Any, sim: Any, sim_token: str, topic_key: str, monkeypatch:
 def _clear_tables(connection_string: str) -> None:
     from azure.data.tables import TableServiceClient
 
-    from shared import tables
+    from shared.azure import tables
 
     service = TableServiceClient.from_connection_string(connection_string)
     for name in tables.ALL_TABLES:

@@ -104,6 +104,9 @@ def index_app(app: Any) -> FunctionIndex:
         for binding in indexed.unsupported_bindings:
             log.warning("function %s: binding %s (%s) is not provided by the dev host", name,
                         binding.get("name"), binding.get("type"))
+    # As the Functions host does at start-up: one line naming what the app registered.
+    log.info("Found the following functions: %s",
+             ", ".join(f"{f.name} ({f.trigger_type})" for f in index.functions.values()))
     return index
 
 

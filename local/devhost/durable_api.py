@@ -10,8 +10,14 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from local.devhost.durable_engine import (DurableEngine, InstanceExistsError, InstanceGoneError,
-                                          InstanceNotFoundError, InstanceNotTerminalError, RUNNING_STATES)
+from local.devhost.durable_engine import (
+    RUNNING_STATES,
+    DurableEngine,
+    InstanceExistsError,
+    InstanceGoneError,
+    InstanceNotFoundError,
+    InstanceNotTerminalError,
+)
 from local.devhost.durable_store import InstanceQuery
 
 _START = re.compile(r"^orchestrators/(?P<name>[^/]+)(?:/(?P<id>[^/]+))?/?$", re.IGNORECASE)

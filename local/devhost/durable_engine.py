@@ -17,8 +17,13 @@ from azure.functions._durable_functions import OrchestrationContext
 
 from local.devhost import durable_history as h
 from local.devhost.app_loader import FunctionIndex
-from local.devhost.durable_episode import (EpisodePlanner, completion_event, new_engine_state,
-                                           parse_orchestrator_failure, release_buffered)
+from local.devhost.durable_episode import (
+    EpisodePlanner,
+    completion_event,
+    new_engine_state,
+    parse_orchestrator_failure,
+    release_buffered,
+)
 from local.devhost.durable_status import status_payload
 from local.devhost.durable_store import DurableStore, InstanceData, InstanceQuery, InstanceRecord
 from local.devhost.durable_work import WorkRunners

@@ -13,8 +13,16 @@ from typing import Any
 from aiohttp import web
 
 from local.devhost import eventgrid, http_routes
-from local.devhost.app_loader import (ACTIVITY, EVENT_GRID, HTTP, ORCHESTRATION, TIMER, FunctionIndex,
-                                      IndexedFunction, index_app)
+from local.devhost.app_loader import (
+    ACTIVITY,
+    EVENT_GRID,
+    HTTP,
+    ORCHESTRATION,
+    TIMER,
+    FunctionIndex,
+    IndexedFunction,
+    index_app,
+)
 from local.devhost.durable_api import DurableApi, management_payload
 from local.devhost.durable_engine import DurableEngine
 from local.devhost.durable_store import DurableStore, MemoryDurableStore, TableDurableStore

@@ -19,8 +19,11 @@ import pytest
 import requests
 import schemathesis
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from local.stack import SUB_DEV, Stack, arm, call, start_stack
 from local.waiting import wait_until

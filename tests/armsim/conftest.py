@@ -16,11 +16,18 @@ from azure.mgmt.core import ARMPipelineClient
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 
 from local.armsim.process import RunningSimulator, start_simulator
-from local.waiting import wait_until
-
 from local.seed import (  # noqa: F401  (used by the test modules)
-    FOREIGN_TENANT, SCENARIO, SUB_DEV, SUB_PARTNER, SUB_PROD, SUB_SANDBOX, TENANT, rg_id, ws_id,
+    FOREIGN_TENANT,
+    SCENARIO,
+    SUB_DEV,
+    SUB_PARTNER,
+    SUB_PROD,
+    SUB_SANDBOX,
+    TENANT,
+    rg_id,
+    ws_id,
 )
+from local.waiting import wait_until
 
 ML_API = "2025-09-01"
 

@@ -8,7 +8,18 @@ import urllib.request
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 
-from .conftest import SUB_DEV, SUB_PROD, SUB_SANDBOX, TENANT, FOREIGN_TENANT, SUB_PARTNER, StaticTokenCredential, dep_id, rg_id, ws_id
+from .conftest import (
+    FOREIGN_TENANT,
+    SUB_DEV,
+    SUB_PARTNER,
+    SUB_PROD,
+    SUB_SANDBOX,
+    TENANT,
+    StaticTokenCredential,
+    dep_id,
+    rg_id,
+    ws_id,
+)
 
 
 def raw(sim, method: str, path: str, token: str | None = None, body: bytes | None = None):

@@ -7,7 +7,7 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 from azure.core.messaging import CloudEvent
 from azure.eventgrid import EventGridPublisherClient
 
-from .conftest import SUB_DEV, TENANT, call, ws_id, wait_for
+from .conftest import SUB_DEV, TENANT, call, wait_for, ws_id
 from .test_ml import begin
 
 UPN = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"

@@ -94,7 +94,7 @@ def test_job_status_can_be_set_by_put(ml, resources):
     updated = call(ml, "PUT", ws_id("ws-jobs") + "/jobs/job-running", {"properties": {"status": "Completed"}})
     assert updated.status_code == 200 and updated.json()["properties"]["status"] == "Completed"
     call(ml, "PUT", ws_id("ws-jobs") + "/jobs/job-queued", {"properties": {"status": "Canceled", "jobType": "Command"}})
-    from .test_moves import validate, PROD
+    from .test_moves import PROD, validate
     assert validate(resources, [ws_id("ws-jobs")], PROD) is None
 
 

@@ -6,7 +6,7 @@ import time
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from .conftest import ML_API, call, SUB_DEV, SUB_PARTNER, SUB_PROD, SUB_SANDBOX, dep_id, rg_id, ws_id
+from .conftest import ML_API, SUB_DEV, SUB_PARTNER, SUB_PROD, SUB_SANDBOX, call, dep_id, rg_id, ws_id
 
 PROD = rg_id(SUB_PROD, "rg-ml-prod")
 
@@ -129,6 +129,7 @@ def test_move_changes_ids_and_has_the_documented_after_effects(resources, ml, si
     assert (store["properties"]["subscriptionId"], store["properties"]["resourceGroup"]) == (SUB_DEV, "rg-ml-dev")
     # Role assignments at workspace scope were not moved.
     from azure.mgmt.authorization import AuthorizationManagementClient
+
     from .conftest import StaticTokenCredential
     authz = AuthorizationManagementClient(StaticTokenCredential(simulator.token), SUB_PROD, base_url=simulator.url,
                                           credential_scopes=[simulator.url + "/.default"], connection_verify=simulator.ca_bundle)

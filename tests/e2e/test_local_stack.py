@@ -10,8 +10,8 @@ import pytest
 
 from local import demo
 from local.ports import free_port
-from local.waiting import wait_until
 from local.stack import SUB_DEV, arm, call, launch_devhost, start_stack
+from local.waiting import wait_until
 
 RG_DEV = f"/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev"
 WS = f"{RG_DEV}/providers/Microsoft.MachineLearningServices/workspaces"

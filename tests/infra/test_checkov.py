@@ -12,7 +12,6 @@ import pytest
 
 from tests.infra.conftest import BICEP_FILES, INFRA, REPO
 
-
 CHECKED_FILES = (
     "/app/function-app.bicep",
     "/app/storage.bicep",

@@ -4,11 +4,11 @@ import json
 
 from azure.core.exceptions import ClientAuthenticationError
 
-from shared.azure_clients import AzureClients
+from local.ports import free_port
+from shared.azure.clients import AzureClients
 from shared.health import check_health
 from shared.settings import Settings
 from tests.conftest import call_http
-from local.ports import free_port
 
 
 def _report(response):
@@ -24,7 +24,7 @@ def test_healthy_when_storage_arm_and_identity_answer(app_env, functions):
 
 
 def test_storage_down_is_503_naming_storage(app_env, functions, monkeypatch):
-    from shared.azure_clients import reset_clients
+    from shared.azure.clients import reset_clients
 
     dead = app_env["AML_LIFECYCLE_TABLES"].replace(
         app_env["AML_LIFECYCLE_TABLES"].split("TableEndpoint=")[1].split(";")[0],

@@ -7,9 +7,9 @@ from typing import Any, Callable
 import pytest
 
 from handlers.move_orchestration import ACTIVITIES
-from shared.move_launch import new_plan, record_start
-from shared.move_plan import MovePlan, MoveTiming
-from shared.move_request import parse_move_request
+from shared.moves.launch import new_plan, record_start
+from shared.moves.plan import MovePlan, MoveTiming
+from shared.moves.request import parse_move_request
 from tests.conftest import SUB_PROD, rg_id, ws_id
 from tests.moves.durable_driver import Driver, Run, real_activities
 
@@ -40,7 +40,7 @@ def make_plan(
 def move_env(app_env: dict, sim: Any, monkeypatch: pytest.MonkeyPatch) -> dict:
     """app_env, plus trust in the simulator's CA for the alerts topic (azure-eventgrid 4.22.1 drops the publisher's
     connection_verify for basic topics, reported; the CA comes in through requests' own variable), fast preflight."""
-    from shared import move_validation
+    from shared.moves import validation as move_validation
 
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_bundle)
     monkeypatch.setattr(
@@ -52,7 +52,7 @@ def move_env(app_env: dict, sim: Any, monkeypatch: pytest.MonkeyPatch) -> dict:
 @pytest.fixture
 def run_move(move_env: dict, functions: dict) -> Callable[..., tuple[MovePlan, Run]]:
     """Record the move's first row (as the starter does after its preflight) and drive the orchestration to its end."""
-    from shared.azure_clients import get_clients
+    from shared.azure.clients import get_clients
 
     def run(plan: MovePlan) -> Run:
         record_start(get_clients(), plan)

@@ -1,7 +1,8 @@
 """The real function app with the move's waits shrunk to seconds, for the dev-host end-to-end test."""
 
-from shared import move_launch, move_validation
-from shared.move_plan import MoveTiming
+from shared.moves import launch as move_launch
+from shared.moves import validation as move_validation
+from shared.moves.plan import MoveTiming
 
 move_launch.DEFAULT_TIMING = MoveTiming(
     min_poll_seconds=0,

@@ -7,9 +7,9 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from shared.azure_clients import get_clients
-from shared.move_plan import MoveTiming
-from shared.moves_store import MovesStore
+from shared.azure.clients import get_clients
+from shared.moves.plan import MoveTiming
+from shared.moves.store import MovesStore
 from tests.conftest import SUB_DEV, SUB_PROD, TOPIC, rg_id, ws_id
 from tests.moves.conftest import PROD, TEST_TIMING, make_plan
 from tests.moves.durable_driver import T0
@@ -77,7 +77,7 @@ def test_private_endpoint_reapproved_datastore_fixed_secret_kept_and_never_store
     assert (props["subscriptionId"], props["resourceGroup"]) == (SUB_PROD, "rg-ml-prod")
     secrets = sim.control("GET", "state").json()  # the simulator's state dump holds no secrets, so ask ARM itself
     assert TRAINING_KEY not in json.dumps(secrets)
-    from shared.ml_gateway import MlGateway
+    from shared.azure.ml_gateway import MlGateway
 
     assert (
         MlGateway(get_clients().arm_pipeline()).list_datastore_secrets(f"{new_ws}/datastores/trainingdata")["key"]
@@ -137,7 +137,7 @@ def test_move_failing_half_way_is_failed_with_arm_reasons(run_move, sim, sim_sta
 
 
 def test_throttled_polls_wait_out_retry_after_and_succeed(functions, move_env, sim, sim_requests):
-    from shared.move_launch import record_start
+    from shared.moves.launch import record_start
     from tests.moves.conftest import ACTIVITIES
     from tests.moves.durable_driver import Driver, real_activities
 
@@ -201,8 +201,8 @@ def test_recreate_role_assignments_puts_them_on_the_moved_workspace(run_move, si
 
 
 def test_a_repeated_move_start_does_not_post_a_second_move(move_env, sim_requests):
-    from shared import move_activities
-    from shared.move_launch import record_start
+    from shared.moves import activities as move_activities
+    from shared.moves.launch import record_start
 
     plan = make_plan("ws-twin", DEV2)
     clients = get_clients()

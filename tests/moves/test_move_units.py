@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from azure.core.rest import HttpRequest
 
-from shared.arm_ids import parse_workspace_id
-from shared.move_operations import ArmFailure, OperationStatus, classify_poll, is_arm_url, next_poll_delay
-from shared.move_plan import MovePlan, MoveTiming, instance_id_for, instance_id_of, is_move_id, new_move_id
-from shared.move_report import Outcome, conclude
-from shared.moves_store import MoveRecord, _get_json, _put_json
+from shared.azure.arm_ids import parse_workspace_id
+from shared.moves.operations import ArmFailure, OperationStatus, classify_poll, is_arm_url, next_poll_delay
+from shared.moves.plan import MovePlan, MoveTiming, instance_id_for, instance_id_of, is_move_id, new_move_id
+from shared.moves.report import Outcome, conclude
+from shared.moves.store import MoveRecord, _get_json, _put_json
 from tests.conftest import SUB_DEV, SUB_PROD, rg_id, ws_id
 from tests.moves.conftest import make_plan
 

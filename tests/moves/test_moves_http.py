@@ -11,10 +11,10 @@ import azure.functions as func
 import pytest
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
-from shared.arm_ids import parse_workspace_id
-from shared.azure_clients import get_clients
-from shared.move_plan import instance_id_for, is_move_id
-from shared.moves_store import MovesStore
+from shared.azure.arm_ids import parse_workspace_id
+from shared.azure.clients import get_clients
+from shared.moves.plan import instance_id_for, is_move_id
+from shared.moves.store import MovesStore
 from tests.conftest import SUB_DEV, call_http, rg_id, ws_id
 from tests.moves.conftest import ACTIVITIES
 from tests.moves.durable_driver import Driver, real_activities
@@ -68,7 +68,7 @@ def status(functions: dict, move_id: str) -> tuple[int, dict]:
 
 
 def rows() -> list:
-    from shared import tables
+    from shared.azure import tables
 
     return list(tables.table(get_clients().tables(), tables.MOVES).list_entities())
 

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from shared.move_plan import MoveTiming
+from shared.moves.plan import MoveTiming
 from tests.moves.conftest import make_plan
 from tests.moves.durable_driver import T0, Driver, leaves
 

@@ -71,7 +71,7 @@ def fault(sim: Any) -> Callable[..., None]:
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shorter exponential backoff so persistent faults exhaust the (unchanged) retry count quickly."""
-    from shared import azure_clients
+    from shared.azure import clients as azure_clients
 
     monkeypatch.setitem(azure_clients.RETRY_KWARGS, "retry_backoff_factor", 0.01)
     monkeypatch.setitem(azure_clients.RETRY_KWARGS, "retry_backoff_max", 0.05)
@@ -82,8 +82,8 @@ def ledger_row(app_env: dict[str, str]) -> Callable[..., None]:
     """Write a WorkspaceRetention row (DESIGN §4) as the event handler would."""
     from azure.data.tables import TableServiceClient
 
-    from shared import tables
-    from shared.retention_ledger import LedgerRow, LedgerState
+    from shared.azure import tables
+    from shared.retention.ledger import LedgerRow, LedgerState
 
     def write(sub: str, group: str, name: str, *, state: str = "SoftDeleted", purge_in_days: float = 10) -> None:
         now = datetime.now(timezone.utc)
@@ -106,6 +106,6 @@ def ledger_row(app_env: dict[str, str]) -> Callable[..., None]:
 @pytest.fixture(autouse=True)
 def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     """The simulator answers Retry-After: 0, which azure-core reads as 'use the client's 5 s interval'."""
-    from shared import move_validation
+    from shared.moves import validation as move_validation
 
     monkeypatch.setattr(move_validation, "ARM_POLL_SECONDS", 0.05)

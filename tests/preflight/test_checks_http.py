@@ -219,7 +219,7 @@ def test_target_resource_group_creation_refused_by_arm_fails_the_check(validate,
 
 
 def test_unknown_target_subscription_fails_tenant_check_and_does_not_blame_providers(validate, monkeypatch):
-    from shared.azure_clients import reset_clients
+    from shared.azure.clients import reset_clients
 
     unknown = "55555555-5555-4555-8555-555555555555"
     monkeypatch.setenv("AML_LIFECYCLE_ALLOWED_TARGETS", unknown)

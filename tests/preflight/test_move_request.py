@@ -3,7 +3,7 @@
 import pytest
 
 from shared.errors import ApiError
-from shared.move_request import MoveRequest, check_allowed, parse_move_request
+from shared.moves.request import MoveRequest, check_allowed, parse_move_request
 from shared.settings import Settings
 from tests.conftest import SUB_DEV, SUB_PROD, rg_id, ws_id
 

@@ -5,9 +5,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared.ml_gateway import Child, Datastore, PrivateEndpointConnection, Workspace
-from shared.move_request import parse_move_request
-from shared.move_snapshot import (
+from shared.azure.ml_gateway import Child, Datastore, PrivateEndpointConnection, Workspace
+from shared.moves.preflight import CheckResult, evaluate
+from shared.moves.request import parse_move_request
+from shared.moves.snapshot import (
     OPTIONAL_PROVIDERS,
     REQUIRED_PROVIDERS,
     Group,
@@ -17,8 +18,7 @@ from shared.move_snapshot import (
     Read,
     RoleAssignment,
 )
-from shared.move_validation import MoveReport, _reasons, move_resources
-from shared.preflight import CheckResult, evaluate
+from shared.moves.validation import MoveReport, _reasons, move_resources
 from tests.conftest import SUB_DEV, SUB_PROD, TENANT, rg_id, ws_id
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

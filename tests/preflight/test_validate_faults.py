@@ -77,9 +77,9 @@ def test_a_failing_informational_read_does_not_block(validate, fault, fast_retri
 
 
 def test_a_read_that_overruns_its_timeout_becomes_skipped(app_env, fault):
-    from shared.azure_clients import get_clients
-    from shared.move_request import parse_move_request
-    from shared.move_snapshot import read_snapshot
+    from shared.azure.clients import get_clients
+    from shared.moves.request import parse_move_request
+    from shared.moves.snapshot import read_snapshot
 
     fault("ws-quiet/batchEndpoints$", "latency", latencyMs=3000, count=1)
     request = parse_move_request(

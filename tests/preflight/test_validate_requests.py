@@ -72,7 +72,7 @@ def test_target_outside_the_allow_list_is_403_without_any_arm_call(validate, arm
 
 
 def test_empty_allow_list_refuses_every_move(validate, arm_calls, monkeypatch):
-    from shared.azure_clients import reset_clients
+    from shared.azure.clients import reset_clients
 
     monkeypatch.setenv("AML_LIFECYCLE_ALLOWED_TARGETS", "")
     reset_clients()

@@ -11,7 +11,6 @@ from typing import Any, Iterator
 import pytest
 
 from local.waiting import wait_until
-
 from tests.conftest import SUB_DEV, TENANT
 
 
@@ -28,8 +27,8 @@ def table_service(azurite: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def ledger(table_service: Any):
-    from shared import tables
-    from shared.retention_ledger import RetentionLedger
+    from shared.azure import tables
+    from shared.retention.ledger import RetentionLedger
 
     return RetentionLedger(tables.table(table_service, tables.RETENTION))
 
@@ -71,7 +70,7 @@ def delivered(body: dict):
 @pytest.fixture
 def events_env(azurite: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """App settings against Azurite only: no ARM (reads fail fast), no alerts topic (alerts only logged)."""
-    from shared.azure_clients import reset_clients
+    from shared.azure.clients import reset_clients
     from tests.conftest import _clear_tables
 
     env = {
@@ -84,7 +83,7 @@ def events_env(azurite: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[s
         monkeypatch.delenv(name, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    from shared import azure_clients
+    from shared.azure import clients as azure_clients
 
     monkeypatch.setitem(azure_clients.RETRY_KWARGS, "retry_total", 0)  # the refused ARM read fails at once
     _clear_tables(azurite.connection_string)
@@ -97,7 +96,7 @@ def ledger_rows(connection_string: str) -> dict[tuple[str, str], dict]:
     """Every ledger row as a plain dict (contract properties only), keyed by (PartitionKey, RowKey)."""
     from azure.data.tables import TableServiceClient
 
-    from shared import tables
+    from shared.azure import tables
 
     client = TableServiceClient.from_connection_string(connection_string).get_table_client(tables.RETENTION)
     return {(e["PartitionKey"], e["RowKey"]): e for e in client.list_entities()}
@@ -106,7 +105,7 @@ def ledger_rows(connection_string: str) -> dict[tuple[str, str], dict]:
 @pytest.fixture
 def topic_env(app_env: dict, monkeypatch: pytest.MonkeyPatch) -> dict:
     """app_env (Azurite + simulator + its alerts topic) with one publish attempt per alert (faults show at once)."""
-    from shared import azure_clients
+    from shared.azure import clients as azure_clients
 
     monkeypatch.setitem(azure_clients.RETRY_KWARGS, "retry_total", 0)
     azure_clients.reset_clients()
@@ -120,8 +119,8 @@ def topic_events(sim: Any) -> list[dict]:
 
 def soft_delete(name: str, at: datetime, **extra: Any):
     """Apply a soft-delete event at `at` through the event service (its clock set to the event time)."""
-    from shared.azure_clients import get_clients
-    from shared.retention_events import RetentionEvents
+    from shared.azure.clients import get_clients
+    from shared.retention.ingest import RetentionEvents
     from shared.settings import get_settings
 
     event = delivered(event_body("delete", name, at=at, **extra))
@@ -129,8 +128,8 @@ def soft_delete(name: str, at: datetime, **extra: Any):
 
 
 def sweep(at: datetime):
-    from shared.azure_clients import get_clients
-    from shared.retention_sweep import RetentionSweep
+    from shared.azure.clients import get_clients
+    from shared.retention.sweep import RetentionSweep
     from shared.settings import get_settings
 
     return RetentionSweep(get_clients(), get_settings()).run(at)

@@ -7,7 +7,7 @@ import logging
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from shared.alerts import SOURCE, WORKSPACE_SOFT_DELETED, AlertPublishError, alert_id, publish_alert
+from shared.azure.alerts import SOURCE, WORKSPACE_SOFT_DELETED, AlertPublishError, alert_id, publish_alert
 from tests.conftest import ws_id
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from shared.retention_ledger import LedgerState
+from shared.retention.ledger import LedgerState
 from tests.conftest import SUB_DEV, SUB_PROD, call_http, ws_id
 from tests.retention.conftest import topic_events, wait_for
 
@@ -14,15 +14,15 @@ KEY_VAULT = f"/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev/providers/Micros
 
 
 def ledger_get(name: str):
-    from shared import tables
-    from shared.azure_clients import get_clients
-    from shared.retention_ledger import RetentionLedger
+    from shared.azure import tables
+    from shared.azure.clients import get_clients
+    from shared.retention.ledger import RetentionLedger
 
     return RetentionLedger(tables.table(get_clients().tables(), tables.RETENTION)).get(SUB_DEV, "rg-ml-dev", name)
 
 
 def arm_delete(resource_id: str, api_version: str) -> None:
-    from shared.azure_clients import get_clients
+    from shared.azure.clients import get_clients
 
     sub = resource_id.split("/")[2]
     resources = get_clients().resources(sub).resources
@@ -63,7 +63,7 @@ def test_deleted_workspace_reaches_the_ledger_alerts_and_reports_its_dependencie
 
 def test_cloud_events_subscription_purge_is_a_permanent_delete(topic_env, sim, functions, webhook):
     sim.control("POST", "eventgrid/subscriptions", json={"endpoint": webhook.url, "schema": "CloudEventSchemaV1_0"})
-    from shared.azure_clients import get_clients
+    from shared.azure.clients import get_clients
 
     # forceToPurge rides on the request's query string; the event's data.httpRequest.url carries it
     get_clients().resources(SUB_DEV).resources.begin_delete_by_id(
@@ -83,9 +83,9 @@ def test_backfill_rejects_bad_bodies_naming_the_field(topic_env, functions, body
 
 
 def inventory_get(name: str):
-    from shared import tables
-    from shared.azure_clients import get_clients
-    from shared.inventory import Inventory
+    from shared.azure import tables
+    from shared.azure.clients import get_clients
+    from shared.retention.inventory import Inventory
 
     return Inventory(tables.table(get_clients().tables(), tables.INVENTORY)).get(SUB_DEV, "rg-ml-dev", name)
 
@@ -93,7 +93,7 @@ def inventory_get(name: str):
 def test_recovery_in_the_simulator_marks_the_row_recovered_and_reads_the_workspace(topic_env, sim, functions, webhook):
     from azure.mgmt.resource.resources.models import GenericResource
 
-    from shared.azure_clients import get_clients
+    from shared.azure.clients import get_clients
 
     sim.control("POST", "eventgrid/subscriptions", json={"endpoint": webhook.url})
     arm_delete(ws_id("ws-batch"), "2025-09-01")

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared.retention_ledger import InvalidContinuationToken, LedgerRow, LedgerState, ledger_key
+from shared.retention.ledger import InvalidContinuationToken, LedgerRow, LedgerState, ledger_key
 from tests.conftest import SUB_DEV, SUB_PROD, ws_id
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)

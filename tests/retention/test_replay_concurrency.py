@@ -86,7 +86,7 @@ def test_parallel_handlers_on_one_row_lose_no_update(functions, events_env):
 
 
 def test_concurrent_markers_on_one_row_are_all_kept(ledger):
-    from shared.retention_ledger import LedgerRow, LedgerState
+    from shared.retention.ledger import LedgerRow, LedgerState
 
     first = LedgerRow(SUB_DEV, "rg-ml-dev", "ws-a", "/x", LedgerState.SOFT_DELETED, NOW, NOW + timedelta(days=14), 14)
     ledger.update(*first.key, lambda current: first)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared.retention_ledger import LedgerRow, LedgerState
+from shared.retention.ledger import LedgerRow, LedgerState
 from tests.conftest import SUB_DEV, SUB_PROD, call_http, ws_id
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)

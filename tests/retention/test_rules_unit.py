@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from shared.retention_ledger import LedgerRow, LedgerState
-from shared.retention_schedule import bucket, plan
-from shared.retention_sweep import most_urgent, pending
-from shared.workspace_events import Envelope
+from shared.retention.events import Envelope
+from shared.retention.ledger import LedgerRow, LedgerState
+from shared.retention.schedule import bucket, plan
+from shared.retention.sweep import most_urgent, pending
 from tests.conftest import SUB_DEV, ws_id
 
 T0 = datetime(2026, 3, 2, 10, 20, tzinfo=timezone.utc)

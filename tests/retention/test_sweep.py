@@ -6,7 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
-from shared.retention_ledger import LedgerState
+from shared.retention.ledger import LedgerState
 from tests.conftest import SUB_DEV, ws_id
 from tests.retention.conftest import delivered, event_body, soft_delete, sweep, topic_events
 
@@ -22,16 +22,16 @@ def alerts_of(sim, name: str) -> list[tuple[str, object]]:
 
 
 def ledger_row(name: str):
-    from shared import tables
-    from shared.azure_clients import get_clients
-    from shared.retention_ledger import RetentionLedger
+    from shared.azure import tables
+    from shared.azure.clients import get_clients
+    from shared.retention.ledger import RetentionLedger
 
     return RetentionLedger(tables.table(get_clients().tables(), tables.RETENTION)).get(SUB_DEV, "rg-ml-dev", name)
 
 
 def schedule_size() -> int:
-    from shared import tables
-    from shared.azure_clients import get_clients
+    from shared.azure import tables
+    from shared.azure.clients import get_clients
 
     client = tables.table(get_clients().tables(), tables.SCHEDULE)
     return sum(1 for e in client.list_entities() if not e["PartitionKey"].startswith("~"))
@@ -126,7 +126,7 @@ def test_a_failed_publish_is_not_marked_sent_and_goes_out_next_sweep(topic_env, 
 def test_a_soft_delete_alert_the_handler_could_not_send_is_sent_by_the_sweep(topic_env, sim):
     import pytest
 
-    from shared.alerts import AlertPublishError
+    from shared.azure.alerts import AlertPublishError
 
     sim.control("POST", "faults", json={"path": "^/_sim/topics/alerts/api/events", "kind": "error", "status": 503,
                                         "count": 50})
@@ -140,8 +140,8 @@ def test_a_soft_delete_alert_the_handler_could_not_send_is_sent_by_the_sweep(top
 
 
 def test_recovered_workspace_gets_no_more_alerts(topic_env, sim):
-    from shared.azure_clients import get_clients
-    from shared.retention_events import RetentionEvents
+    from shared.azure.clients import get_clients
+    from shared.retention.ingest import RetentionEvents
     from shared.settings import get_settings
 
     soft_delete("ws-quiet", T0)
@@ -155,7 +155,7 @@ def test_recovered_workspace_gets_no_more_alerts(topic_env, sim):
 
 
 def test_digest_once_a_day_lists_every_workspace_still_in_its_window(topic_env, sim, monkeypatch):
-    from shared.azure_clients import reset_clients
+    from shared.azure.clients import reset_clients
 
     monkeypatch.setenv("AML_LIFECYCLE_DIGEST_HOUR_UTC", "9")
     reset_clients()

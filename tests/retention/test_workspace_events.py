@@ -40,7 +40,7 @@ def test_delete_records_a_soft_deleted_row_with_every_contract_property(function
 
 
 def test_retention_days_come_from_the_setting(functions, events_env, monkeypatch):
-    from shared.azure_clients import reset_clients
+    from shared.azure.clients import reset_clients
 
     monkeypatch.setenv("AML_LIFECYCLE_DEFAULT_RETENTION_DAYS", "7")
     reset_clients()
@@ -64,7 +64,7 @@ def test_purging_a_soft_deleted_workspace_closes_its_episode(functions, events_e
 
 
 def test_deleted_by_falls_back_to_name_then_appid(functions, events_env):
-    from shared.workspace_events import caller_of
+    from shared.retention.events import caller_of
 
     fire(functions, event_body("delete", "ws-quiet", at=NOW, upn=None))
     assert row(events_env)["DeletedBy"] == "Alice Example"
@@ -179,7 +179,7 @@ def test_storage_outage_raises_so_event_grid_redelivers(functions, events_env, m
 def test_arm_read_failure_on_write_keeps_the_ledger_update_and_says_so(functions, events_env):
     from azure.data.tables import TableServiceClient
 
-    from shared import tables
+    from shared.azure import tables
 
     fire(functions, event_body("delete", "ws-quiet", at=NOW))
     fire(functions, event_body("write", "ws-quiet", at=NOW + timedelta(minutes=3)))  # ARM is unreachable here
@@ -194,7 +194,7 @@ def test_arm_read_failure_on_write_keeps_the_ledger_update_and_says_so(functions
 def test_cmk_workspace_row_and_alert_carry_the_managed_resource_group_cost(functions, events_env, caplog):
     from azure.data.tables import TableServiceClient
 
-    from shared import tables
+    from shared.azure import tables
 
     service = TableServiceClient.from_connection_string(events_env["AML_LIFECYCLE_TABLES"])
     inventory = tables.table(service, tables.INVENTORY)

@@ -1,10 +1,11 @@
 """ARM id parsing and building: round trips, case-insensitive equality, precise errors."""
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from shared import arm_ids
-from shared.arm_ids import ArmIdError, ResourceGroupId, ResourceId, SubscriptionId
+from shared.azure import arm_ids
+from shared.azure.arm_ids import ArmIdError, ResourceGroupId, ResourceId, SubscriptionId
 
 guids = st.uuids().map(str)
 group_names = st.from_regex(r"[A-Za-z0-9_\-()]([A-Za-z0-9_\-.()]{0,88}[A-Za-z0-9_\-()])?", fullmatch=True)

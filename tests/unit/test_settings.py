@@ -2,7 +2,7 @@
 
 import pytest
 
-from shared.arm_ids import ResourceGroupId, SubscriptionId
+from shared.azure.arm_ids import ResourceGroupId, SubscriptionId
 from shared.settings import Settings, SettingsError
 
 BASE = {"AML_LIFECYCLE_TABLES": "UseDevelopmentStorage=true"}

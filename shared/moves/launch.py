@@ -7,11 +7,11 @@ from typing import Any
 
 from azure.core.exceptions import ResourceExistsError
 
-from shared.azure_clients import AzureClients
+from shared.azure.clients import AzureClients
 from shared.errors import ApiError, bad_request
-from shared.move_plan import DEFAULT_TIMING, FAILED, VALIDATING, MovePlan, MoveTiming, instance_id_for, new_move_id
-from shared.move_request import MoveRequest, parse_move_request
-from shared.moves_store import MoveRecord, MovesStore, utcnow
+from shared.moves.plan import DEFAULT_TIMING, FAILED, VALIDATING, MovePlan, MoveTiming, instance_id_for, new_move_id
+from shared.moves.request import MoveRequest, parse_move_request
+from shared.moves.store import MoveRecord, MovesStore, utcnow
 from shared.settings import Settings
 
 RECREATE_FIELD = "recreateRoleAssignments"
@@ -77,7 +77,7 @@ def prepare(
     timing: MoveTiming | None = None,
 ) -> MovePlan:
     """Preflight (422 with the report when not ready), then the row in state Validating; returns the plan."""
-    from shared.move_validation import validate_move
+    from shared.moves.validation import validate_move
 
     now = now or utcnow()
     report = validate_move(clients, settings, request, now=now)

@@ -15,7 +15,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.table_paging import InvalidContinuationToken, decode_token, encode_token  # noqa: F401 (re-exported)
+from shared.azure.table_paging import InvalidContinuationToken, decode_token, encode_token  # noqa: F401 (re-exported)
 
 log = logging.getLogger("aml_lifecycle.ledger")
 

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Mapping
 
-from shared.arm_ids import ArmIdError, ResourceId, parse_workspace_id
+from shared.azure.arm_ids import ArmIdError, ResourceId, parse_workspace_id
 
 DELETE_SUCCESS = "Microsoft.Resources.ResourceDeleteSuccess"
 WRITE_SUCCESS = "Microsoft.Resources.ResourceWriteSuccess"

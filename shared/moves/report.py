@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.move_plan import FAILED, NEEDS_ATTENTION, SUCCEEDED, MovePlan
-from shared.moves_store import MoveRecord, iso
+from shared.moves.plan import FAILED, NEEDS_ATTENTION, SUCCEEDED, MovePlan
+from shared.moves.store import MoveRecord, iso
 
 # Datastore / role assignment outcomes that leave work for a person.
 _DATASTORE_TODO = {"needs-fix", "fix-failed", "missing"}

@@ -51,7 +51,7 @@ def publish_alert(
 ) -> str:
     """Send one CloudEvent (source `/aml-lifecycle`) and return its id; raises :class:`AlertPublishError`.
 
-    `clients` is a :class:`shared.azure_clients.AzureClients`. With no topic endpoint configured the alert is
+    `clients` is a :class:`shared.azure.clients.AzureClients`. With no topic endpoint configured the alert is
     only logged (and counts as sent).
     """
     from azure.core.messaging import CloudEvent

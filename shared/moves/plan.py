@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
 
-from shared.arm_ids import ResourceGroupId, ResourceId, parse
-from shared.move_request import MoveRequest
+from shared.azure.arm_ids import ResourceGroupId, ResourceId, parse
+from shared.moves.request import MoveRequest
 
 ORCHESTRATOR = "move_orchestrator"
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared import tables
-from shared.arm_ids import ArmIdError, is_guid
+from shared.azure import tables
+from shared.azure.arm_ids import ArmIdError, is_guid
+from shared.azure.ml_gateway import MlGateway
 from shared.errors import bad_request, describe_azure_error
-from shared.inventory import Inventory
-from shared.ml_gateway import MlGateway
+from shared.retention.inventory import Inventory
 from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.inventory")

@@ -12,12 +12,12 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.arm_ids import parse_workspace_id
+from shared.azure.arm_ids import parse_workspace_id
+from shared.azure.ml_gateway import MlGateway, Workspace
 from shared.errors import describe_azure_error
-from shared.ml_gateway import MlGateway, Workspace
-from shared.retention_ledger import LedgerConflictError, ledger_key, utc
-from shared.retention_rules import MAX_HISTORY, REORDER_WINDOW
-from shared.workspace_events import WorkspaceEvent
+from shared.retention.events import WorkspaceEvent
+from shared.retention.ledger import LedgerConflictError, ledger_key, utc
+from shared.retention.rules import MAX_HISTORY, REORDER_WINDOW
 
 log = logging.getLogger("aml_lifecycle.inventory")
 DEPENDENCY_ROLES = ("keyVault", "storageAccount", "applicationInsights", "containerRegistry")

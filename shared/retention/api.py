@@ -6,14 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from shared import tables
-from shared.arm_ids import ArmIdError, ResourceGroupId, check_workspace_name, is_guid
+from shared.azure import tables
+from shared.azure.arm_ids import ArmIdError, ResourceGroupId, check_workspace_name, is_guid
 from shared.errors import ApiError, bad_request
-from shared.inventory import Inventory
-from shared.recoverability import recovery_report
-from shared.retention_ledger import (
-    MAX_PAGE_SIZE, InvalidContinuationToken, LedgerRow, LedgerState, RetentionLedger, decode_token,
+from shared.retention.inventory import Inventory
+from shared.retention.ledger import (
+    MAX_PAGE_SIZE,
+    InvalidContinuationToken,
+    LedgerRow,
+    LedgerState,
+    RetentionLedger,
+    decode_token,
 )
+from shared.retention.recoverability import recovery_report
 
 DEFAULT_PAGE_SIZE = 100
 MAX_EXPIRING_DAYS = 3650

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Callable
 
-from shared import alerts
-from shared.retention_ledger import LedgerRow, LedgerState, RetentionLedger, utc
-from shared.retention_schedule import DELETED, EXPIRED
+from shared.azure import alerts
+from shared.retention.ledger import LedgerRow, LedgerState, RetentionLedger, utc
+from shared.retention.schedule import DELETED, EXPIRED
 
 log = logging.getLogger("aml_lifecycle.notices")
 

@@ -12,7 +12,7 @@ from azure.core.exceptions import HttpResponseError, ServiceRequestError, Servic
 from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.core import ARMPipelineClient
 
-from shared.arm_ids import ResourceGroupId
+from shared.azure.arm_ids import ResourceGroupId
 from shared.errors import describe_azure_error, redact
 
 RESOURCES_API_VERSION = "2025-04-01"

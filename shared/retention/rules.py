@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from shared.retention_ledger import HistoryEntry, LedgerRow, LedgerState
-from shared.workspace_events import EventKind, WorkspaceEvent
+from shared.retention.events import EventKind, WorkspaceEvent
+from shared.retention.ledger import HistoryEntry, LedgerRow, LedgerState
 
 REORDER_WINDOW = timedelta(hours=48)  # Event Grid retries a delivery for up to 24 hours
 MAX_HISTORY = 40
@@ -102,7 +102,7 @@ def _delete(row: LedgerRow | None, entry: HistoryEntry, facts: WorkspaceFacts) -
             return replace(row, state=LedgerState.PERMANENTLY_DELETED, purge_after=at, last_event_time=at,
                            last_event_id=entry.event_id)
         return replace(row, last_event_time=at, last_event_id=entry.event_id)
-    from shared.arm_ids import parse_workspace_id
+    from shared.azure.arm_ids import parse_workspace_id
 
     workspace = parse_workspace_id(entry.workspace_id or "")
     days = entry.retention_days or 0

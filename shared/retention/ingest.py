@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from shared import tables
-from shared.alerts import AlertPublishError
-from shared.inventory import Inventory, InventoryRow
-from shared.ml_gateway import MlGateway
-from shared.retention_ledger import HistoryEntry, LedgerRow, LedgerState, RetentionLedger
-from shared.retention_notices import Outcome, Selection, deliver
-from shared.retention_rules import WorkspaceFacts, apply_event, new_episode, write_entry
-from shared.retention_schedule import DELETED, RetentionSchedule, plan
+from shared.azure import tables
+from shared.azure.alerts import AlertPublishError
+from shared.azure.ml_gateway import MlGateway
+from shared.retention.events import Envelope, EventKind, MalformedEvent, WorkspaceEvent, normalise
+from shared.retention.inventory import Inventory, InventoryRow
+from shared.retention.ledger import HistoryEntry, LedgerRow, LedgerState, RetentionLedger
+from shared.retention.notices import Outcome, Selection, deliver
+from shared.retention.rules import WorkspaceFacts, apply_event, new_episode, write_entry
+from shared.retention.schedule import DELETED, RetentionSchedule, plan
 from shared.settings import Settings
-from shared.workspace_events import Envelope, EventKind, MalformedEvent, WorkspaceEvent, normalise
 
 log = logging.getLogger("aml_lifecycle.workspace_events")
 

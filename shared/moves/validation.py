@@ -10,12 +10,12 @@ from typing import Any
 
 from azure.core.exceptions import AzureError, HttpResponseError
 
-from shared.arm_ids import ResourceGroupId, ResourceId
-from shared.azure_clients import AzureClients
+from shared.azure.arm_ids import ResourceGroupId, ResourceId
+from shared.azure.clients import AzureClients
 from shared.errors import ApiError, describe_azure_error, redact
-from shared.move_request import MoveRequest, check_allowed
-from shared.move_snapshot import MAX_WORKERS, MoveSnapshot, read_snapshot
-from shared.preflight import FAILED, PASSED, CheckResult, evaluate, result
+from shared.moves.preflight import FAILED, PASSED, CheckResult, evaluate, result
+from shared.moves.request import MoveRequest, check_allowed
+from shared.moves.snapshot import MAX_WORKERS, MoveSnapshot, read_snapshot
 from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.move_validation")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from shared.move_snapshot import OPTIONAL_PROVIDERS, REQUIRED_PROVIDERS, MoveSnapshot, Read
+from shared.moves.snapshot import OPTIONAL_PROVIDERS, REQUIRED_PROVIDERS, MoveSnapshot, Read
 
 PASSED, FAILED, WARNING, SKIPPED = "passed", "failed", "warning", "skipped"
 MOVE_DOC = "https://learn.microsoft.com/azure/machine-learning/how-to-move-workspace"

@@ -10,13 +10,13 @@ from typing import Any, Callable, Generic, TypeVar
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from shared import tables
-from shared.arm_ids import ResourceId
-from shared.azure_clients import AzureClients
+from shared.azure import tables
+from shared.azure.arm_ids import ResourceId
+from shared.azure.clients import AzureClients
+from shared.azure.ml_gateway import Child, Datastore, MlGateway, PrivateEndpointConnection, Workspace
 from shared.errors import describe_azure_error
-from shared.ml_gateway import Child, Datastore, MlGateway, PrivateEndpointConnection, Workspace
-from shared.move_request import MoveRequest
-from shared.retention_ledger import RetentionLedger
+from shared.moves.request import MoveRequest
+from shared.retention.ledger import RetentionLedger
 
 T = TypeVar("T")
 

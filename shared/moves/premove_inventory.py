@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from shared.arm_ids import ResourceId
-from shared.azure_clients import AzureClients
-from shared.ml_gateway import Datastore, MlGateway
+from shared.azure.arm_ids import ResourceId
+from shared.azure.clients import AzureClients
+from shared.azure.ml_gateway import Datastore, MlGateway
 
 # Where each datastore type names its account (AzureDatastore.subscriptionId / resourceGroup locate it).
 _ACCOUNT_TYPES = {

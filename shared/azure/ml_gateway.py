@@ -16,7 +16,7 @@ from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.core import ARMPipelineClient
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
-from shared.arm_ids import ResourceGroupId, ResourceId
+from shared.azure.arm_ids import ResourceGroupId, ResourceId
 
 API_VERSION = "2025-09-01"
 WORKSPACES = "Microsoft.MachineLearningServices/workspaces"

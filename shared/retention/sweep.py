@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared import alerts, tables
-from shared.retention_ledger import LedgerRow, LedgerState, RetentionLedger
-from shared.retention_notices import Outcome, Selection, deliver
-from shared.retention_schedule import DELETED, EXPIRED, RetentionSchedule, ScheduleEntry, bucket
+from shared.azure import alerts, tables
+from shared.retention.ledger import LedgerRow, LedgerState, RetentionLedger
+from shared.retention.notices import Outcome, Selection, deliver
+from shared.retention.schedule import DELETED, EXPIRED, RetentionSchedule, ScheduleEntry, bucket
 from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.sweep")

@@ -13,7 +13,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.retention_ledger import LedgerRow, utc
+from shared.retention.ledger import LedgerRow, utc
 
 log = logging.getLogger("aml_lifecycle.schedule")
 

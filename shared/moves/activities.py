@@ -11,14 +11,14 @@ from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from shared import move_operations as ops
-from shared.azure_clients import AzureClients
-from shared.ml_gateway import MlGateway
-from shared.move_inventory import Inventory, take_inventory
-from shared.move_plan import FAILED, MOVING, POST_MOVE, SUCCEEDED, MovePlan
-from shared.move_report import Outcome, conclude
-from shared.move_steps import approve_round, check_datastores, check_role_assignments
-from shared.moves_store import MoveRecord, MovesStore, utcnow
+from shared.azure.clients import AzureClients
+from shared.azure.ml_gateway import MlGateway
+from shared.moves import operations as ops
+from shared.moves.plan import FAILED, MOVING, POST_MOVE, SUCCEEDED, MovePlan
+from shared.moves.premove_inventory import Inventory, take_inventory
+from shared.moves.report import Outcome, conclude
+from shared.moves.steps import approve_round, check_datastores, check_role_assignments
+from shared.moves.store import MoveRecord, MovesStore, utcnow
 
 log = logging.getLogger("aml_lifecycle.moves")
 
@@ -167,7 +167,7 @@ def role_assignments(clients: AzureClients, plan: MovePlan, inventory: Inventory
 def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str, Any]:
     """Write the verdict on the row and publish the alert (its event id is stable, so a re-run sends a duplicate
     consumers can drop)."""
-    from shared import alerts
+    from shared.azure import alerts
 
     store = _store(clients)
     record = store.get(plan.move_id, partition=plan.partition)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.arm_ids import ArmIdError, ResourceGroupId, ResourceId, SubscriptionId, parse_workspace_id
+from shared.azure.arm_ids import ArmIdError, ResourceGroupId, ResourceId, SubscriptionId, parse_workspace_id
 from shared.errors import ApiError, bad_request
 from shared.settings import Settings
 

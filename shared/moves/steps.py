@@ -9,11 +9,11 @@ from typing import Any
 
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from shared.azure_clients import AzureClients
+from shared.azure.clients import AzureClients
+from shared.azure.ml_gateway import Datastore, MlGateway
 from shared.errors import describe_azure_error
-from shared.ml_gateway import Datastore, MlGateway
-from shared.move_inventory import ConnectionInfo, Inventory, account_id, list_role_assignments
-from shared.move_plan import MovePlan
+from shared.moves.plan import MovePlan
+from shared.moves.premove_inventory import ConnectionInfo, Inventory, account_id, list_role_assignments
 
 APPROVED, PENDING, MISSING = "Approved", "Pending", "Missing"
 # Connection states nobody should wait for: they will not turn Approved by themselves.

@@ -9,11 +9,11 @@ from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from shared.arm_ids import ArmIdError, ResourceId
+from shared.azure.arm_ids import ArmIdError, ResourceId
 from shared.errors import describe_azure_error
-from shared.inventory import InventoryRow
-from shared.retention_ledger import LedgerRow, LedgerState
-from shared.retention_notices import NOT_RESTORED
+from shared.retention.inventory import InventoryRow
+from shared.retention.ledger import LedgerRow, LedgerState
+from shared.retention.notices import NOT_RESTORED
 
 log = logging.getLogger("aml_lifecycle.recoverability")
 

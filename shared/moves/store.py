@@ -12,8 +12,8 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared import tables
-from shared.move_plan import TERMINAL_STATES
+from shared.azure import tables
+from shared.moves.plan import TERMINAL_STATES
 
 # A string property holds at most 64 KiB (32k UTF-16 characters); longer JSON is split over Name, Name1, Name2...
 _CHUNK = 30_000
@@ -131,7 +131,7 @@ class MovesStore:
 
     @classmethod
     def of(cls, clients: Any) -> "MovesStore":
-        """From a :class:`shared.azure_clients.AzureClients`."""
+        """From a :class:`shared.azure.clients.AzureClients`."""
         return cls(tables.table(clients.tables(), tables.MOVES))
 
     def create(self, record: MoveRecord) -> None:
