@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from . import control_scenarios
 from .errors import ArmError
 from .events import SCHEMAS, HandshakeFailed
 from .router import read_json_object
@@ -78,7 +79,7 @@ def register(app: web.Application, sim: "Simulator") -> None:
         count = int(body.get("count", 1))
         if count < 1:
             raise ArmError(400, "InvalidCount", "count must be at least 1.")
-        spec = {k: body[k] for k in ("code", "message", "detailCode", "afterPolls") if k in body}
+        spec = {k: body[k] for k in ("code", "message", "detailCode", "afterPolls", "status") if k in body}
         sim.state.move_failures.extend(dict(spec) for _ in range(count))
         return web.json_response({"pending": len(sim.state.move_failures)}, status=201)
 
@@ -86,6 +87,7 @@ def register(app: web.Application, sim: "Simulator") -> None:
         sim.state.move_failures.clear()
         return web.Response(status=204)
 
+    control_scenarios.register(app, sim)
     r = app.router
     r.add_get("/_sim/requests", get_requests)
     r.add_delete("/_sim/requests", clear_requests)

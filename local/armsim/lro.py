@@ -1,6 +1,7 @@
 """Long-running operations: 202 + Location + Retry-After, a fixed number of in-progress polls, then the outcome."""
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable
@@ -24,6 +25,7 @@ class Operation:
     result: tuple[int, dict | None] | None = None
     error: ArmError | None = None
     details: dict = field(default_factory=dict)
+    not_before: float = 0.0  # monotonic time before which the operation is still running
 
     @property
     def done(self) -> bool:
@@ -40,12 +42,13 @@ class Operations:
         self.operations: dict[str, Operation] = {}
 
     def start(self, *, kind: str, status_path: str, api_version: str, complete: Callable[[], tuple[int, dict | None]],
-              failure: ArmError | None = None, fail_after: int | None = None, details: dict | None = None) -> Operation:
+              failure: ArmError | None = None, fail_after: int | None = None, details: dict | None = None,
+              min_seconds: float = 0.0) -> Operation:
         """Register an operation; status_path holds `{id}` where the operation id goes."""
         op_id = uuid.uuid4().hex
         op = Operation(id=op_id, kind=kind, status_path=status_path.format(id=op_id), api_version=api_version,
                        polls=self.polls, complete=complete, failure=failure, fail_after=fail_after,
-                       details=details or {})
+                       details=details or {}, not_before=time.monotonic() + min_seconds)
         self.operations[op_id] = op
         return op
 
@@ -66,6 +69,8 @@ class Operations:
             op.polled += 1
             fail_now = op.failure is not None and (
                 op.polled > op.polls or (op.fail_after is not None and op.polled > op.fail_after))
+            if not fail_now and time.monotonic() < op.not_before:
+                return web.Response(status=202, headers=self.headers(op, base_url))
             if fail_now:
                 op.error = op.failure
                 self.on_finish(op)

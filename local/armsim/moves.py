@@ -9,8 +9,9 @@ from . import ids, shapes
 from .errors import ArmError
 from .state import State
 
+# The move page's prerequisites for the destination subscription (Microsoft.Insights included in the current page).
 WORKSPACE_PROVIDERS = ("Microsoft.MachineLearningServices", "Microsoft.Storage", "Microsoft.ContainerRegistry",
-                       "Microsoft.KeyVault")
+                       "Microsoft.KeyVault", "Microsoft.Insights")
 ACTIVE_JOB_STATES = {"NotStarted", "Starting", "Provisioning", "Preparing", "Queued", "Running", "Finalizing",
                      "CancelRequested", "Unknown"}
 
@@ -204,7 +205,9 @@ def execute(state: State, req: MoveRequest) -> dict[str, str]:
     by_old = {k: v for k, v in mapping.items()}
     for body in state.resources.values():
         if body.get("type", "").lower().endswith("/datastores"):
-            continue  # datastores keep naming the old subscription / resource group
+            if ids.key(body["id"]) in by_old.values() or body["id"].lower() in {v.lower() for v in by_old.values()}:
+                _datastore_after_move(state, body)
+            continue
         body["properties"] = _rewrite(body.get("properties"), by_old)
     now = time.monotonic()
     for old_ws_id, location, name, endpoint_id, delay, option in pending:
@@ -217,6 +220,20 @@ def execute(state: State, req: MoveRequest) -> dict[str, str]:
                                           "due": None if delay is None else now + delay})
     state.tick()
     return mapping
+
+
+def _datastore_after_move(state: State, body: dict) -> None:
+    """The move page: after a move, a non-default datastore's subscription / resource group may be empty (then use
+    "Update authentication") or may still name the source (then unregister and register it again). Which one a
+    datastore shows: its scenario `afterMove.fields`, else the simulator-wide `datastoreFieldsAfterMove`
+    ("empty", the common case the page describes, or "source")."""
+    props = body.get("properties") or {}
+    if props.get("isDefault") or not props.get("subscriptionId"):
+        return
+    shape = ((body.get("_sim") or {}).get("afterMove") or {}).get("fields") or state.datastore_fields_after_move
+    if shape == "empty":
+        props["subscriptionId"] = ""
+        props["resourceGroup"] = ""
 
 
 def _rewrite(value, mapping: dict[str, str]):

@@ -6,6 +6,7 @@ import copy
 from aiohttp import web
 
 from . import ids, shapes
+from .control_scenarios import check_datastore_change
 from .errors import ArmError, not_found
 from .guards import ensure_unlocked
 from .router import WS, Ctx, page, route
@@ -84,6 +85,8 @@ def _child_routes(kind: str, page_key: str, delete_status_kind: str | None) -> l
         ensure_unlocked(ctx, rid)
         payload = await ctx.json()
         existing = ctx.state.get(rid)
+        if kind == "datastores":
+            check_datastore_change(ctx.state, existing, payload.get("properties") or {})
         body, secrets = _build_child(kind, ws, ctx.params["name"], payload, existing)
         if kind == "datastores":
             key = ids.key(rid)

@@ -201,9 +201,11 @@ async def validate_move(ctx: Ctx) -> web.Response:
         sim.emit("action", req.source_rg_id, "Microsoft.Resources/subscriptions/resourceGroups/validateMoveResources/action", info)
         return 204, None
 
+    # "The validation may take several minutes" (validateMoveResources, REST reference): validationSeconds makes it so.
     op = sim.operations.start(kind="validateMoveResources", api_version=ctx.api_version, complete=complete,
                               status_path=f"/subscriptions/{req.source_sub}/operationresults/{{id}}",
-                              details={"resources": list(req.resources), "target": req.target_rg_id})
+                              details={"resources": list(req.resources), "target": req.target_rg_id},
+                              min_seconds=state.validation_seconds)
     return sim.operations.accepted(op, ctx.base_url)
 
 
@@ -216,7 +218,8 @@ async def move(ctx: Ctx) -> web.Response:
     failure = None
     injected = state.move_failures.pop(0) if state.move_failures else None
     if injected:
-        failure = ArmError(409, injected.get("code") or "ResourceMoveFailed",
+        # status 500: the operation URL keeps answering the same 5xx, as ARM does for a failed operation's error.
+        failure = ArmError(int(injected.get("status") or 409), injected.get("code") or "ResourceMoveFailed",
                            injected.get("message") or "The move operation failed; no resource was moved.",
                            details=[{"code": injected.get("detailCode") or "ResourceMoveFailed", "target": r,
                                      "message": "The resource provider failed to complete the move."} for r in req.resources])

@@ -115,6 +115,7 @@ class Simulator:
                     raise as_error(fault)
             if not request.path.startswith("/_sim/topics/"):
                 self._authenticate(request, entry)
+                self._check_tenant(request)
                 if not request.query.get("api-version") and not any(k.lower() == "api-version" for k in request.query):
                     raise ArmError(400, "MissingApiVersionParameter",
                                    "The api-version query parameter (?api-version=) is required for all requests.")
@@ -144,6 +145,22 @@ class Simulator:
                            headers=challenge)
         if not self._token_ok(request):
             raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.", headers=challenge)
+
+    def _check_tenant(self, request: web.Request) -> None:
+        """A token is issued by one tenant; ARM answers 401 InvalidAuthenticationTokenTenant for a subscription of
+        another, with the wording ARM uses (as reported verbatim in e.g. github.com/Azure/azure-sdk-for-net/issues/49391).
+        The subscription list is not filtered: tests read foreign subscriptions' tenants through it."""
+        sub_id = ids.subscription_of(request.path)
+        sub = self.state.subscription(sub_id) if sub_id else None
+        home = self.state.home_tenant
+        if sub is None or not home or sub["tenantId"].lower() == home.lower():
+            return
+        raise ArmError(401, "InvalidAuthenticationTokenTenant",
+                       f"The access token is from the wrong issuer 'https://sts.windows.net/{home}/'. It must match the "
+                       f"tenant 'https://sts.windows.net/{sub['tenantId']}/' associated with this subscription. Please "
+                       f"use the authority (URL) 'https://login.windows.net/{sub['tenantId']}' to get the token. Note, if "
+                       "the subscription is transferred to another tenant there is no impact to the services, but "
+                       "information about new tenant could take time to propagate (up to an hour).")
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         if request.path.startswith("/_sim/topics/"):

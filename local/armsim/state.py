@@ -35,6 +35,8 @@ class State:
         sc = self.scenario
         self.tenants: dict[str, dict] = {t["tenantId"].lower(): dict(t) for t in sc.get("tenants", [])}
         self.principals: dict = copy.deepcopy(sc.get("principals") or {})
+        # The tenant that issued the simulator's token: the scenario's homeTenantId, else its first tenant.
+        self.home_tenant: str = sc.get("homeTenantId") or next(iter(t["tenantId"] for t in sc.get("tenants", [])), "")
         self.retention_days: int = int(sc.get("softDeleteRetentionDays", 14))
         self.page_sizes: dict[str, int] = {**DEFAULT_PAGE_SIZES, **(sc.get("pageSizes") or {})}
         self.subscriptions: dict[str, dict] = {}
@@ -46,6 +48,9 @@ class State:
         self.locks: dict[str, str] = {}
         self.pending_connections: list[dict] = []
         self.move_failures: list[dict] = []
+        self.datastore_in_place_change: str = sc.get("datastoreInPlaceChange", "accept")  # or "refuse"
+        self.datastore_fields_after_move: str = sc.get("datastoreFieldsAfterMove", "empty")  # or "source"
+        self.validation_seconds: float = float(sc.get("validationSeconds", 0))  # a validation's minimum duration
         for sub in sc.get("subscriptions", []):
             self.add_subscription(sub)
         for group in sc.get("resourceGroups", []):
@@ -92,6 +97,7 @@ class State:
             self.put(shapes.job(ws_id, j))
         for d in spec.get("datastores", []):
             datastore, secrets = shapes.datastore(ws_id, d)
+            datastore["_sim"] = {"afterMove": copy.deepcopy(d.get("afterMove") or {})}
             self.put(datastore)
             if secrets is not None:
                 self.secrets[ids.key(datastore["id"])] = secrets

@@ -220,8 +220,18 @@ class MlGateway:
         return [Child.endpoint(item, "BatchEndpoint") for item in self._list(f"{workspace.id}/batchEndpoints")]
 
     def list_active_jobs(self, workspace: ResourceId) -> list[Child]:
-        jobs = (Child.job(item) for item in self._list(f"{workspace.id}/jobs", listViewType="ActiveOnly"))
-        return [job for job in jobs if job.job_is_active]
+        return [job for page in self.iter_job_pages(workspace) for job in page if job.job_is_active]
+
+    def iter_job_pages(self, workspace: ResourceId) -> Iterator[list[Child]]:
+        """Jobs page by page, without a page cap. `listViewType=ActiveOnly` means "not archived" (ListViewType in the
+        2025-09-01 spec), so finished jobs come too: the caller stops when it has what it needs."""
+        page = self._send("GET", f"{workspace.id}/jobs", params={"listViewType": "ActiveOnly"}).json()
+        while True:
+            yield [Child.job(item) for item in page.get("value") or ()]
+            next_link = page.get("nextLink")
+            if not next_link:
+                return
+            page = self._send("GET", next_link).json()
 
     # datastores --------------------------------------------------------------------------------
     def list_datastores(self, workspace: ResourceId) -> list[Datastore]:
@@ -233,6 +243,10 @@ class MlGateway:
     def list_datastore_secrets(self, datastore_id: str) -> dict[str, Any]:
         """The datastore's secrets. The caller must keep them in memory only: never log or store them."""
         return self._send("POST", f"{datastore_id}/listSecrets").json()
+
+    def delete_datastore(self, datastore_id: str) -> None:
+        """Unregister a datastore (the data in its storage account is untouched)."""
+        self._send("DELETE", datastore_id)
 
     def put_datastore(self, datastore_id: str, body: dict[str, Any]) -> Datastore:
         return Datastore.from_arm(self._send("PUT", datastore_id, body=body, params={"skipValidation": "false"}).json())

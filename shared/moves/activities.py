@@ -17,7 +17,8 @@ from shared.moves import operations as ops
 from shared.moves.plan import FAILED, MOVING, POST_MOVE, SUCCEEDED, MovePlan
 from shared.moves.premove_inventory import Inventory, take_inventory
 from shared.moves.report import Outcome, conclude
-from shared.moves.steps import approve_round, check_datastores, check_role_assignments
+from shared.moves.datastore_fix import check_datastores
+from shared.moves.steps import approve_round, check_role_assignments
 from shared.moves.store import MoveRecord, MovesStore, utcnow
 
 log = logging.getLogger("aml_lifecycle.moves")

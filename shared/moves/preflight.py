@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from shared.moves.snapshot import OPTIONAL_PROVIDERS, REQUIRED_PROVIDERS, MoveSnapshot, Read
+from shared.moves.snapshot import FOREIGN_TENANT, OPTIONAL_PROVIDERS, REQUIRED_PROVIDERS, MoveSnapshot, Read
 
 PASSED, FAILED, WARNING, SKIPPED = "passed", "failed", "warning", "skipped"
 MOVE_DOC = "https://learn.microsoft.com/azure/machine-learning/how-to-move-workspace"
@@ -14,7 +14,7 @@ SOFT_DELETE_DOC = "https://learn.microsoft.com/azure/machine-learning/concept-so
 # Checks that only inform about work left after the move; a skip of one of these does not block the move.
 INFORMATIONAL = frozenset(
     {"workspace.no-labeling-projects", "private-endpoints.reapproval", "datastores.nondefault",
-     "role-assignments.not-moved"}
+     "role-assignments.not-moved", "workspace.no-deployed-services", "workspace.no-data-profiling"}
 )
 # What a person does about a check that did not pass (from the workspace move and soft-delete docs).
 REMEDIATION = {
@@ -29,7 +29,8 @@ REMEDIATION = {
     "workspace.no-cmk": "a workspace encrypted with a customer-managed key cannot move: create a new workspace in "
     f"the target and migrate its assets. See {MOVE_DOC}",
     "workspace.no-computes": "delete or detach every compute instance, cluster and attached compute (provisioning "
-    f"ones included), validate again, and re-create them after the move. See {MOVE_DOC}",
+    "ones included), validate again, and re-create them after the move under NEW names: re-creating a compute "
+    f"instance under its old name fails after a move (a known issue of the move page). See {MOVE_DOC}",
     "workspace.no-online-endpoints": "delete the online endpoints (their deployments go with them) and re-create "
     f"them after the move. See {MOVE_DOC}",
     "workspace.no-batch-endpoints": f"delete the batch endpoints and re-create them after the move. See {MOVE_DOC}",
@@ -47,6 +48,18 @@ REMEDIATION = {
     "datastores.nondefault": "after the move, update each datastore's subscription, resource group and "
     f"credentials (the move route does it unless fixDatastores is false). See {MOVE_DOC}",
     "role-assignments.not-moved": f"re-create these role assignments on the moved workspace. See {MOVE_DOC}",
+}
+
+
+# What each provider is for, as the move page's prerequisites say.
+PROVIDER_USE = {
+    "Microsoft.MachineLearningServices": "the workspace itself",
+    "Microsoft.Storage": "the workspace's storage account",
+    "Microsoft.ContainerRegistry": "the workspace's container registry",
+    "Microsoft.KeyVault": "the workspace's key vault",
+    "Microsoft.Insights": "the workspace's Application Insights",
+    "Microsoft.Notebooks": "the workspace's integrated notebooks",
+    "Microsoft.ContainerService": "Azure Kubernetes Service computes and endpoints on AKS",
 }
 
 
@@ -108,8 +121,11 @@ def tenant_same(s: MoveSnapshot) -> CheckResult:
     cid, source, target = "tenant.same", s.source_tenant.value, s.target_tenant.value
     if skip := skipped(cid, s.source_tenant, s.target_tenant):
         return skip
+    sub = s.request.target.subscription_id
+    if target == FOREIGN_TENANT:
+        return result(cid, FAILED, f"the target subscription {sub} belongs to another Microsoft Entra tenant: ARM "
+                      "refused the app's token for it (401 InvalidAuthenticationTokenTenant)")
     if target is None:
-        sub = s.request.target.subscription_id
         return result(cid, FAILED, f"the target subscription {sub} is not visible to the app's identity")
     if (source or "").lower() == target.lower():
         return result(cid, PASSED, f"both subscriptions belong to tenant {target}")
@@ -133,13 +149,14 @@ def target_providers_registered(s: MoveSnapshot) -> CheckResult:
         return skip
     missing = [ns for ns in REQUIRED_PROVIDERS if s.providers[ns].value != "Registered"]
     optional = [ns for ns in OPTIONAL_PROVIDERS if s.providers[ns].ok and s.providers[ns].value != "Registered"]
-    items = [{"namespace": ns, "registrationState": s.providers[ns].value, "required": ns in REQUIRED_PROVIDERS}
-             for ns in (*missing, *optional)]
+    items = [{"namespace": ns, "registrationState": s.providers[ns].value, "required": ns in REQUIRED_PROVIDERS,
+              "neededFor": PROVIDER_USE.get(ns)} for ns in (*missing, *optional)]
     if missing:
-        return result(cid, FAILED, f"required providers are not registered in {sub}: {', '.join(missing)}", items)
+        named = "; ".join(f"{ns} ({s.providers[ns].value}; needed for {PROVIDER_USE[ns]})" for ns in missing)
+        return result(cid, FAILED, f"{len(missing)} required provider(s) not registered in {sub}: {named}", items)
     if optional:
-        message = f"not registered in {sub}: {', '.join(optional)} (needed for integrated notebooks / AKS compute)"
-        return result(cid, WARNING, message, items)
+        named = "; ".join(f"{ns} is not registered: needed only for {PROVIDER_USE[ns]}" for ns in optional)
+        return result(cid, WARNING, f"in {sub}: {named}", items)
     return result(cid, PASSED, f"every required resource provider is registered in {sub}")
 
 
@@ -153,13 +170,13 @@ def workspace_no_cmk(s: MoveSnapshot) -> CheckResult:
 
 
 def _none_of(cid: str, read: Read[Any], what: str, rows: Callable[[Any], list[dict[str, Any]]]) -> CheckResult:
-    if skip := skipped(cid, read):
-        return skip
-    items = rows(read.value)
+    """Failed naming what was found, even when the read broke off later (a failed sub-read never hides a blocker)."""
+    items = rows(read.value) if read.value else []
     if not items:
-        return result(cid, PASSED, f"the workspace has no {what}")
+        return skipped(cid, read) or result(cid, PASSED, f"the workspace has no {what}")
     names = ", ".join(item["name"] for item in items[:10]) + (" …" if len(items) > 10 else "")
-    return result(cid, FAILED, f"the workspace has {len(items)} {what}: {names}", items)
+    partial = "" if read.ok else f" (at least; the list could not be finished: {read.error})"
+    return result(cid, FAILED, f"the workspace has {len(items)} {what}{partial}: {names}", items)
 
 
 def workspace_no_computes(s: MoveSnapshot) -> CheckResult:
@@ -170,7 +187,8 @@ def workspace_no_computes(s: MoveSnapshot) -> CheckResult:
 def workspace_no_online_endpoints(s: MoveSnapshot) -> CheckResult:
     return _none_of("workspace.no-online-endpoints", s.online_endpoints, "online endpoints", lambda found: [
         {"name": e.endpoint.name, "id": e.endpoint.id, "provisioningState": e.endpoint.state,
-         "deployments": [d.name for d in e.deployments]} for e in found])
+         "deployments": [d.name for d in e.deployments],
+         **({"deploymentsError": e.deployments_error} if e.deployments_error else {})} for e in found])
 
 
 def workspace_no_batch_endpoints(s: MoveSnapshot) -> CheckResult:
@@ -196,22 +214,6 @@ def workspace_no_databricks_link(s: MoveSnapshot) -> CheckResult:
         return result(cid, PASSED, "no Azure Databricks workspace of the subscription is linked to this workspace")
     return result(cid, FAILED, f"{len(links)} Azure Databricks workspace(s) are linked to this workspace",
                   [{"id": link} for link in links])
-
-
-def target_name_free(s: MoveSnapshot, now: datetime) -> CheckResult:
-    cid, name, target = "target.name-free", s.request.workspace.name, s.request.target.id
-    if skip := skipped(cid, s.target_ledger, s.target_workspace_exists):
-        return skip
-    if s.target_workspace_exists.value:
-        return result(cid, FAILED, f"a workspace named {name} already exists in {target}")
-    entry = s.target_ledger.value
-    holds = entry is not None and entry.state == "SoftDeleted"
-    if holds and (entry.purge_after is None or _utc(entry.purge_after) > now):
-        purge_after = _utc(entry.purge_after).isoformat() if entry.purge_after else None
-        until = f" until {purge_after}" if purge_after else ""
-        return result(cid, FAILED, f"a soft-deleted workspace named {name} in {target} holds the name{until}",
-                      [{"workspaceName": name, "state": entry.state, "purgeAfter": purge_after}])
-    return result(cid, PASSED, f"no workspace, live or soft-deleted, holds the name {name} in {target}")
 
 
 def policy_allowed_target(s: MoveSnapshot) -> CheckResult:
@@ -261,8 +263,12 @@ LATER_RULES: tuple[Callable[[MoveSnapshot], CheckResult], ...] = (
 
 def evaluate(snapshot: MoveSnapshot, *, now: datetime | None = None) -> list[CheckResult]:
     """Every check, in the contract's order. The snapshot must hold a workspace (or its read error)."""
+    from shared.moves.name_check import target_name_free
+    from shared.moves.unsupported_checks import workspace_no_data_profiling, workspace_no_deployed_services
+
     now = _utc(now or datetime.now(timezone.utc))
-    return [*(rule(snapshot) for rule in RULES), target_name_free(snapshot, now),
+    return [*(rule(snapshot) for rule in RULES), workspace_no_deployed_services(snapshot),
+            workspace_no_data_profiling(snapshot), target_name_free(snapshot, now),
             *(rule(snapshot) for rule in LATER_RULES)]
 
 

@@ -9,7 +9,7 @@ from shared.moves.plan import FAILED, NEEDS_ATTENTION, SUCCEEDED, MovePlan
 from shared.moves.store import MoveRecord, iso
 
 # Datastore / role assignment outcomes that leave work for a person.
-_DATASTORE_TODO = {"needs-fix", "fix-failed", "missing"}
+_DATASTORE_TODO = {"needs-fix", "fix-failed", "recreate-failed", "missing"}
 _ROLE_TODO = {"not-moved", "recreate-failed"}
 
 
@@ -86,11 +86,12 @@ def conclude(plan: MovePlan, outcome: Outcome, inventory: dict[str, Any] | None)
     result["datastores"] = outcome.datastores or []
     for entry in result["datastores"]:
         if entry.get("status") in _DATASTORE_TODO:
-            todo.append(
-                _item(
-                    "fix-datastore", entry["id"], f"datastore {entry['name']}: {entry.get('message', entry['status'])}"
-                )
+            item = _item(
+                "fix-datastore", entry["id"], f"datastore {entry['name']}: {entry.get('message', entry['status'])}"
             )
+            if entry.get("redo"):
+                item["redo"] = entry["redo"]  # everything needed to register it again by hand; never a secret
+            todo.append(item)
     result["roleAssignments"] = outcome.role_assignments or []
     for entry in result["roleAssignments"]:
         if entry.get("status") in _ROLE_TODO:

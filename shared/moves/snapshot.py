@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Generic, TypeVar
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from shared.azure import tables
 from shared.azure.arm_ids import ResourceId
@@ -20,15 +20,22 @@ from shared.retention.ledger import RetentionLedger
 
 T = TypeVar("T")
 
+# "Move Azure Machine Learning workspaces between subscriptions", Prerequisites: the destination subscription must
+# be registered for these providers (Microsoft.Insights joined the list in the current page).
 REQUIRED_PROVIDERS = (
     "Microsoft.MachineLearningServices",
     "Microsoft.Storage",
     "Microsoft.ContainerRegistry",
     "Microsoft.KeyVault",
+    "Microsoft.Insights",
 )
 OPTIONAL_PROVIDERS = ("Microsoft.Notebooks", "Microsoft.ContainerService")
 MAX_WORKERS = 8
-READ_TIMEOUT_SECONDS = 90.0
+# Every read together must leave room for ARM's validation inside the HTTP bound (docs/moves.md, "The HTTP limit").
+READ_TIMEOUT_SECONDS = 60.0
+# What `_tenant` returns for a subscription whose tenant did not issue our token (ARM: 401
+# InvalidAuthenticationTokenTenant): it is in another tenant, whichever that is.
+FOREIGN_TENANT = "InvalidAuthenticationTokenTenant"
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,15 @@ class Group:
 class OnlineEndpoint:
     endpoint: Child
     deployments: tuple[Child, ...] = ()
+    deployments_error: str | None = None  # the deployments could not be listed; the endpoint still blocks
+
+
+class PartialRead(Exception):
+    """A list read that failed part-way: what it found before failing still counts (a blocker stays a blocker)."""
+
+    def __init__(self, found: list[Any], cause: BaseException) -> None:
+        super().__init__(describe_azure_error(cause))
+        self.found = found
 
 
 @dataclass(frozen=True)
@@ -65,10 +81,11 @@ class RoleAssignment:
 
 @dataclass(frozen=True)
 class LedgerEntry:
-    """The retention ledger's row for the target name (DESIGN §4)."""
+    """A retention ledger row (DESIGN §4) of the workspace's name in the target subscription."""
 
     state: str
     purge_after: datetime | None
+    resource_group: str = ""  # lower case, as the ledger keys it
 
 
 @dataclass(frozen=True)
@@ -86,7 +103,8 @@ class MoveSnapshot:
     batch_endpoints: Read[list[Child]] = field(default_factory=Read)
     active_jobs: Read[list[Child]] = field(default_factory=Read)
     databricks_links: Read[list[str]] = field(default_factory=Read)
-    target_ledger: Read[LedgerEntry] = field(default_factory=Read)  # value None: no row
+    target_ledger: Read[list[LedgerEntry]] = field(default_factory=Read)  # rows of that name in the target sub
+    ledger_covers_target: bool = True  # the target subscription's events reach the ledger (watched subscriptions)
     target_workspace_exists: Read[bool] = field(default_factory=Read)
     private_endpoints: Read[list[PrivateEndpointConnection]] = field(default_factory=Read)
     datastores: Read[list[Datastore]] = field(default_factory=Read)
@@ -114,13 +132,17 @@ def read_snapshot(
             except concurrent.futures.TimeoutError:
                 future.cancel()
                 results[name] = Read(error=f"no answer within {timeout:g}s")
+            except PartialRead as exc:
+                results[name] = Read(exc.found, error=str(exc))
             except Exception as exc:  # each read's failure is reported on its check, never raised
                 results[name] = Read(error=describe_azure_error(exc))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
     providers = {ns: results.pop(f"provider:{ns}") for ns in (*REQUIRED_PROVIDERS, *OPTIONAL_PROVIDERS)}
-    return MoveSnapshot(request, providers=providers, **results)
+    watched = {sub.lower() for sub in getattr(clients.settings, "watched_subscriptions", ())}
+    covers = request.target.subscription_id.lower() in watched
+    return MoveSnapshot(request, providers=providers, ledger_covers_target=covers, **results)
 
 
 def _readers(clients: AzureClients, request: MoveRequest) -> dict[str, Callable[[], Any]]:
@@ -134,9 +156,9 @@ def _readers(clients: AzureClients, request: MoveRequest) -> dict[str, Callable[
         "computes": lambda: ml.list_computes(ws),
         "online_endpoints": lambda: _online_endpoints(ml, ws),
         "batch_endpoints": lambda: ml.list_batch_endpoints(ws),
-        "active_jobs": lambda: ml.list_active_jobs(ws),
+        "active_jobs": lambda: _active_jobs(ml, ws),
         "databricks_links": lambda: _databricks_links(clients, ws),
-        "target_ledger": lambda: _ledger_entry(clients, target.subscription_id, target.name, ws.name),
+        "target_ledger": lambda: _ledger_entries(clients, target.subscription_id, ws.name),
         "target_workspace_exists": lambda: _exists(ml, ws.moved_to(target)),
         "private_endpoints": lambda: ml.list_private_endpoint_connections(ws),
         "datastores": lambda: ml.list_datastores(ws),
@@ -153,6 +175,10 @@ def _tenant(clients: AzureClients, subscription_id: str) -> str | None:
         return clients.subscriptions().subscriptions.get(subscription_id).tenant_id
     except ResourceNotFoundError:
         return None
+    except HttpResponseError as exc:
+        if exc.status_code == 401 and FOREIGN_TENANT.lower() in str(getattr(exc.error, "code", "") or exc).lower():
+            return FOREIGN_TENANT
+        raise
 
 
 def _group(clients: AzureClients, subscription_id: str, name: str) -> Group | None:
@@ -173,7 +199,28 @@ def _provider_state(clients: AzureClients, subscription_id: str, namespace: str)
 
 
 def _online_endpoints(ml: MlGateway, workspace: ResourceId) -> list[OnlineEndpoint]:
-    return [OnlineEndpoint(e, tuple(ml.list_online_deployments(e.id))) for e in ml.list_online_endpoints(workspace)]
+    """Each endpoint with its deployments; an endpoint whose deployments cannot be read is kept (it blocks)."""
+    found = []
+    for endpoint in ml.list_online_endpoints(workspace):
+        try:
+            found.append(OnlineEndpoint(endpoint, tuple(ml.list_online_deployments(endpoint.id))))
+        except HttpResponseError as exc:
+            found.append(OnlineEndpoint(endpoint, deployments_error=describe_azure_error(exc)))
+    return found
+
+
+def _active_jobs(ml: MlGateway, workspace: ResourceId) -> list[Child]:
+    """The active jobs of the first page that has any; every page when none is active (thousands of finished
+    jobs are normal). A page that fails after an active job was found keeps that job (PartialRead)."""
+    found: list[Child] = []
+    try:
+        for page in ml.iter_job_pages(workspace):
+            found = [job for job in page if job.job_is_active]
+            if found:
+                return found
+    except HttpResponseError as exc:
+        raise PartialRead(found, exc) from exc
+    return found
 
 
 def _databricks_links(clients: AzureClients, workspace: ResourceId) -> list[str]:
@@ -211,8 +258,11 @@ def _exists(ml: MlGateway, workspace: ResourceId) -> bool:
     return _workspace(ml, workspace) is not None
 
 
-def _ledger_entry(clients: AzureClients, subscription_id: str, resource_group: str, name: str) -> LedgerEntry | None:
-    row = RetentionLedger(tables.table(clients.tables(), tables.RETENTION)).get(subscription_id, resource_group, name)
-    if row is None:
-        return None
-    return LedgerEntry(getattr(row.state, "value", str(row.state)), row.purge_after)
+def _ledger_entries(clients: AzureClients, subscription_id: str, name: str) -> list[LedgerEntry]:
+    """Every ledger row of that workspace name in the subscription, whatever its resource group."""
+    ledger = RetentionLedger(tables.table(clients.tables(), tables.RETENTION))
+    return [
+        LedgerEntry(getattr(row.state, "value", str(row.state)), row.purge_after, row.resource_group.lower())
+        for row in ledger.iter_rows(subscription_id=subscription_id)
+        if row.workspace_name.lower() == name.lower()
+    ]

@@ -1,19 +1,18 @@
-"""After the move: re-approve private endpoints, re-point datastores, account for role assignments."""
+"""After the move: re-approve private endpoints, account for role assignments (datastores: datastore_fix.py)."""
 
 from __future__ import annotations
 
-import copy
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError
 
 from shared.azure.clients import AzureClients
-from shared.azure.ml_gateway import Datastore, MlGateway
+from shared.azure.ml_gateway import MlGateway
 from shared.errors import describe_azure_error
 from shared.moves.plan import MovePlan
-from shared.moves.premove_inventory import ConnectionInfo, Inventory, account_id, list_role_assignments
+from shared.moves.premove_inventory import ConnectionInfo, Inventory, list_role_assignments
 
 APPROVED, PENDING, MISSING = "Approved", "Pending", "Missing"
 # Connection states nobody should wait for: they will not turn Approved by themselves.
@@ -83,69 +82,6 @@ def approve_round(ml: MlGateway, plan: MovePlan, inventory: Inventory) -> Approv
         if c.status.lower() == "pending" and (c.private_endpoint_id or "").lower() not in expected
     )
     return ApprovalRound(tuple(endpoints), foreign, done=not approve or not waiting)
-
-
-def check_datastores(ml: MlGateway, plan: MovePlan, inventory: Inventory) -> list[dict[str, Any]]:
-    """Each non-default datastore after the move; fix those whose storage account moved along (if asked to)."""
-    results = []
-    for info in inventory.datastores:
-        new_id = plan.moved_id(info.id)
-        entry: dict[str, Any] = {
-            "name": info.name,
-            "id": new_id,
-            "accountId": info.account_id,
-            "before": {"subscriptionId": info.subscription_id, "resourceGroup": info.resource_group},
-        }
-        try:
-            current = ml.get_datastore(new_id)
-        except ResourceNotFoundError:
-            results.append({**entry, "status": "missing", "message": "the datastore is not in the moved workspace"})
-            continue
-        results.append({**entry, **_check_one(ml, plan, current)})
-    return results
-
-
-def _check_one(ml: MlGateway, plan: MovePlan, current: Datastore) -> dict[str, Any]:
-    if not current.names_location(plan.source):
-        where = f"{current.subscription_id}/{current.resource_group}" if current.resource_group else "no resource group"
-        return {"status": "ok", "message": f"names {where}; nothing to change"}
-    account = account_id(current.datastore_type, current.subscription_id, current.resource_group, current.account_name)
-    if account is None or not plan.moves(account):
-        return {
-            "status": "unchanged",
-            "message": "its storage account did not move; the datastore still points at it correctly",
-        }
-    if not plan.request.fix_datastores:
-        return {
-            "status": "needs-fix",
-            "message": "its storage account moved; update subscriptionId / resourceGroup "
-            f"to {plan.target.id} (fixDatastores was false)",
-        }
-    try:
-        _point_at(ml, current, plan)
-        after = ml.get_datastore(current.id)
-    except HttpResponseError as exc:
-        return {"status": "fix-failed", "message": f"updating it failed: {describe_azure_error(exc)}"}
-    if after.names_location(plan.target):
-        return {"status": "fixed", "message": f"now names {plan.target.id}"}
-    return {
-        "status": "fix-failed",
-        "message": "the update was accepted but the datastore still does not name the new resource group",
-    }
-
-
-def _point_at(ml: MlGateway, datastore: Datastore, plan: MovePlan) -> None:
-    """PUT the datastore back naming the new location, with its secrets read through listSecrets (memory only)."""
-    properties = copy.deepcopy(datastore.raw.get("properties") or {})
-    properties["subscriptionId"] = plan.target.subscription_id
-    properties["resourceGroup"] = plan.target.name
-    credentials = properties.get("credentials") or {}
-    try:
-        if credentials.get("secrets") is not None:
-            credentials["secrets"] = ml.list_datastore_secrets(datastore.id)
-        ml.put_datastore(datastore.id, {"properties": properties})
-    finally:
-        credentials.pop("secrets", None)
 
 
 def check_role_assignments(clients: AzureClients, plan: MovePlan, inventory: Inventory) -> list[dict[str, Any]]:

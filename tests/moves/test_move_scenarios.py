@@ -72,6 +72,7 @@ def test_private_endpoint_reapproved_datastore_fixed_secret_kept_and_never_store
     connection = resource(sim_state, f"{new_ws}/privateEndpointConnections/pec-ws-quiet")
     assert connection["properties"]["privateLinkServiceConnectionState"]["status"] == "Approved"
     (datastore,) = record.result["datastores"]
+    # The simulator's default after a move: empty subscription / resource group, filled in place (the docs' way).
     assert datastore["name"] == "trainingdata" and datastore["status"] == "fixed", datastore
     props = resource(sim_state, f"{new_ws}/datastores/trainingdata")["properties"]
     assert (props["subscriptionId"], props["resourceGroup"]) == (SUB_PROD, "rg-ml-prod")
@@ -92,7 +93,8 @@ def test_private_endpoint_reapproved_datastore_fixed_secret_kept_and_never_store
     assert TRAINING_KEY not in stored and TRAINING_KEY not in caplog.text
 
 
-def test_datastore_whose_account_stayed_is_reported_not_changed(run_move, sim_state):
+def test_datastore_whose_account_stayed_is_reported_not_changed(run_move, sim, sim_state):
+    sim.control("POST", "settings", json={"datastoreFieldsAfterMove": "source"})
     plan = make_plan("ws-quiet", PROD)
     run_move(plan)
     record = row(plan)

@@ -18,6 +18,8 @@ CHECK_IDS = [
     "workspace.no-active-jobs",
     "workspace.no-labeling-projects",
     "workspace.no-databricks-link",
+    "workspace.no-deployed-services",
+    "workspace.no-data-profiling",
     "target.name-free",
     "policy.allowed-target",
     "private-endpoints.reapproval",
@@ -52,10 +54,13 @@ def test_region_same(validate):
 
 def test_tenant_same(validate):
     assert validate("ws-quiet", PROD).status_of("tenant.same") == "passed"
-    check = validate("ws-quiet", rg_id(SUB_PARTNER, "rg-partner")).check("tenant.same")
+    # ARM answers reads of a foreign-tenant subscription 401 InvalidAuthenticationTokenTenant: failed, not skipped.
+    answer = validate("ws-quiet", rg_id(SUB_PARTNER, "rg-partner"))
+    check = answer.check("tenant.same")
     assert check["status"] == "failed"
-    assert "bbbbbbbb-0000-4000-8000-000000000002" in check["message"]
+    assert "another Microsoft Entra tenant" in check["message"] and "InvalidAuthenticationTokenTenant" in check["message"]
     assert "tenant" in check["remediation"]
+    assert answer.body["ready"] is False
 
 
 def test_target_resource_group_missing(validate):

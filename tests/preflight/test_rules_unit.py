@@ -48,7 +48,7 @@ def snapshot(**changes) -> MoveSnapshot:
         batch_endpoints=Read([]),
         active_jobs=Read([]),
         databricks_links=Read([]),
-        target_ledger=Read(None),
+        target_ledger=Read([]),
         target_workspace_exists=Read(False),
         private_endpoints=Read([]),
         datastores=Read([]),
@@ -63,7 +63,8 @@ def results(snap: MoveSnapshot) -> dict[str, CheckResult]:
 
 def test_a_clean_snapshot_passes_everything_but_the_labeling_warning():
     found = results(snapshot())
-    assert {cid for cid, c in found.items() if c.status != "passed"} == {"workspace.no-labeling-projects"}
+    assert {cid for cid, c in found.items() if c.status != "passed"} == {
+        "workspace.no-labeling-projects", "workspace.no-deployed-services", "workspace.no-data-profiling"}
     assert not any(c.blocks for c in found.values())
 
 
@@ -92,9 +93,28 @@ def test_a_clean_snapshot_passes_everything_but_the_labeling_warning():
         ({"active_jobs": Read([Child("j", "job", "Command", "Running")])}, "workspace.no-active-jobs", "failed"),
         ({"databricks_links": Read(["/subscriptions/x/dbw"])}, "workspace.no-databricks-link", "failed"),
         ({"target_workspace_exists": Read(True)}, "target.name-free", "failed"),
-        ({"target_ledger": Read(LedgerEntry("SoftDeleted", NOW + timedelta(days=1)))}, "target.name-free", "failed"),
-        ({"target_ledger": Read(LedgerEntry("SoftDeleted", NOW - timedelta(seconds=1)))}, "target.name-free", "passed"),
-        ({"target_ledger": Read(LedgerEntry("Expired", NOW + timedelta(days=1)))}, "target.name-free", "passed"),
+        ({"target_ledger": Read([LedgerEntry("SoftDeleted", NOW + timedelta(days=1), "rg-b")])}, "target.name-free",
+         "failed"),
+        ({"target_ledger": Read([LedgerEntry("SoftDeleted", NOW - timedelta(seconds=1), "rg-b")])},
+         "target.name-free", "passed"),
+        ({"target_ledger": Read([LedgerEntry("Expired", NOW + timedelta(days=1), "rg-b")])}, "target.name-free",
+         "passed"),
+        # Another group of the target subscription: the docs do not say whether that reserves the name here.
+        ({"target_ledger": Read([LedgerEntry("SoftDeleted", NOW + timedelta(days=1), "rg-other")])},
+         "target.name-free", "warning"),
+        # The ledger does not watch the target subscription: unknown, not passed.
+        ({"ledger_covers_target": False}, "target.name-free", "warning"),
+        ({"target_tenant": Read("InvalidAuthenticationTokenTenant")}, "tenant.same", "failed"),
+        ({"providers": {ns: Read("Registered" if ns != "Microsoft.Insights" else "NotRegistered")
+                        for ns in (*REQUIRED_PROVIDERS, *OPTIONAL_PROVIDERS)}}, "target.providers-registered", "failed"),
+        # Endpoints listed, their deployments unreadable: still a blocker, named.
+        ({"online_endpoints": Read([OnlineEndpoint(Child("e", "ep", "OnlineEndpoint", "Succeeded"),
+                                                   deployments_error="HTTP 500")])},
+         "workspace.no-online-endpoints", "failed"),
+        # Jobs paging broke off after an active job was found: still failed, naming it.
+        ({"active_jobs": Read([Child("j", "job", "Command", "Running")], error="page 7: HTTP 500")},
+         "workspace.no-active-jobs", "failed"),
+        ({"active_jobs": Read([], error="page 7: HTTP 500")}, "workspace.no-active-jobs", "skipped"),
         (
             {"private_endpoints": Read([PrivateEndpointConnection("p", "pec", "/pe", "Approved", "Succeeded")])},
             "private-endpoints.reapproval",
@@ -176,3 +196,21 @@ def test_report_round_trips_through_json():
     assert again.to_json() == report.to_json()
     assert again.private_endpoints == [{"id": "p", "name": "pec", "privateEndpointId": "/pe", "status": "Approved"}]
     assert "remediation" not in report.to_json()["checks"][0]  # passed checks carry no remediation
+
+
+def test_missing_providers_are_each_named_with_what_they_are_for():
+    providers = {ns: Read("Registered") for ns in (*REQUIRED_PROVIDERS, *OPTIONAL_PROVIDERS)}
+    providers.update({"Microsoft.Insights": Read("NotRegistered"), "Microsoft.KeyVault": Read("Unregistered")})
+    check = results(snapshot(providers=providers))["target.providers-registered"]
+    assert "Microsoft.Insights" in check.message and "Application Insights" in check.message
+    assert "Microsoft.KeyVault" in check.message and "key vault" in check.message
+    optional = {ns: Read("Registered") for ns in (*REQUIRED_PROVIDERS, *OPTIONAL_PROVIDERS)}
+    optional.update({ns: Read("NotRegistered") for ns in OPTIONAL_PROVIDERS})
+    warning = results(snapshot(providers=optional))["target.providers-registered"]
+    assert warning.status == "warning"
+    assert "integrated notebooks" in warning.message and "Azure Kubernetes Service" in warning.message
+
+
+def test_compute_remediation_says_to_use_new_names():
+    check = results(snapshot(computes=Read([Child("c", "ci-1", "ComputeInstance", "Succeeded")])))
+    assert "new names" in check["workspace.no-computes"].remediation.lower()
