@@ -109,3 +109,20 @@ def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     from shared.moves import validation as move_validation
 
     monkeypatch.setattr(move_validation, "ARM_POLL_SECONDS", 0.05)
+
+
+@pytest.fixture
+def arm_post(app_env: dict[str, str]) -> Callable[[str], Any]:
+    """POST an ARM action (e.g. a provider's unregister) through the app's own pipeline."""
+    from azure.core.rest import HttpRequest
+
+    from shared.azure.clients import get_clients
+
+    def post(path: str) -> Any:
+        pipeline = get_clients().arm_pipeline()
+        request = HttpRequest("POST", pipeline.format_url(path), params={"api-version": "2025-04-01"})
+        response = pipeline.send_request(request)
+        assert response.status_code == 200, response.text()
+        return response.json()
+
+    return post
