@@ -11,6 +11,7 @@ from handlers import (
     moves,
     retention,
     retention_sweep,
+    validation_orchestration,
     workspace_events,
 )
 
@@ -23,4 +24,5 @@ app.register_functions(move_validation.bp)
 app.register_functions(moves.bp)
 app.register_functions(retention.bp)
 app.register_functions(retention_sweep.bp)
+app.register_functions(validation_orchestration.bp)
 app.register_functions(workspace_events.bp)

@@ -1,20 +1,38 @@
-"""`POST /api/moves/validate`: can this workspace move to that resource group? One report (DESIGN §6)."""
+"""`POST /api/moves/validate`: can this workspace move to that resource group? One report (DESIGN §6), or 202 and a
+status URL when ARM takes longer than the bound (async request-reply; the 230 s HTTP limit is never near)."""
 
+import asyncio
+import urllib.parse
+
+import azure.durable_functions as df
 import azure.functions as func
 
 from handlers.http import api, json_body, json_response
 from shared.azure.clients import get_clients
 from shared.moves import check_allowed, parse_move_request, validate_move
+from shared.moves import validation_async
 from shared.settings import get_settings
 
-bp = func.Blueprint()
+bp = df.Blueprint()
 
 
 @bp.function_name("moves_validate")
 @bp.route(route="moves/validate", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
 @api
-def moves_validate(req: func.HttpRequest) -> func.HttpResponse:
+async def moves_validate(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     request = parse_move_request(json_body(req))
     settings = get_settings()
     check_allowed(request, settings)  # 403 before any ARM call
-    return json_response(validate_move(get_clients(), settings, request).to_json())
+    report = await asyncio.to_thread(validate_move, get_clients(), settings, request)
+    if report.arm_validation.get("status") != "running":
+        return json_response(report.to_json())
+    validation_id = validation_async.new_validation_id()
+    await client.start_new(
+        validation_async.ORCHESTRATOR, validation_id, validation_async.orchestration_input(request, report)
+    )
+    parts = urllib.parse.urlsplit(req.url)
+    status_url = f"{parts.scheme}://{parts.netloc}/api/moves/validations/{validation_id}"
+    body = {**report.to_json(), "validationId": validation_id, "statusUrl": status_url}
+    body["armValidation"] = {"status": "running", "message": "ARM is still validating; poll statusUrl"}
+    return json_response(body, 202, headers={"Location": status_url, "Retry-After": "15"})

@@ -11,10 +11,12 @@ from azure.core.pipeline import policies
 from azure.mgmt.core import ARMPipelineClient
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
 
+from shared.azure.bounded_retry import BoundedRetryPolicy
 from shared.settings import Settings
 
 SDK_MONIKER = "aml-lifecycle/1.0"
-# Bounded retries: azure-core's RetryPolicy honours Retry-After on 429/503 and backs off on 5xx and timeouts.
+# Bounded retries: azure-core's RetryPolicy honours Retry-After on 429/503 and backs off on 5xx and timeouts;
+# BoundedRetryPolicy (every ARM client) also refuses to wait for a Retry-After past its cap.
 RETRY_KWARGS: dict[str, Any] = {
     "retry_total": 4,
     "retry_backoff_factor": 0.5,
@@ -72,7 +74,7 @@ class AzureClients:
             "base_url": self.settings.arm_endpoint,
             "credential_scopes": [self.scope],
             "connection_verify": self.settings.arm_ca_bundle or True,
-            **RETRY_KWARGS,
+            "retry_policy": BoundedRetryPolicy(**RETRY_KWARGS),
             **TIMEOUT_KWARGS,
         }
 
@@ -128,7 +130,7 @@ class AzureClients:
             policies.ProxyPolicy(),
             policies.ContentDecodePolicy(),
             policies.RedirectPolicy(),
-            policies.RetryPolicy(**RETRY_KWARGS),
+            BoundedRetryPolicy(**RETRY_KWARGS),
             ARMChallengeAuthenticationPolicy(self.credential, self.scope),
             policies.CustomHookPolicy(),
             policies.NetworkTraceLoggingPolicy(),

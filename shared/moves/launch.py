@@ -80,7 +80,8 @@ def prepare(
     from shared.moves.validation import validate_move
 
     now = now or utcnow()
-    report = validate_move(clients, settings, request, now=now)
+    # Never waits on ARM's validation: the orchestration's first step is that validation (docs/moves.md).
+    report = validate_move(clients, settings, request, now=now, arm=False)
     report_json = report.to_json()
     if not report.ready:
         raise PreflightFailed(report_json)

@@ -44,12 +44,9 @@ class ArmFailure:
         error = body.get("error") if isinstance(body, dict) else None
         if not isinstance(error, dict):
             return cls(f"HTTP{status}", f"ARM answered {status} without an error body")
-        reasons = []
-        for detail in (error.get("details") or [])[:_MAX_REASONS]:
-            if isinstance(detail, dict):
-                reasons.append(
-                    {k: _clean(str(detail[k])) for k in ("code", "target", "message") if detail.get(k) is not None}
-                )
+        reasons = _flatten(error.get("details") or [])[:_MAX_REASONS]
+        if not reasons:  # ARM's own error is then the one reason, on the resource it names
+            reasons = [{k: _clean(str(error[k])) for k in ("code", "target", "message") if error.get(k) is not None}]
         return cls(str(error.get("code") or f"HTTP{status}"), _clean(str(error.get("message") or "")), tuple(reasons))
 
     def to_json(self) -> dict[str, Any]:
@@ -191,6 +188,21 @@ def is_arm_url(url: str, arm_endpoint: str) -> bool:
         and (got.hostname or "").lower() == (want.hostname or "").lower()
         and got.port == want.port
     )
+
+
+def _flatten(details: list[Any], parent_target: str | None = None) -> list[dict[str, str]]:
+    """error.details, nested ones flattened: one reason per leaf, carrying the nearest target."""
+    found: list[dict[str, str]] = []
+    for detail in details:
+        if not isinstance(detail, dict):
+            continue
+        target = detail.get("target") or parent_target
+        if detail.get("details"):
+            found.extend(_flatten(detail["details"], target))
+            continue
+        leaf = {"code": detail.get("code"), "target": target, "message": detail.get("message")}
+        found.append({k: _clean(str(v)) for k, v in leaf.items() if v is not None})
+    return found
 
 
 def _failure(code: str, message: str) -> dict[str, Any]:

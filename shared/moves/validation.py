@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from azure.core.exceptions import AzureError, HttpResponseError
+from azure.core.exceptions import AzureError
 
-from shared.azure.arm_ids import ResourceGroupId, ResourceId
+from shared.azure.arm_ids import ResourceId
 from shared.azure.clients import AzureClients
-from shared.errors import ApiError, describe_azure_error, redact
+from shared.errors import ApiError, describe_azure_error
+from shared.moves.arm_validation import validate_within
+from shared.moves.group_cleanup import remove_created_group
 from shared.moves.preflight import FAILED, PASSED, CheckResult, evaluate, result
 from shared.moves.request import MoveRequest, check_allowed
 from shared.moves.snapshot import MAX_WORKERS, MoveSnapshot, read_snapshot
 from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.move_validation")
-ARM_VALIDATE_TIMEOUT_SECONDS = 180.0
-# Poll delay when ARM sends no (or a zero) Retry-After; None keeps the client's own interval.
+# Poll delay when ARM sends no (or a zero) Retry-After; None: arm_validation's default.
 ARM_POLL_SECONDS: float | None = None
-_MAX_REASONS = 50
 
 
 @dataclass
@@ -35,6 +34,7 @@ class MoveReport:
     resources: list[str]  # the ids to move, the workspace first
     workspace_location: str | None = None
     target_resource_group_created: bool = False
+    target_resource_group_deleted: bool = False
 
     def check(self, check_id: str) -> CheckResult | None:
         return next((c for c in self.checks if c.id == check_id), None)
@@ -66,6 +66,7 @@ class MoveReport:
             "resources": list(self.resources),
             "workspaceLocation": self.workspace_location,
             "targetResourceGroupCreated": self.target_resource_group_created,
+            "targetResourceGroupDeleted": self.target_resource_group_deleted,
         }
 
     @classmethod
@@ -77,6 +78,7 @@ class MoveReport:
             resources=list(body.get("resources") or ()),
             workspace_location=body.get("workspaceLocation"),
             target_resource_group_created=bool(body.get("targetResourceGroupCreated")),
+            target_resource_group_deleted=bool(body.get("targetResourceGroupDeleted")),
         )
 
 
@@ -87,8 +89,13 @@ def validate_move(
     *,
     now: datetime | None = None,
     max_workers: int = MAX_WORKERS,
+    arm: bool = True,
+    bound: float | None = None,
 ) -> MoveReport:
-    """Every documented precondition, then (if none failed) ARM validateMoveResources; one report.
+    """Every documented precondition, then (if none failed and `arm`) ARM validateMoveResources for at most `bound`
+    seconds; one report. `armValidation.status` is `running` (with the operation's `location`) when ARM has not
+    answered within the bound, `deferred` when `arm` is false (the durable move validates first; no group is
+    created then either).
 
     Raises ApiError 403 for a target outside the allow-list (before any ARM call) and 404 for a missing workspace.
     """
@@ -98,17 +105,21 @@ def validate_move(
         raise ApiError(404, "WorkspaceNotFound", f"workspace {request.workspace.id} does not exist", "workspaceId")
     checks = evaluate(snapshot, now=now)
     created = False
-    if _should_create_group(snapshot, checks):
+    if arm and _should_create_group(snapshot, checks):
         checks, created = _create_target_group(clients, snapshot, checks)
 
     resources = move_resources(snapshot)
+    wanted = arm
     if any(c.status == FAILED for c in checks):
         failed = [c.id for c in checks if c.status == FAILED]
         arm = {"status": "skipped", "message": f"not run because these checks failed: {', '.join(failed)}"}
+    elif not wanted:
+        arm = {"status": "deferred", "message": "the move validates with ARM as its first step"}
     else:
-        arm = arm_validate(clients, request.source, request.target, resources)
+        arm = validate_within(clients, request.source, request.target, resources, poll_seconds=ARM_POLL_SECONDS,
+                              **({} if bound is None else {"bound": bound}))
 
-    ready = not any(c.blocks for c in checks) and arm.get("status") == "succeeded"
+    ready = not any(c.blocks for c in checks) and arm.get("status") in ("succeeded", "deferred")
     log.info(
         "move validation of %s to %s: ready=%s failed=%s skipped=%s arm=%s",
         request.workspace.id,
@@ -119,7 +130,19 @@ def validate_move(
         arm.get("status"),
     )
     location = snapshot.workspace.value.location if snapshot.workspace.value is not None else None
-    return MoveReport(ready, checks, arm, resources, workspace_location=location, target_resource_group_created=created)
+    report = MoveReport(ready, checks, arm, resources, workspace_location=location,
+                        target_resource_group_created=created)
+    return report if arm.get("status") == "running" else settle(clients, request, report)
+
+
+def settle(clients: AzureClients, request: MoveRequest, report: MoveReport) -> MoveReport:
+    """Once ARM has answered: a group this validation created is deleted again unless the move is ready."""
+    if not report.target_resource_group_created or report.ready:
+        return report
+    deleted, note = remove_created_group(clients, request.target)
+    cid = "target.resource-group"
+    checks = [replace(c, message=f"{c.message}; {note}") if c.id == cid else c for c in report.checks]
+    return replace(report, checks=checks, target_resource_group_deleted=deleted)
 
 
 def move_resources(snapshot: MoveSnapshot) -> list[str]:
@@ -155,74 +178,3 @@ def _create_target_group(
         why = describe_azure_error(exc)
         outcome, created = result(cid, FAILED, f"{target.id} does not exist and could not be created: {why}"), False
     return [outcome if c.id == cid else c for c in checks], created
-
-
-def arm_validate(
-    clients: AzureClients,
-    source: ResourceGroupId,
-    target: ResourceGroupId,
-    resources: list[str],
-    *,
-    timeout: float = ARM_VALIDATE_TIMEOUT_SECONDS,
-) -> dict[str, Any]:
-    """ARM validateMoveResources, polled to its end; never raises for an Azure fault.
-
-    `{"status": "succeeded"|"failed"|"throttled"|"error",
-      "error"?: {"code", "message", "reasons": [{"target", "code", "message"}]}}`
-    """
-    body = {"resources": list(resources), "targetResourceGroup": target.id}
-    polling = {} if ARM_POLL_SECONDS is None else {"polling_interval": ARM_POLL_SECONDS}
-    try:
-        operations = clients.resources(source.subscription_id).resources
-        poller = operations.begin_validate_move_resources(source.name, body, **polling)
-        poller.result(timeout=timeout)
-        if not poller.done():
-            message = f"ARM did not finish validating within {timeout:g}s; try again later"
-            return {"status": "error", "error": {"code": "Timeout", "message": message, "reasons": []}}
-        return {"status": "succeeded"}
-    except HttpResponseError as exc:
-        error, status = _arm_error(exc), exc.status_code or 0
-        if status == 429:
-            error["message"] = f"ARM kept throttling the validation after bounded retries: {error['message']}"
-            return {"status": "throttled", "error": error}
-        return {"status": "failed" if 400 <= status < 500 else "error", "error": error}
-    except AzureError as exc:  # connection failures and timeouts, after the pipeline's retries
-        error = {"code": type(exc).__name__, "message": describe_azure_error(exc), "reasons": []}
-        return {"status": "error", "error": error}
-
-
-def _arm_error(exc: HttpResponseError) -> dict[str, Any]:
-    """code, message and per-resource reasons from an ARM error body (error.details, flattened)."""
-    payload: dict[str, Any] = {}
-    try:
-        text = exc.response.text() if exc.response is not None else ""
-        payload = (json.loads(text) or {}).get("error") or {} if text else {}
-    except (ValueError, AttributeError, TypeError):
-        payload = {}
-    if not payload and exc.error is not None:
-        payload = {
-            "code": exc.error.code,
-            "message": exc.error.message,
-            "details": [{"code": d.code, "message": d.message, "target": d.target} for d in exc.error.details or ()],
-        }
-    code = str(payload.get("code") or exc.reason or f"HTTP{exc.status_code}")
-    message = redact(str(payload.get("message") or describe_azure_error(exc)))
-    reasons = _reasons(payload.get("details") or [])
-    if not reasons:
-        reasons = [{"target": payload.get("target"), "code": code, "message": message}]
-    return {"code": code, "message": message, "reasons": reasons[:_MAX_REASONS]}
-
-
-def _reasons(details: list[Any], parent_target: str | None = None) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for detail in details:
-        if not isinstance(detail, dict):
-            continue
-        target = detail.get("target") or parent_target
-        nested = detail.get("details") or []
-        if nested:
-            found.extend(_reasons(nested, target))
-        else:
-            message = redact(str(detail.get("message") or ""))
-            found.append({"target": target, "code": detail.get("code"), "message": message})
-    return found

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import pytest
 
-from tests.conftest import SUB_PROD, call_http, rg_id, ws_id
+from tests.conftest import SUB_PROD, rg_id, ws_id
 
 PROD = rg_id(SUB_PROD, "rg-ml-prod")
 
@@ -30,8 +30,24 @@ class Answer:
         return self.checks[check_id]["status"]
 
 
+class RecordingDurableClient:
+    """The Durable client the validate route gets: records the validation orchestrations it starts."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[str, str, Any]] = []
+
+    async def start_new(self, name: str, instance_id: str | None = None, client_input: Any = None) -> str:
+        self.started.append((name, instance_id, client_input))
+        return instance_id
+
+
 @pytest.fixture
-def validate(app_env: dict[str, str], functions: dict[str, Any]) -> Callable[..., Answer]:
+def durable_client() -> RecordingDurableClient:
+    return RecordingDurableClient()
+
+
+@pytest.fixture
+def validate(app_env: dict[str, str], functions: dict[str, Any], durable_client: Any) -> Callable[..., Answer]:
     """POST /api/moves/validate through the function's entry point; `workspace` is a seeded name or an id."""
 
     def call(workspace: str = "ws-quiet", target: str = PROD, *, raw: Any = None, **fields: Any) -> Answer:
@@ -44,7 +60,15 @@ def validate(app_env: dict[str, str], functions: dict[str, Any]) -> Callable[...
                 **fields,
             }
         )
-        response = call_http(functions, "moves_validate", method="POST", body=body)
+        import asyncio
+
+        import azure.functions as func
+
+        request = func.HttpRequest("POST", "http://localhost:7071/api/moves/validate",
+                                   headers={"content-type": "application/json"},
+                                   body=body if isinstance(body, bytes) else json.dumps(body).encode())
+        handler = functions["moves_validate"].get_user_function().client_function
+        response = asyncio.run(handler(request, client=durable_client))
         return Answer(response.status_code, json.loads(response.get_body() or b"{}"))
 
     return call

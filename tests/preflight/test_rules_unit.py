@@ -18,7 +18,8 @@ from shared.moves.snapshot import (
     Read,
     RoleAssignment,
 )
-from shared.moves.validation import MoveReport, _reasons, move_resources
+from shared.moves.operations import ArmFailure
+from shared.moves.validation import MoveReport, move_resources
 from tests.conftest import SUB_DEV, SUB_PROD, TENANT, rg_id, ws_id
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -181,7 +182,8 @@ def test_arm_error_details_are_flattened_into_per_resource_reasons():
         {"code": "A", "target": "/r1", "message": "first"},
         {"code": "Outer", "target": "/r2", "details": [{"code": "Inner", "message": "second"}]},
     ]
-    assert _reasons(details) == [
+    failure = ArmFailure.from_body(409, {"error": {"code": "X", "message": "m", "details": details}})
+    assert list(failure.reasons) == [
         {"target": "/r1", "code": "A", "message": "first"},
         {"target": "/r2", "code": "Inner", "message": "second"},
     ]
