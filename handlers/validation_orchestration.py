@@ -36,7 +36,7 @@ def move_validation_orchestrator(context: df.DurableOrchestrationContext) -> Gen
         delay = next_poll_delay(OperationStatus.from_json(operation), fallback=timing.min_poll_seconds,
                                 minimum=timing.min_poll_seconds, maximum=timing.max_poll_seconds)
         yield context.create_timer(min(now + timedelta(seconds=delay), deadline))
-        operation = yield context.call_activity(work.POLL, operation["location"])
+        operation = yield context.call_activity(work.POLL, {"location": operation["location"]})
         if operation["status"] == "transient":
             same = same + 1 if operation.get("detail") == last else 1
             last = operation.get("detail")
@@ -48,9 +48,9 @@ def move_validation_orchestrator(context: df.DurableOrchestrationContext) -> Gen
     return (yield context.call_activity(work.FINISH, {"payload": payload, "operation": operation}))
 
 
-@bp.activity_trigger(input_name="location")
-def move_validation_poll(location: str) -> dict:
-    return work.poll(get_clients(), location)
+@bp.activity_trigger(input_name="payload")
+def move_validation_poll(payload: dict) -> dict:
+    return work.poll(get_clients(), payload["location"])
 
 
 @bp.activity_trigger(input_name="payload")
@@ -66,7 +66,7 @@ async def move_validation_status(req: func.HttpRequest, client: df.DurableOrches
     """200 with the report once ARM answered; 202 (Location, Retry-After) while it validates; 404 for an unknown id."""
     validation_id = req.route_params.get("validationId") or ""
     status = await client.get_status(validation_id) if work.is_validation_id(validation_id) else None
-    runtime = getattr(getattr(status, "runtime_status", None), "value", None) if status else None
+    runtime = getattr(getattr(status, "runtime_status", None), "value", None) if status is not None else None
     if runtime is None:
         raise ApiError(404, "ValidationNotFound", f"no validation with id {validation_id!r}", "validationId")
     if runtime in RUNNING:

@@ -25,7 +25,8 @@ class Operation:
     result: tuple[int, dict | None] | None = None
     error: ArmError | None = None
     details: dict = field(default_factory=dict)
-    not_before: float = 0.0  # monotonic time before which the operation is still running
+    started: float = 0.0  # monotonic start time
+    min_seconds: Callable[[], float] = lambda: 0.0  # read at each poll: the control API can shorten it
 
     @property
     def done(self) -> bool:
@@ -43,12 +44,13 @@ class Operations:
 
     def start(self, *, kind: str, status_path: str, api_version: str, complete: Callable[[], tuple[int, dict | None]],
               failure: ArmError | None = None, fail_after: int | None = None, details: dict | None = None,
-              min_seconds: float = 0.0) -> Operation:
+              min_seconds: Callable[[], float] | None = None) -> Operation:
         """Register an operation; status_path holds `{id}` where the operation id goes."""
         op_id = uuid.uuid4().hex
         op = Operation(id=op_id, kind=kind, status_path=status_path.format(id=op_id), api_version=api_version,
                        polls=self.polls, complete=complete, failure=failure, fail_after=fail_after,
-                       details=details or {}, not_before=time.monotonic() + min_seconds)
+                       details=details or {}, started=time.monotonic(),
+                       min_seconds=min_seconds or (lambda: 0.0))
         self.operations[op_id] = op
         return op
 
@@ -69,7 +71,7 @@ class Operations:
             op.polled += 1
             fail_now = op.failure is not None and (
                 op.polled > op.polls or (op.fail_after is not None and op.polled > op.fail_after))
-            if not fail_now and time.monotonic() < op.not_before:
+            if not fail_now and time.monotonic() < op.started + op.min_seconds():
                 return web.Response(status=202, headers=self.headers(op, base_url))
             if fail_now:
                 op.error = op.failure

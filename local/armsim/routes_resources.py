@@ -205,7 +205,7 @@ async def validate_move(ctx: Ctx) -> web.Response:
     op = sim.operations.start(kind="validateMoveResources", api_version=ctx.api_version, complete=complete,
                               status_path=f"/subscriptions/{req.source_sub}/operationresults/{{id}}",
                               details={"resources": list(req.resources), "target": req.target_rg_id},
-                              min_seconds=state.validation_seconds)
+                              min_seconds=lambda: sim.state.validation_seconds)
     return sim.operations.accepted(op, ctx.base_url)
 
 

@@ -24,13 +24,13 @@ def validate_within(
     target: ResourceGroupId,
     resources: list[str],
     *,
-    bound: float = ARM_VALIDATE_BOUND_SECONDS,
+    bound: float | None = None,
     poll_seconds: float | None = None,
 ) -> dict[str, Any]:
     """`{"status": succeeded|failed|throttled|error|running, "error"?: {code, message, reasons},
     "location"?: str}`; `running` (with the operation's Location) when ARM has not answered within `bound` seconds.
     Never raises for an Azure fault."""
-    deadline = time.monotonic() + bound
+    deadline = time.monotonic() + (ARM_VALIDATE_BOUND_SECONDS if bound is None else bound)
     pipeline, endpoint = clients.arm_pipeline(), clients.settings.arm_endpoint
     try:
         status = ops.start_operation(pipeline, ops.VALIDATE, source, target, list(resources), arm_endpoint=endpoint)
