@@ -63,10 +63,17 @@ def _await_operation(
 ):
     """Poll an ARM operation with durable timers honouring Retry-After, up to the deadline (ARM allows 4 hours)."""
     deadline = context.current_utc_datetime + timedelta(seconds=timing.operation_deadline_seconds)
-    polls = transient = 0
+    polls = transient = same = 0
+    last = None
     while operation["status"] in WAITING:
         transient = transient + 1 if operation["status"] == TRANSIENT else 0
+        # ARM keeps answering a failed operation's error: the same 5xx a few times is that verdict.
+        same = same + 1 if operation["status"] == TRANSIENT and operation.get("detail") == last else int(transient > 0)
+        last = operation.get("detail") if operation["status"] == TRANSIENT else None
         now = context.current_utc_datetime
+        if same >= timing.identical_failure_limit:
+            return _failed("OperationFailed", f"the {phase} operation answered the same error {same} times in a "
+                           f"row: {last}. Check both resource groups before retrying")
         if transient > timing.transient_poll_limit:
             return _failed(
                 "PollFailed",

@@ -54,6 +54,7 @@ class MoveTiming:
     approval_interval_seconds: int = 60
     approval_deadline_seconds: int = 3600
     transient_poll_limit: int = 10  # consecutive 5xx / network failures of a poll before giving up
+    identical_failure_limit: int = 3  # the same 5xx answer this many times in a row: the operation failed
     retry_first_ms: int = 5000  # activity retries (call_activity_with_retry)
     retry_attempts: int = 4
 

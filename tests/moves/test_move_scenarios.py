@@ -215,3 +215,18 @@ def test_a_repeated_move_start_does_not_post_a_second_move(move_env, sim_request
     assert len([r for r in sim_requests() if r["path"].endswith("/moveResources")]) == 1
     record = row(plan)
     assert record.state == "Moving" and [s["name"] for s in record.steps] == ["preflight", "move"]
+
+
+def test_an_operation_answering_the_same_500_forever_ends_failed_within_minutes(run_move, sim, sim_state):
+    # ARM keeps returning a failed operation's error; here the operation URL answers 500 on every poll.
+    sim.control("POST", "moves/fail", json={"status": 500, "code": "InternalServerError",
+                                             "message": "The move failed inside the provider."})
+    plan = make_plan("ws-twin", DEV2)
+    run = run_move(plan)
+    record = row(plan)
+    assert record.state == "Failed" and record.error["phase"] == "move", record.error
+    assert "The move failed inside the provider." in record.error["message"]
+    assert steps(record)["move"]["polls"] <= 5
+    # Virtual time of the orchestration (its durable timers), not the 4-hour deadline.
+    assert run.timers and run.timers[-1] - T0 < timedelta(minutes=10)
+    assert resource(sim_state, ws_id("ws-twin")) is not None

@@ -169,7 +169,7 @@ def test_move_that_never_finishes_times_out_at_the_deadline(handle):
 
 
 def test_too_many_transient_polls_fail_the_wait(handle):
-    timing = MoveTiming(transient_poll_limit=2, retry_first_ms=1, retry_attempts=2)
+    timing = MoveTiming(transient_poll_limit=2, identical_failure_limit=10, retry_first_ms=1, retry_attempts=2)
 
     def flaky(p: dict) -> dict:
         return running(p["location"], 1, "transient") if p["phase"] == "move" else {"status": "succeeded"}
