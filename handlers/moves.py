@@ -10,7 +10,15 @@ import azure.functions as func
 from handlers.http import api, json_body, json_response
 from shared.azure.clients import get_clients
 from shared.errors import ApiError, describe_azure_error
-from shared.moves.launch import is_running, mark_not_started, parse_start, prepare, running_move_id
+from shared.moves.claims import ClaimTaken
+from shared.moves.launch import (
+    discard_start,
+    is_running,
+    mark_not_started,
+    parse_start,
+    prepare_claimed,
+    running_move_id,
+)
 from shared.moves.plan import ORCHESTRATOR, instance_id_for, is_move_id
 from shared.moves.report import status_view
 from shared.moves.request import check_allowed
@@ -35,14 +43,19 @@ async def moves_start(req: func.HttpRequest, client: df.DurableOrchestrationClie
         return _conflict(req, running_move_id(current), request.workspace.id)
 
     clients = get_clients()
-    plan = await asyncio.to_thread(prepare, clients, settings, request, recreate)
+    try:  # the workspace's start claim first: concurrent starts lose here, before any preflight read
+        plan = await asyncio.to_thread(prepare_claimed, clients, settings, request, recreate)
+    except ClaimTaken as taken:
+        return _conflict(req, taken.move_id, request.workspace.id)
     try:
         await client.start_new(ORCHESTRATOR, instance_id, plan.to_json())
     except Exception as exc:  # the Durable client raises plain Exceptions carrying the host's answer
         reason = describe_azure_error(exc)
+        if "already exists" in reason.lower():  # answered 409: nothing started, so no Failed row either
+            await asyncio.to_thread(discard_start, clients, plan)
+            return _conflict(req, running_move_id(await client.get_status(instance_id, show_input=True)),
+                             request.workspace.id)
         await asyncio.to_thread(mark_not_started, clients, plan, f"the orchestration did not start: {reason}")
-        if "already exists" in reason.lower():
-            return _conflict(req, None, request.workspace.id)
         raise ApiError(
             503, "MoveNotStarted", "the move orchestration could not be started; nothing was moved; retry"
         ) from exc

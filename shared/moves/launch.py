@@ -92,6 +92,34 @@ def prepare(
     return plan
 
 
+def prepare_claimed(
+    clients: AzureClients, settings: Settings, request: MoveRequest, recreate: bool, *, now: datetime | None = None
+) -> MovePlan:
+    """Take the workspace's start claim, then `prepare`; a losing start raises claims.ClaimTaken before any preflight
+    read, and a start that fails (422, an error) gives the claim back."""
+    from shared.moves import claims
+
+    now = now or utcnow()
+    move_id = new_move_id(instance_id_for(request.workspace), now)
+    claim = claims.acquire(clients, request.workspace.subscription_id.lower(), instance_id_for(request.workspace),
+                           move_id, now=now)
+    try:
+        return prepare(clients, settings, request, recreate, now=now)
+    except BaseException:
+        claims.release(clients, claim)
+        raise
+
+
+def discard_start(clients: AzureClients, plan: MovePlan) -> None:
+    """Remove the row of a start that was answered 409 after all (the orchestration existed): no Failed row for it."""
+    from azure.core import MatchConditions
+
+    from shared.azure import tables
+
+    tables.table(clients.tables(), tables.MOVES).delete_entity(plan.partition, plan.move_id,
+                                                               match_condition=MatchConditions.Unconditionally)
+
+
 def new_plan(
     request: MoveRequest,
     resources: tuple[str, ...] = (),

@@ -68,9 +68,11 @@ def status(functions: dict, move_id: str) -> tuple[int, dict]:
 
 
 def rows() -> list:
+    """WorkspaceMoves rows of moves (the start claims left out)."""
     from shared.azure import tables
 
-    return list(tables.table(get_clients().tables(), tables.MOVES).list_entities())
+    entities = tables.table(get_clients().tables(), tables.MOVES).list_entities()
+    return [e for e in entities if not e["RowKey"].startswith("claim-")]
 
 
 @pytest.mark.parametrize(
@@ -174,9 +176,61 @@ def test_orchestration_that_cannot_start_is_recorded_and_refused(move_env, funct
         start_error=Exception("An Orchestration instance with the status Running already exists.")
     )
     code, answer = start(functions, {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2}, client)
-    assert code == 409
+    assert code == 409 and answer["error"]["code"] == "MoveAlreadyRunning"
+    assert rows() == []  # answered 409: no Failed row for it
+
+
+def test_an_orchestration_that_fails_to_start_for_another_reason_is_recorded_failed(move_env, functions):
+    client = FakeDurableClient(start_error=Exception("the task hub is not reachable"))
+    code, answer = start(functions, {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2}, client)
+    assert code == 503
     (row,) = rows()
     assert row["State"] == "Failed" and "NotStarted" in row["Error"]
+
+
+class SharedHubClient(FakeDurableClient):
+    """One task hub seen by many concurrent starters: start_new succeeds once, then the instance is Running."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import threading
+
+        self.lock = threading.Lock()
+
+    async def get_status(self, instance_id: str, **_: Any) -> DurableOrchestrationStatus:
+        with self.lock:
+            if not self.started:
+                return DurableOrchestrationStatus()
+            _, started_id, plan = self.started[0]
+        return DurableOrchestrationStatus.from_json(
+            {"name": "move_orchestrator", "instanceId": started_id, "runtimeStatus": "Running", "input": plan}
+        )
+
+    async def start_new(self, name: str, instance_id: str | None = None, client_input: Any = None) -> str:
+        with self.lock:
+            if self.started:
+                raise Exception(f"An Orchestration instance with the status Running already exists: {instance_id}")
+            self.started.append((name, instance_id, client_input))
+        return instance_id
+
+
+def test_twenty_parallel_starts_make_one_move_and_nineteen_409s(move_env, functions, sim_requests):
+    import concurrent.futures
+
+    client = SharedHubClient()
+    body = {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(lambda _: start(functions, body, client), range(20)))
+    accepted = [a for code, a in answers if code == 202]
+    refused = [a for code, a in answers if code == 409]
+    assert len(accepted) == 1 and len(refused) == 19, [code for code, _ in answers]
+    move_id = accepted[0]["moveId"]
+    for answer in refused:
+        assert answer["moveId"] == move_id and answer["statusUrl"].endswith(f"/api/moves/{move_id}")
+    (row,) = rows()
+    assert row["RowKey"] == move_id and row["State"] == "Validating"  # no Failed row for any 409
+    workspace_reads = [r for r in sim_requests() if r["method"] == "GET" and r["path"].lower() == ws_id("ws-twin").lower()]
+    assert len(workspace_reads) == 1  # one preflight: the losers stopped at the claim
 
 
 @pytest.mark.parametrize("move_id", ["move-0000000000000000-20300101T080000000Z", "nope", "move-../../x"])
