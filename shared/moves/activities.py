@@ -17,6 +17,7 @@ from shared.moves import operations as ops
 from shared.moves.plan import FAILED, MOVING, POST_MOVE, SUCCEEDED, MovePlan
 from shared.moves.premove_inventory import Inventory, take_inventory
 from shared.moves.report import Outcome, conclude
+from shared.moves.status_live import live_endpoints
 from shared.moves.datastore_fix import check_datastores
 from shared.moves.steps import approve_round, check_role_assignments
 from shared.moves.store import MoveRecord, MovesStore, utcnow
@@ -146,6 +147,7 @@ def approve_endpoints(clients: AzureClients, plan: MovePlan, inventory: Inventor
             notApproved=len(found.endpoints) - approved,
             foreign=len(found.foreign),
         )
+        record.result = live_endpoints(record.result, found)  # GET /api/moves/{moveId} shows them during the wait
 
     _update(clients, plan, change)
     return found.to_json()

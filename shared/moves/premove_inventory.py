@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -82,27 +83,37 @@ class Inventory:
     endpoints: tuple[ChildInfo, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
+        """camelCase, like every field of the API (the row's snapshot is shown by GET /api/moves/{moveId})."""
         return {
             "workspaceId": self.workspace_id,
             "location": self.location,
-            "privateEndpoints": [asdict(c) for c in self.private_endpoints],
-            "datastores": [asdict(d) for d in self.datastores],
-            "roleAssignments": [asdict(r) for r in self.role_assignments],
-            "computes": [asdict(c) for c in self.computes],
-            "endpoints": [asdict(e) for e in self.endpoints],
+            "privateEndpoints": [_camel(asdict(c)) for c in self.private_endpoints],
+            "datastores": [_camel(asdict(d)) for d in self.datastores],
+            "roleAssignments": [_camel(asdict(r)) for r in self.role_assignments],
+            "computes": [_camel(asdict(c)) for c in self.computes],
+            "endpoints": [_camel(asdict(e)) for e in self.endpoints],
         }
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> "Inventory":
+        """Reads camelCase, and the snake_case rows written before the API used one style."""
         return cls(
             body["workspaceId"],
             body.get("location") or "",
-            tuple(ConnectionInfo(**c) for c in body.get("privateEndpoints") or ()),
-            tuple(DatastoreInfo(**d) for d in body.get("datastores") or ()),
-            tuple(RoleAssignmentInfo(**r) for r in body.get("roleAssignments") or ()),
-            tuple(ChildInfo(**c) for c in body.get("computes") or ()),
-            tuple(ChildInfo(**e) for e in body.get("endpoints") or ()),
+            tuple(ConnectionInfo(**_snake(c)) for c in body.get("privateEndpoints") or ()),
+            tuple(DatastoreInfo(**_snake(d)) for d in body.get("datastores") or ()),
+            tuple(RoleAssignmentInfo(**_snake(r)) for r in body.get("roleAssignments") or ()),
+            tuple(ChildInfo(**_snake(c)) for c in body.get("computes") or ()),
+            tuple(ChildInfo(**_snake(e)) for e in body.get("endpoints") or ()),
         )
+
+
+def _camel(item: dict[str, Any]) -> dict[str, Any]:
+    return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in item.items()}
+
+
+def _snake(item: dict[str, Any]) -> dict[str, Any]:
+    return {re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), k): v for k, v in item.items()}
 
 
 def take_inventory(clients: AzureClients, workspace: ResourceId) -> Inventory:

@@ -108,7 +108,9 @@ def conclude(plan: MovePlan, outcome: Outcome, inventory: dict[str, Any] | None)
             _item(
                 "recreate-compute",
                 plan.moved_id(child["id"]),
-                f"compute {child['name']} ({child['kind']}) existed before the move; re-create it",
+                f"compute {child['name']} ({child['kind']}) existed before the move; re-create it under a NEW name "
+                "(re-creating a compute instance under its old name fails after a move, a known issue of the move "
+                "page)",
             )
         )
     for child in (inventory or {}).get("endpoints") or []:
@@ -142,6 +144,22 @@ def _item(kind: str, target: str, message: str) -> dict[str, str]:
     return {"kind": kind, "target": target, "message": message}
 
 
+def endpoint_states(result: dict[str, Any]) -> dict[str, Any] | None:
+    """Counts of the re-created connections as last seen (during the wait too): approved, pending, missing, and
+    foreign pending ones; `checkedAt` is that look. None before the first look after the move."""
+    if "privateEndpointsCheckedAt" not in result and "privateEndpoints" not in result:
+        return None
+    statuses = [str(e.get("status") or "").lower() for e in result.get("privateEndpoints") or ()]
+    return {
+        "approved": statuses.count("approved"),
+        "pending": statuses.count("pending"),
+        "missing": statuses.count("missing"),
+        "other": sum(1 for s in statuses if s not in ("approved", "pending", "missing")),
+        "foreign": len(result.get("foreignConnections") or ()),
+        "checkedAt": result.get("privateEndpointsCheckedAt"),
+    }
+
+
 def status_view(record: MoveRecord) -> dict[str, Any]:
     """The `GET /api/moves/{moveId}` body: what a pipeline or a person needs, nothing internal."""
     result = record.result or {}
@@ -159,6 +177,7 @@ def status_view(record: MoveRecord) -> dict[str, Any]:
         "steps": record.steps,
         "privateEndpoints": result.get("privateEndpoints", snapshot.get("privateEndpoints", [])),
         "foreignConnections": result.get("foreignConnections", []),
+        "privateEndpointStates": endpoint_states(result),
         "datastores": result.get("datastores", snapshot.get("datastores", [])),
         "roleAssignments": result.get("roleAssignments", snapshot.get("roleAssignments", [])),
         "leftToDo": result.get("leftToDo", []),

@@ -230,3 +230,35 @@ def test_an_operation_answering_the_same_500_forever_ends_failed_within_minutes(
     # Virtual time of the orchestration (its durable timers), not the 4-hour deadline.
     assert run.timers and run.timers[-1] - T0 < timedelta(minutes=10)
     assert resource(sim_state, ws_id("ws-twin")) is not None
+
+
+def test_status_shows_each_connection_while_the_move_waits_for_approvals(move_env, functions, sim):
+    from handlers.move_orchestration import ACTIVITIES
+    from shared.moves.launch import record_start
+    from tests.conftest import call_http
+    from tests.moves.durable_driver import Driver, real_activities
+
+    plan = make_plan("ws-private", PROD, approvePrivateEndpoints="none")
+    record_start(get_clients(), plan)
+    table = real_activities(functions, ACTIVITIES)
+    seen: list[dict] = []
+    approve = table["move_approve_private_endpoints"]
+
+    def approve_then_look(payload: Any) -> Any:
+        answer = approve(payload)
+        response = call_http(functions, "move_status", route_params={"moveId": plan.move_id})
+        seen.append(json.loads(response.get_body()))
+        return answer
+
+    table["move_approve_private_endpoints"] = approve_then_look
+    handle = functions["move_orchestrator"].get_user_function()
+    Driver(handle, table, instance_id=plan.move_id[:21]).run("move_orchestrator", plan.to_json())
+    interim = seen[0]
+    assert interim["state"] == "PostMove", interim["state"]  # still waiting, before the final report
+    by_name = {e["name"]: e["status"] for e in interim["privateEndpoints"]}
+    assert by_name["pec-ws-private-2"] == "Missing" and by_name["pec-ws-private-1"] in ("Pending", "Missing")
+    states = interim["privateEndpointStates"]
+    assert states["missing"] >= 1 and states["foreign"] == len(interim["foreignConnections"]) and states["checkedAt"]
+    assert all("_" not in key for key in interim)  # one naming style: camelCase
+    for entry in interim["snapshot"]["privateEndpoints"] + interim["snapshot"]["datastores"]:
+        assert all("_" not in key for key in entry), entry
