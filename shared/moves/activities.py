@@ -14,6 +14,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from shared.azure.clients import AzureClients
 from shared.azure.ml_gateway import MlGateway
 from shared.moves import operations as ops
+from shared.moves.inventory_reuse import fresh
 from shared.moves.plan import FAILED, MOVING, POST_MOVE, SUCCEEDED, MovePlan
 from shared.moves.premove_inventory import Inventory, take_inventory
 from shared.moves.report import Outcome, conclude
@@ -36,7 +37,16 @@ def _update(clients: AzureClients, plan: MovePlan, change: Any) -> MoveRecord:
 
 
 def snapshot(clients: AzureClients, plan: MovePlan) -> dict[str, Any]:
-    """Read what the move will disconnect or leave behind, and keep it on the row."""
+    """What the move will disconnect or leave behind, kept on the row: the starter's preflight reads when they are
+    minutes old (inventory_reuse.REUSE_WITHIN), else read again."""
+    record = _store(clients).get(plan.move_id, partition=plan.partition)
+    inventory = fresh(record.snapshot if record else None, utcnow())
+    if inventory is not None:
+        _update(clients, plan, lambda r: r.put_step("snapshot", "succeeded", reused="preflight",
+                                                    privateEndpoints=len(inventory["privateEndpoints"]),
+                                                    datastores=len(inventory["datastores"]),
+                                                    roleAssignments=len(inventory["roleAssignments"])))
+        return inventory
     inventory = take_inventory(clients, plan.request.workspace).to_json()
 
     def change(record: MoveRecord) -> None:

@@ -88,7 +88,7 @@ def prepare(
     resources = tuple(str(getattr(r, "id", r)) for r in report.resources)
     plan = new_plan(request, resources, recreate=recreate, now=now, timing=timing)
     warnings = [c["id"] for c in report_json.get("checks", []) if c.get("status") == "warning"]
-    record_start(clients, plan, now=now, warnings=warnings)
+    record_start(clients, plan, now=now, warnings=warnings, inventory=report.inventory)
     return plan
 
 
@@ -134,9 +134,15 @@ def new_plan(
 
 
 def record_start(
-    clients: AzureClients, plan: MovePlan, *, now: datetime | None = None, warnings: list[str] | None = None
+    clients: AzureClients,
+    plan: MovePlan,
+    *,
+    now: datetime | None = None,
+    warnings: list[str] | None = None,
+    inventory: dict[str, Any] | None = None,
 ) -> MoveRecord:
-    """The move's first row (state Validating, the preflight step done); 409 if that move id exists."""
+    """The move's first row (state Validating, the preflight step done, the preflight's inventory kept for the
+    orchestration's snapshot step); 409 if that move id exists."""
     now = now or utcnow()
     request = plan.request
     record = MoveRecord(
@@ -153,6 +159,7 @@ def record_start(
         },
         started_at=now,
         updated_at=now,
+        snapshot=inventory,
     )
     record.put_step("preflight", "succeeded", at=now, warnings=warnings or [])
     try:

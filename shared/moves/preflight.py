@@ -248,7 +248,8 @@ def role_assignments_not_moved(s: MoveSnapshot) -> CheckResult:
         "role-assignments.not-moved", s.role_assignments, "no role assignment is made at the workspace's scope",
         "{n} role assignment(s) at the workspace's scope are not moved",
         lambda found: [{"id": ra.id, "principalId": ra.principal_id, "principalType": ra.principal_type,
-                        "roleDefinitionId": ra.role_definition_id} for ra in found])
+                        "roleDefinitionId": ra.role_definition_id} for ra in found
+                       if not ra.scope or ra.scope.rstrip("/").lower() == s.request.workspace.id.lower()])
 
 
 RULES: tuple[Callable[[MoveSnapshot], CheckResult], ...] = (

@@ -77,6 +77,8 @@ class RoleAssignment:
     principal_id: str
     principal_type: str | None
     role_definition_id: str
+    name: str = ""
+    scope: str = ""  # the workspace, or a resource below it
 
 
 @dataclass(frozen=True)
@@ -236,15 +238,11 @@ def _databricks_links(clients: AzureClients, workspace: ResourceId) -> list[str]
 
 
 def _role_assignments(clients: AzureClients, workspace: ResourceId) -> list[RoleAssignment]:
-    found = clients.authorization(workspace.subscription_id).role_assignments.list_for_scope(
-        workspace.id, filter="atScope()"
-    )
-    return [
-        RoleAssignment(ra.id, ra.principal_id, getattr(ra, "principal_type", None), ra.role_definition_id)
-        for ra in found
-        # atScope() also returns assignments inherited from above; keep those made on the workspace itself.
-        if (ra.scope or "").rstrip("/").lower() == workspace.id.lower()
-    ]
+    """Assignments made on the workspace or below it (the same list the move's snapshot step keeps)."""
+    from shared.moves.premove_inventory import list_role_assignments
+
+    return [RoleAssignment(ra.id, ra.principal_id, ra.principal_type, ra.role_definition_id, ra.name, ra.scope)
+            for ra in list_role_assignments(clients, workspace)]
 
 
 def _workspace(ml: MlGateway, workspace: ResourceId) -> Workspace | None:

@@ -14,9 +14,11 @@ from shared.azure.clients import AzureClients
 from shared.errors import ApiError, describe_azure_error
 from shared.moves.arm_validation import validate_within
 from shared.moves.group_cleanup import remove_created_group
+from shared.moves.inventory_reuse import inventory_of
 from shared.moves.preflight import FAILED, PASSED, CheckResult, evaluate, result
 from shared.moves.request import MoveRequest, check_allowed
 from shared.moves.snapshot import MAX_WORKERS, MoveSnapshot, read_snapshot
+from shared.moves.store import utcnow
 from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.move_validation")
@@ -35,6 +37,7 @@ class MoveReport:
     workspace_location: str | None = None
     target_resource_group_created: bool = False
     target_resource_group_deleted: bool = False
+    inventory: dict[str, Any] | None = None  # the pre-move inventory from this preflight's reads (not in the JSON)
 
     def check(self, check_id: str) -> CheckResult | None:
         return next((c for c in self.checks if c.id == check_id), None)
@@ -131,7 +134,7 @@ def validate_move(
     )
     location = snapshot.workspace.value.location if snapshot.workspace.value is not None else None
     report = MoveReport(ready, checks, arm, resources, workspace_location=location,
-                        target_resource_group_created=created)
+                        target_resource_group_created=created, inventory=inventory_of(snapshot, now or utcnow()))
     return report if arm.get("status") == "running" else settle(clients, request, report)
 
 

@@ -259,3 +259,27 @@ def test_a_finished_move_keeps_its_row_when_the_workspace_moves_again(move_env, 
     )
     assert code == 202 and second["moveId"] != first["moveId"] and second["instanceId"] == first["instanceId"]
     assert {r["RowKey"] for r in rows()} == {first["moveId"], second["moveId"]}
+
+
+def test_the_orchestration_reuses_the_starters_fresh_preflight_reads(move_env, functions, sim_requests, sim):
+    client = FakeDurableClient()
+    code, answer = start(functions, {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2}, client)
+    assert code == 202, answer
+    starter_calls = [r for r in sim_requests() if not r["path"].startswith("/_sim/")]
+    assert not any(r["path"].endswith("/validateMoveResources") for r in starter_calls)  # never waits on ARM
+    sim.control("DELETE", "requests")
+    ((_, instance_id, plan),) = client.started
+    run = Driver(
+        functions["move_orchestrator"].get_user_function(), real_activities(functions, ACTIVITIES),
+        instance_id=instance_id,
+    ).run("move_orchestrator", plan)
+    assert run.output["state"] == "Succeeded"
+    code, view = status(functions, answer["moveId"])
+    snapshot_step = next(s for s in view["steps"] if s["name"] == "snapshot")
+    assert snapshot_step["reused"] == "preflight"
+    before_move = []
+    for r in sim_requests():
+        if r["path"].endswith("/moveResources"):
+            break
+        before_move.append(r)
+    assert not any("privateEndpointConnections" in r["path"] or "roleAssignments" in r["path"] for r in before_move)
