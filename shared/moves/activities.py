@@ -184,6 +184,13 @@ def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str,
 
     store = _store(clients)
     record = store.get(plan.move_id, partition=plan.partition)
+    created = record is not None and (record.step("target-resource-group") or {}).get("status") == "succeeded"
+    if created and not outcome.moved:  # nothing left behind: the group this move created goes again
+        from shared.moves.group_cleanup import remove_created_group
+
+        deleted, note = remove_created_group(clients, plan.target)
+        store.update(plan.partition, plan.move_id,
+                     lambda row: row.put_step("target-resource-group", "deleted" if deleted else "left", detail=note))
     conclusion = conclude(plan, outcome, record.snapshot if record else None)
     error = None if outcome.error is None else {**outcome.error, "phase": outcome.phase}
 

@@ -262,3 +262,15 @@ def test_status_shows_each_connection_while_the_move_waits_for_approvals(move_en
     assert all("_" not in key for key in interim)  # one naming style: camelCase
     for entry in interim["snapshot"]["privateEndpoints"] + interim["snapshot"]["datastores"]:
         assert all("_" not in key for key in entry), entry
+
+
+def test_a_group_the_move_created_is_deleted_again_when_its_validation_fails(run_move, sim):
+    target = rg_id(SUB_PROD, "rg-created-by-move")
+    plan = make_plan("ws-computes", target, createTargetResourceGroup=True)
+    run_move(plan)
+    record = row(plan)
+    assert record.state == "Failed" and record.error["phase"] == "validate"
+    step = steps(record)["target-resource-group"]
+    assert step["status"] == "deleted" and "deleted again" in step["detail"], step
+    groups = [g["id"].lower() for g in sim.control("GET", "state").json()["resourceGroups"]]
+    assert target.lower() not in groups
