@@ -60,8 +60,8 @@ def test_a_dev_host_restart_in_the_middle_of_a_move_resumes_it(stack):
 
     final = wait_until(lambda: (s := _move_state(stack, move_id)) in demo.TERMINAL and s, "the resumed move's end",
                        timeout=300, interval=0.5)
-    assert final in ("Succeeded", "NeedsAttention")
     status, body = call(stack, "GET", f"moves/{move_id}")
+    assert final in ("Succeeded", "NeedsAttention"), (body.get("error"), body.get("steps"))
     assert [s["name"] for s in body["steps"] if s["name"] == "move"] == ["move"]  # started once, not twice
     moved = f"/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev-2/providers/Microsoft.MachineLearningServices/workspaces/ws-twin"
     assert arm(stack, "GET", moved)[0] == 200
