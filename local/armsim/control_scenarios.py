@@ -18,7 +18,7 @@ IN_PLACE_CHOICES = ("accept", "refuse")
 def register(app: web.Application, sim: "Simulator") -> None:
     async def settings(request: web.Request) -> web.Response:
         """`{"pageSizes"?: {kind: n}, "datastoreInPlaceChange"?: "accept"|"refuse",
-        "datastoreFieldsAfterMove"?: "empty"|"source", "validationSeconds"?: n}`."""
+        "datastoreFieldsAfterMove"?: "empty"|"source", "validationSeconds"?: n, "unpolledOperationSeconds"?: n}`."""
         body = await read_json_object(request, required=False)
         state = sim.state
         sizes = body.get("pageSizes") or {}
@@ -33,6 +33,11 @@ def register(app: web.Application, sim: "Simulator") -> None:
             if body["datastoreFieldsAfterMove"] not in ("empty", "source"):
                 raise ArmError(400, "InvalidSettings", "datastoreFieldsAfterMove must be 'empty' or 'source'.")
             state.datastore_fields_after_move = body["datastoreFieldsAfterMove"]
+        if "unpolledOperationSeconds" in body:
+            seconds = body["unpolledOperationSeconds"]
+            if not isinstance(seconds, (int, float)) or seconds < 0:
+                raise ArmError(400, "InvalidSettings", "unpolledOperationSeconds must be a number >= 0.")
+            sim.operations.unpolled_seconds = float(seconds)
         if "validationSeconds" in body:
             seconds = body["validationSeconds"]
             if not isinstance(seconds, (int, float)) or seconds < 0:

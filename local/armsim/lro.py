@@ -11,6 +11,9 @@ from aiohttp import web
 from .errors import ArmError
 
 
+UNPOLLED_FACTOR = 5
+
+
 @dataclass
 class Operation:
     id: str
@@ -41,6 +44,7 @@ class Operations:
         self.retry_after = retry_after
         self.on_finish = on_finish
         self.operations: dict[str, Operation] = {}
+        self.unpolled_seconds: float | None = None  # control API: when an unpolled operation ends by itself
 
     def start(self, *, kind: str, status_path: str, api_version: str, complete: Callable[[], tuple[int, dict | None]],
               failure: ArmError | None = None, fail_after: int | None = None, details: dict | None = None,
@@ -79,19 +83,41 @@ class Operations:
             elif op.polled <= op.polls:
                 return web.Response(status=202, headers=self.headers(op, base_url))
             else:
-                try:
-                    op.result = op.complete()
-                except ArmError as exc:
-                    op.error = exc
-                except Exception as exc:  # a simulator bug ends the operation like a provider failure would
-                    op.error = ArmError(500, "InternalServerError", f"The operation failed: {exc!r}")
-                self.on_finish(op)
+                self._complete(op)
         if op.error is not None:
             raise op.error
         status, body = op.result
         if body is None:
             return web.Response(status=status)
         return web.json_response(body, status=status)
+
+    def _complete(self, op: Operation) -> None:
+        try:
+            op.result = op.complete()
+        except ArmError as exc:
+            op.error = exc
+        except Exception as exc:  # a simulator bug ends the operation like a provider failure would
+            op.error = ArmError(500, "InternalServerError", f"The operation failed: {exc!r}")
+        self.on_finish(op)
+
+    def settle_due(self) -> None:
+        """ARM operations run on their own; polling only observes them (ARM async operations). An operation nobody
+        polls (its Location was lost, e.g. a client crashed right after the POST) still ends: after
+        UNPOLLED_FACTOR x (polls + 1) x max(Retry-After, 1) seconds without a single poll."""
+        now = time.monotonic()
+        for op in list(self.operations.values()):
+            if op.done or op.polled:
+                continue
+            wait = self.unpolled_seconds
+            if wait is None:
+                wait = UNPOLLED_FACTOR * (op.polls + 1) * max(self.retry_after, 1)
+            due = op.started + op.min_seconds() + wait
+            if now >= due:
+                if op.failure is not None:
+                    op.error = op.failure
+                    self.on_finish(op)
+                else:
+                    self._complete(op)
 
     def describe(self) -> list[dict]:
         return [{"id": op.id, "kind": op.kind, "polled": op.polled, "done": op.done,

@@ -48,6 +48,7 @@ class Simulator:
     def reset(self) -> None:
         self.state = State(self.scenario)
         self.operations.operations.clear()
+        self.operations.unpolled_seconds = None
         self.faults.clear()
 
     def _finished(self, op: Operation) -> None:
@@ -95,6 +96,7 @@ class Simulator:
                 return await handler(request)
             except ArmError as exc:
                 return _error(exc)
+        self.operations.settle_due()
         entry = {"method": request.method, "path": path, "query": dict(request.query), "time": now_iso(),
                  "tokenOk": self._token_ok(request), "status": None}
         self.request_log.append(entry)

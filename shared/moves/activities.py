@@ -15,6 +15,7 @@ from shared.azure.clients import AzureClients
 from shared.azure.ml_gateway import MlGateway
 from shared.moves import operations as ops
 from shared.moves.inventory_reuse import fresh
+from shared.moves.move_reconcile import held_by_earlier_attempt, reconcile
 from shared.moves.plan import FAILED, MOVING, POST_MOVE, SUCCEEDED, MovePlan
 from shared.moves.premove_inventory import Inventory, take_inventory
 from shared.moves.report import Outcome, conclude
@@ -102,11 +103,8 @@ def start_move(clients: AzureClients, plan: MovePlan) -> dict[str, Any]:
         list(plan.resources),
         arm_endpoint=clients.settings.arm_endpoint,
     )
-    if status.status == ops.FAILED and earlier_attempt and status.error:
-        status.error["message"] += (
-            " (an earlier attempt of this step may have started the move before it was "
-            "recorded: check both resource groups)"
-        )
+    if earlier_attempt:  # a crash after the POST, before its Location was recorded: converge by reading
+        status = held_by_earlier_attempt(status) or status
 
     def change(record: MoveRecord) -> None:
         if status.location:
@@ -124,8 +122,17 @@ def _set_moving(record: MoveRecord) -> None:
 
 def poll(clients: AzureClients, plan: MovePlan, phase: str, location: str, poll_number: int) -> dict[str, Any]:
     """One GET of the operation's Location; the step keeps the poll count and, at the end, ARM's verdict."""
-    status = ops.poll_operation(clients.arm_pipeline(), location, arm_endpoint=clients.settings.arm_endpoint)
-    _update(clients, plan, lambda record: _record_operation(record, phase, status, poll=poll_number))
+    if not location and phase == "move":  # see move_reconcile: the earlier attempt's move has no Location
+        status = reconcile(clients, plan)
+    else:
+        status = ops.poll_operation(clients.arm_pipeline(), location, arm_endpoint=clients.settings.arm_endpoint)
+
+    def change(record: MoveRecord) -> None:
+        if phase == "move" and status.location and not record.operation:
+            record.operation = status.location
+        _record_operation(record, phase, status, poll=poll_number)
+
+    _update(clients, plan, change)
     return status.to_json()
 
 

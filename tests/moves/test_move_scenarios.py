@@ -274,3 +274,28 @@ def test_a_group_the_move_created_is_deleted_again_when_its_validation_fails(run
     assert step["status"] == "deleted" and "deleted again" in step["detail"], step
     groups = [g["id"].lower() for g in sim.control("GET", "state").json()["resourceGroups"]]
     assert target.lower() not in groups
+
+
+def test_a_move_step_rerun_after_a_crash_before_its_location_was_recorded_converges(move_env, sim):
+    """The host died between POST moveResources and recording its Location: the re-run's POST is refused while
+    that move holds the groups; the step then converges by reading instead of failing the move."""
+    from shared.moves import activities, operations
+    from shared.moves.launch import record_start
+    from local.waiting import wait_until
+
+    sim.control("POST", "settings", json={"unpolledOperationSeconds": 0.5})
+    plan = make_plan("ws-twin", DEV2)
+    clients = get_clients()
+    record_start(clients, plan)
+    MovesStore.of(clients).update(plan.partition, plan.move_id, lambda r: r.put_step("move", "starting"))
+    lost = operations.start_operation(clients.arm_pipeline(), operations.MOVE, plan.source, plan.target,
+                                      list(plan.resources), arm_endpoint=clients.settings.arm_endpoint)
+    assert lost.status == operations.RUNNING  # the earlier attempt's move; its Location is never recorded
+
+    again = activities.start_move(clients, plan)
+    assert again["status"] == "running" and again["location"] is None, again
+    polls = iter(range(1, 1000))
+    final = wait_until(lambda: (s := activities.poll(clients, plan, "move", None, next(polls)))["status"] != "running"
+                       and s, "the earlier move's end", timeout=30, interval=0.2)
+    assert final["status"] == "succeeded", final
+    assert steps(row(plan))["move"]["status"] == "succeeded"
