@@ -14,13 +14,13 @@ from azure.core.exceptions import ResourceNotFoundError
 from shared.azure.clients import AzureClients
 from shared.azure.ml_gateway import MlGateway
 from shared.moves import operations as ops
+from shared.moves.datastore_fix import check_datastores
 from shared.moves.inventory_reuse import fresh
 from shared.moves.move_reconcile import held_by_earlier_attempt, reconcile
 from shared.moves.plan import FAILED, MOVING, POST_MOVE, SUCCEEDED, MovePlan
 from shared.moves.premove_inventory import Inventory, take_inventory
 from shared.moves.report import Outcome, conclude
 from shared.moves.status_live import live_endpoints
-from shared.moves.datastore_fix import check_datastores
 from shared.moves.steps import approve_round, check_role_assignments
 from shared.moves.store import MoveRecord, MovesStore, utcnow
 

@@ -38,8 +38,8 @@ def target_name_free(s: MoveSnapshot, now: datetime) -> CheckResult:
                       "name cannot be ruled out; ARM's validation decides",
                       remediation="add the target subscription to the watched subscriptions (docs/subscriptions.md), "
                       "or check the studio's Recently deleted view in the target subscription")
-    return result(CID, PASSED, f"no live workspace named {name} in {target.id} and no soft-deleted one in the retention "
-                  "ledger, which watches the target subscription")
+    return result(CID, PASSED, f"no live workspace named {name} in {target.id} and no soft-deleted one in the "
+                  "retention ledger, which watches the target subscription")
 
 
 def _holds(entry: LedgerEntry, now: datetime) -> bool:

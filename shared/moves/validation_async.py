@@ -1,4 +1,4 @@
-"""A validation ARM did not finish within the HTTP bound: its durable status (async request-reply), one poll, the end."""
+"""A validation ARM did not finish within the HTTP bound: its durable input (async request-reply), a poll, the end."""
 
 from __future__ import annotations
 

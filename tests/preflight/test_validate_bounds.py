@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 import azure.functions as func
-import pytest
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
 from shared.moves import arm_validation
