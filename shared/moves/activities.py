@@ -122,13 +122,16 @@ def _set_moving(record: MoveRecord) -> None:
 
 def poll(clients: AzureClients, plan: MovePlan, phase: str, location: str, poll_number: int) -> dict[str, Any]:
     """One GET of the operation's Location; the step keeps the poll count and, at the end, ARM's verdict."""
-    if not location and phase == "move":  # see move_reconcile: the earlier attempt's move has no Location
+    if not location and phase == "move":  # throttled POST, or the earlier attempt's move: see move_reconcile
         status = reconcile(clients, plan)
+    elif not location:  # the validation's POST was throttled: POST it again after the durable timer
+        status = ops.start_operation(clients.arm_pipeline(), ops.VALIDATE, plan.source, plan.target,
+                                     list(plan.resources), arm_endpoint=clients.settings.arm_endpoint)
     else:
         status = ops.poll_operation(clients.arm_pipeline(), location, arm_endpoint=clients.settings.arm_endpoint)
 
     def change(record: MoveRecord) -> None:
-        if phase == "move" and status.location and not record.operation:
+        if phase == "move" and status.location and not record.operation:  # the move's Location, once known
             record.operation = status.location
         _record_operation(record, phase, status, poll=poll_number)
 

@@ -43,6 +43,9 @@ def validate_within(
     except AzureError as exc:
         return {"status": "error", "error": {"code": type(exc).__name__, "message": describe_azure_error(exc),
                                              "reasons": []}}
+    if status.status == ops.THROTTLED and not status.location:  # 429 past the bounded retries: not waited for here
+        message = f"ARM kept throttling the validation (Retry-After {status.retry_after}s); validate again later"
+        return {"status": "throttled", "error": {"code": "TooManyRequests", "message": message, "reasons": []}}
     while status.waiting:
         delay = min(MAX_RETRY_AFTER_SECONDS, status.retry_after or poll_seconds or DEFAULT_POLL_SECONDS)
         if time.monotonic() + delay >= deadline:

@@ -92,8 +92,9 @@ def start_operation(
 ) -> OperationStatus:
     """POST validateMoveResources / moveResources and return at once with the Location to poll.
 
-    Throttling and 5xx are retried by the pipeline within its bounds; if they persist this raises, so the
-    caller's activity retry decides. A 4xx is ARM's verdict and comes back as `failed`.
+    Throttling and 5xx are retried by the pipeline within its bounds. A 429 that persists comes back as
+    `throttled` without a Location (POST again after `retry_after`); a 5xx that persists raises, so the caller's
+    activity retry decides. Any other 4xx is ARM's verdict and comes back as `failed`.
     """
     if kind not in (VALIDATE, MOVE):
         raise ValueError(f"unknown operation {kind!r}")
@@ -118,7 +119,12 @@ def start_operation(
         return OperationStatus(RUNNING, location=location, retry_after=retry_after_seconds(response))
     if response.status_code in (200, 204):
         return OperationStatus(SUCCEEDED)
-    if response.status_code == 429 or response.status_code >= 500:
+    if response.status_code == 429:
+        # Still throttled after the pipeline's bounded retries (or a Retry-After past their cap): the caller waits
+        # (a durable timer in the move) and POSTs again; there is no Location yet.
+        return OperationStatus(THROTTLED, retry_after=retry_after_seconds(response),
+                               detail=f"ARM throttled {kind} (429)")
+    if response.status_code >= 500:
         raise HttpResponseError(response=response, message=f"{kind}: ARM answered {response.status_code}")
     return OperationStatus(FAILED, error=ArmFailure.from_body(response.status_code, _json(response)).to_json())
 

@@ -299,3 +299,17 @@ def test_a_move_step_rerun_after_a_crash_before_its_location_was_recorded_conver
                        and s, "the earlier move's end", timeout=30, interval=0.2)
     assert final["status"] == "succeeded", final
     assert steps(row(plan))["move"]["status"] == "succeeded"
+
+
+def test_a_throttled_start_waits_on_a_durable_timer_not_in_the_activity(run_move, sim, sim_requests):
+    # 429 with Retry-After: 3600 on the validation's POST: past the 30 s cap, so no wait inside the activity; the
+    # orchestration waits (a durable timer, kept within max_poll_seconds) and POSTs again.
+    sim.control("POST", "faults", json={"path": "/validateMoveResources$", "method": "POST", "kind": "throttle",
+                                        "retryAfter": 3600, "count": 1})
+    plan = make_plan("ws-twin", DEV2)
+    run = run_move(plan)
+    assert run.output["state"] == "Succeeded", run.output
+    posts = [r for r in sim_requests() if r["method"] == "POST" and r["path"].endswith("/validateMoveResources")]
+    assert [r["status"] for r in posts] == [429, 202]
+    gaps = [b - a for a, b in zip([T0, *run.timers], run.timers)]
+    assert timedelta(seconds=plan.timing.max_poll_seconds) in gaps
