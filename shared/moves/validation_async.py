@@ -42,13 +42,16 @@ class ValidationTiming:
         return cls(**{k: int(v) for k, v in (body or {}).items() if k in known})
 
 
+DEFAULT_TIMING = ValidationTiming()
+
+
 def orchestration_input(request: MoveRequest, report: MoveReport, timing: ValidationTiming | None = None) -> dict:
     """What the validation orchestration needs: the request, the report so far and ARM's operation URL."""
     return {
         "request": request.to_json(),
         "report": report.to_json(),
         "location": report.arm_validation["location"],
-        "timing": (timing or ValidationTiming()).__dict__,
+        "timing": (timing or DEFAULT_TIMING).__dict__,
     }
 
 

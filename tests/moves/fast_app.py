@@ -1,5 +1,6 @@
 """The real function app with the move's waits shrunk to seconds, for the dev-host end-to-end test."""
 
+from shared.moves import arm_validation, validation_async
 from shared.moves import launch as move_launch
 from shared.moves import validation as move_validation
 from shared.moves.plan import MoveTiming
@@ -13,6 +14,8 @@ move_launch.DEFAULT_TIMING = MoveTiming(
     retry_attempts=3,
 )
 move_validation.ARM_POLL_SECONDS = 0.05
+arm_validation.ARM_VALIDATE_BOUND_SECONDS = 2.0  # 45 s in the app
+validation_async.DEFAULT_TIMING = validation_async.ValidationTiming(min_poll_seconds=1, max_poll_seconds=2)
 
 from function_app import app  # noqa: E402  (after the patch: the app indexes the patched modules)
 

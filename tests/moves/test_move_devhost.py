@@ -50,3 +50,26 @@ def test_start_conflict_poll_until_needs_attention(fast_devhost: Any, sim: Any) 
     assert host.key not in json.dumps(view)
     events = [e["event"] for e in sim.control("GET", f"topics/{TOPIC}/events").json()]
     assert [e["type"] for e in events] == ["AmlLifecycle.Move.NeedsAttention"]
+
+
+def test_a_validation_taking_minutes_is_202_then_its_report_at_the_status_url(fast_devhost: Any, sim: Any) -> None:
+    host = fast_devhost
+    headers = {"x-functions-key": host.key}
+    sim.control("POST", "settings", json={"validationSeconds": 300})  # ARM: "may take several minutes"
+    body = {"workspaceId": ws_id("ws-quiet"), "targetResourceGroupId": rg_id(SUB_PROD, "rg-ml-prod")}
+    first = requests.post(f"{host.url}/api/moves/validate", json=body, headers=headers, timeout=60)
+    assert first.status_code == 202, first.text
+    status_url = first.headers["Location"]
+    assert status_url == first.json()["statusUrl"] and "/api/moves/validations/" in status_url
+    running = requests.get(status_url, headers=headers, timeout=10)
+    assert running.status_code == 202 and running.json()["status"] == "Running"
+
+    sim.control("POST", "settings", json={"validationSeconds": 0})  # ARM finishes; the orchestration's timer polls
+    deadline = time.monotonic() + 60
+    while (done := requests.get(status_url, headers=headers, timeout=10)).status_code == 202:
+        assert time.monotonic() < deadline, "the validation's report did not come"
+        time.sleep(0.2)
+    assert done.status_code == 200, done.text
+    report = done.json()
+    assert report["ready"] is True and report["armValidation"] == {"status": "succeeded"}
+    assert host.key not in done.text
