@@ -33,8 +33,14 @@ def check_datastores(ml: MlGateway, plan: MovePlan, inventory: Inventory) -> lis
         }
         try:
             current = ml.get_datastore(entry["id"])
-        except ResourceNotFoundError:
-            results.append({**entry, "status": "missing", "message": "the datastore is not in the moved workspace"})
+        except ResourceNotFoundError:  # e.g. a crash between unregistering and registering it again
+            where = account_location(plan, info)
+            missing = {**entry, "status": "missing", "message": "the datastore is not in the moved workspace"}
+            if where is not None:
+                missing["redo"] = {"name": info.name, "datastoreType": info.datastore_type,
+                                   "accountName": info.account_name, "subscriptionId": where.subscription_id,
+                                   "resourceGroup": where.name, "credentialsType": info.credentials_type}
+            results.append(missing)
             continue
         results.append({**entry, **_fix_one(ml, plan, info, current)})
     return results
