@@ -6,6 +6,7 @@ import azure.functions as func
 from handlers import (
     health,
     inventory,
+    move_cancel,
     move_orchestration,
     move_validation,
     moves,
@@ -18,6 +19,7 @@ app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 app.register_functions(health.bp)
 app.register_functions(inventory.bp)
+app.register_functions(move_cancel.bp)
 app.register_functions(move_orchestration.bp)
 app.register_functions(move_validation.bp)
 app.register_functions(moves.bp)

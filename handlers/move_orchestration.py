@@ -10,13 +10,16 @@ import azure.durable_functions as df
 from shared.azure.clients import get_clients
 from shared.errors import redact
 from shared.moves import activities as work
+from shared.moves.admission import admit
 from shared.moves.operations import FAILED, TRANSIENT, WAITING, OperationStatus, next_poll_delay
-from shared.moves.plan import ORCHESTRATOR, MovePlan, MoveTiming
+from shared.moves.plan import DEFAULT_TIMING, ORCHESTRATOR, MovePlan, MoveTiming
 from shared.moves.premove_inventory import Inventory
 from shared.moves.report import Outcome
+from shared.settings import get_settings
 
 bp = df.Blueprint()
 
+ADMIT = "move_admit"
 SNAPSHOT = "move_snapshot"
 START_VALIDATION = "move_start_validation"
 START_MOVE = "move_start"
@@ -25,13 +28,19 @@ APPROVE = "move_approve_private_endpoints"
 DATASTORES = "move_check_datastores"
 ROLE_ASSIGNMENTS = "move_check_role_assignments"
 FINISH = "move_finish"
-ACTIVITIES = (SNAPSHOT, START_VALIDATION, START_MOVE, POLL, APPROVE, DATASTORES, ROLE_ASSIGNMENTS, FINISH)
+ACTIVITIES = (ADMIT, SNAPSHOT, START_VALIDATION, START_MOVE, POLL, APPROVE, DATASTORES, ROLE_ASSIGNMENTS, FINISH)
 
 
 @bp.function_name(ORCHESTRATOR)
 @bp.orchestration_trigger(context_name="context")
 def move_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict]:
     raw = context.get_input()
+    # The input is not trusted (anyone holding the system or master key can start this orchestrator): the first
+    # activity re-checks it, with fixed retries, and a refusal ends the instance Failed before any ARM call or write.
+    fixed = df.RetryOptions(DEFAULT_TIMING.retry_first_ms, DEFAULT_TIMING.retry_attempts)
+    admission = yield context.call_activity_with_retry(ADMIT, fixed, {"plan": raw, "instanceId": context.instance_id})
+    if not admission.get("admitted"):
+        raise PlanRefused(f"{admission.get('code')}: {admission.get('reason')}")
     timing = MovePlan.from_json(raw).timing
     retry = df.RetryOptions(timing.retry_first_ms, timing.retry_attempts)
 
@@ -56,6 +65,10 @@ def move_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any,
     except Exception as exc:  # an activity failed after its retries: the move ends in a clear state, not a crash
         outcome["error"] = {"code": "StepFailed", "message": _reason(exc), "reasons": []}
     return (yield call(FINISH, outcome=outcome))
+
+
+class PlanRefused(Exception):
+    """The orchestration input did not pass the admission check; the instance ends Failed, nothing written."""
 
 
 def _await_operation(
@@ -127,6 +140,11 @@ def _reason(exc: BaseException) -> str:
 # activities ------------------------------------------------------------------------------------------------------
 def _plan(payload: dict) -> MovePlan:
     return MovePlan.from_json(payload["plan"])
+
+
+@bp.activity_trigger(input_name="payload")
+def move_admit(payload: dict) -> dict:
+    return admit(get_clients(), get_settings(), payload.get("plan"), str(payload.get("instanceId") or "")).to_json()
 
 
 @bp.activity_trigger(input_name="payload")

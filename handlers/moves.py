@@ -48,13 +48,8 @@ async def moves_start(req: func.HttpRequest, client: df.DurableOrchestrationClie
         ) from exc
     log.info("move %s of %s to %s started", plan.move_id, request.workspace.id, request.target.id)
     status_url = _url(req, plan.move_id)
-    body = {
-        **client.create_http_management_payload(instance_id),
-        "moveId": plan.move_id,
-        "instanceId": instance_id,
-        "state": "Validating",
-        "statusUrl": status_url,
-    }
+    # Never the Durable management URLs (create_http_management_payload): they carry the host's system key.
+    body = {"moveId": plan.move_id, "statusUrl": status_url, "state": "Validating"}
     return json_response(body, 202, headers={"Location": status_url, "Retry-After": "30"})
 
 

@@ -14,6 +14,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from shared.azure.clients import AzureClients
 from shared.azure.ml_gateway import MlGateway
 from shared.moves import operations as ops
+from shared.moves.cancel import is_cancelled
 from shared.moves.plan import FAILED, MOVING, POST_MOVE, SUCCEEDED, MovePlan
 from shared.moves.premove_inventory import Inventory, take_inventory
 from shared.moves.report import Outcome, conclude
@@ -53,6 +54,7 @@ def snapshot(clients: AzureClients, plan: MovePlan) -> dict[str, Any]:
 
 def start_validation(clients: AzureClients, plan: MovePlan, inventory: Inventory) -> dict[str, Any]:
     """Create the target group if asked and missing, then POST validateMoveResources (not waited for)."""
+    _refuse_if_cancelled(_store(clients).get(plan.move_id, partition=plan.partition))
     created = _ensure_target_group(clients, plan, inventory.location)
     status = ops.start_operation(
         clients.arm_pipeline(),
@@ -105,7 +107,17 @@ def start_move(clients: AzureClients, plan: MovePlan) -> dict[str, Any]:
     return status.to_json()
 
 
+class MoveCancelled(RuntimeError):
+    """The move was cancelled (POST /api/moves/{moveId}/cancel): no further ARM write."""
+
+
+def _refuse_if_cancelled(record: MoveRecord | None) -> None:
+    if is_cancelled(record):
+        raise MoveCancelled(f"move {record.move_id} was cancelled; nothing further is written to ARM")
+
+
 def _set_moving(record: MoveRecord) -> None:
+    _refuse_if_cancelled(record)  # inside the ETag-guarded update: a cancel and the move's start cannot both win
     record.state = MOVING
     record.put_step("move", "starting")
 
@@ -175,9 +187,10 @@ def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str,
     error = None if outcome.error is None else {**outcome.error, "phase": outcome.phase}
 
     def change(row: MoveRecord) -> None:
-        row.state = conclusion.state
+        if not is_cancelled(row):  # a cancel already wrote the verdict and who asked for it
+            row.state = conclusion.state
+            row.error = error
         row.result = conclusion.result
-        row.error = error
         row.finished_at = row.finished_at or utcnow()
         for step in row.steps:
             if step["status"] in ("running", "starting"):  # a wait that ended at its deadline
