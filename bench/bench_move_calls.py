@@ -111,9 +111,11 @@ def main() -> None:
         plan = new_plan(request, tuple(report.resources), timing=MoveTiming(approval_deadline_seconds=300))
         record_start(clients, plan)
         started = time.perf_counter()
-        run = Driver(functions["move_orchestrator"].get_user_function(), real_activities(functions, ACTIVITIES)).run(
-            "move_orchestrator", plan.to_json()
-        )
+        run = Driver(
+            functions["move_orchestrator"].get_user_function(),
+            real_activities(functions, ACTIVITIES),
+            instance_id=plan.move_id[:21],  # the admission check compares it with the plan's workspace
+        ).run("move_orchestrator", plan.to_json())
         seconds = time.perf_counter() - started
         move = arm_calls(sim)
 

@@ -199,8 +199,9 @@ module api 'app/function-app.bicep' = {
     serviceName: 'api'
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
-    storageAccountName: storage.outputs.name
     storageBlobEndpoint: storage.outputs.blobEndpoint
+    storageQueueEndpoint: storage.outputs.queueEndpoint
+    storageTableEndpoint: storage.outputs.tableEndpoint
     deploymentContainerName: storage.outputs.deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     appSettings: union(lifecycleSettings, digestSettings)
@@ -311,6 +312,7 @@ output AZURE_USER_ASSIGNED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_USER_ASSIGNED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output AML_LIFECYCLE_ALERTS_TOPIC_ENDPOINT string = alertsTopic.outputs.endpoint
 output AML_LIFECYCLE_ALERTS_TOPIC_ID string = alertsTopic.outputs.id
+output AML_LIFECYCLE_ALERTS_TOPIC_PRINCIPAL_ID string = alertsTopic.outputs.principalId
 output AML_LIFECYCLE_OPERATOR_ROLE_NAME string = roles.outputs.operatorRoleName
 output AML_LIFECYCLE_INVENTORY_ROLE_NAME string = roles.outputs.inventoryRoleName
 output AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS string = join(watched, ',')

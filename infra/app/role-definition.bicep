@@ -40,6 +40,7 @@ var machineLearningActions = [
   'Microsoft.MachineLearningServices/workspaces/datastores/listsecrets/action'
   'Microsoft.MachineLearningServices/workspaces/privateEndpointConnections/read'
   'Microsoft.MachineLearningServices/workspaces/privateEndpointConnections/write'
+  'Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action'
 ]
 
 // The workspace's dependent resources move with it: ARM needs write and delete on each moved resource.
@@ -97,7 +98,7 @@ resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, inventoryRoleName)
   properties: {
     roleName: inventoryRoleName
-    description: 'aml-lifecycle: list Azure Machine Learning workspaces of a watched subscription (inventory backfill).'
+    description: 'aml-lifecycle: list Azure Machine Learning workspaces of a watched subscription (inventory backfill) and check the dependencies a recovery needs.'
     type: 'customRole'
     assignableScopes: watchedScopeIds
     permissions: [
@@ -107,6 +108,11 @@ resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.Resources/subscriptions/resources/read'
           'Microsoft.Resources/subscriptions/resourceGroups/read'
           'Microsoft.MachineLearningServices/workspaces/read'
+          // the recovery report checks that each dependency of a soft-deleted workspace exists (sorted)
+          'Microsoft.ContainerRegistry/registries/read'
+          'Microsoft.Insights/components/read'
+          'Microsoft.KeyVault/vaults/read'
+          'Microsoft.Storage/storageAccounts/read'
         ]
         notActions: []
         dataActions: []

@@ -21,6 +21,18 @@ def durable_status_url(host: Any, instance_id: str) -> str:
     return f"{host.url}/runtime/webhooks/durabletask/instances/{instance_id}?code={host.durable_key}"
 
 
+def durable_final(host: Any, instance_id: str, timeout: float = 30.0) -> dict:
+    """The instance's status once it left Pending/Running (through the Durable API with the durabletask key)."""
+    deadline = time.monotonic() + timeout
+    while (status := requests.get(durable_status_url(host, instance_id), timeout=10).json())["runtimeStatus"] in (
+        "Pending",
+        "Running",
+    ):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.1)
+    return status
+
+
 def rows(env: dict) -> str:
     from azure.data.tables import TableServiceClient
 
@@ -59,7 +71,7 @@ def test_start_conflict_poll_until_needs_attention(fast_devhost: Any, sim: Any) 
     view = poll_move(host.url, host.key, started["moveId"])
     assert view["state"] == "NeedsAttention", view
     assert sorted(i["kind"] for i in view["leftToDo"]) == ["approve-private-endpoint", "review-private-endpoint"]
-    durable = requests.get(durable_status_url(host, started["moveId"][:21]), timeout=10).json()
+    durable = durable_final(host, started["moveId"][:21])  # the row is written by the last activity, just before
     assert durable["runtimeStatus"] == "Completed" and durable["output"]["state"] == "NeedsAttention"
     assert host.key not in json.dumps(view)
     events = [e["event"] for e in sim.control("GET", f"topics/{TOPIC}/events").json()]
@@ -91,12 +103,7 @@ def test_hand_started_orchestrator_with_a_forbidden_target_fails_and_writes_noth
     assert requests.post(start_url, json=forged, headers={"x-functions-key": host.key}, timeout=10).status_code == 401
     answer = requests.post(f"{start_url}?code={host.durable_key}", json=forged, timeout=10)
     assert answer.status_code == 202, answer.text
-    deadline = time.monotonic() + 30
-    while (status := requests.get(durable_status_url(host, instance), timeout=10).json())["runtimeStatus"] in (
-        "Pending", "Running"
-    ):
-        assert time.monotonic() < deadline, status
-        time.sleep(0.2)
+    status = durable_final(host, instance)
     assert status["runtimeStatus"] == "Failed" and "TargetNotAllowed" in json.dumps(status["output"])
     assert [r for r in sim.control("GET", "requests").json() if not r["path"].startswith("/_sim/")] == []
     assert rows(move_env) == before

@@ -144,9 +144,11 @@ def test_throttled_polls_wait_out_retry_after_and_succeed(functions, move_env, s
     sim.control("POST", "faults", json={"path": "/operationresults/", "kind": "throttle", "retryAfter": 9, "count": 3})
     plan = make_plan("ws-twin", DEV2, timing=MoveTiming(min_poll_seconds=0, retry_first_ms=1000, retry_attempts=3))
     record_start(get_clients(), plan)
-    run = Driver(functions["move_orchestrator"].get_user_function(), real_activities(functions, ACTIVITIES)).run(
-        "move_orchestrator", plan.to_json()
-    )
+    run = Driver(
+        functions["move_orchestrator"].get_user_function(),
+        real_activities(functions, ACTIVITIES),
+        instance_id=plan.move_id[:21],
+    ).run("move_orchestrator", plan.to_json())
     assert run.output["state"] == "Succeeded"
     throttled = [r for r in sim_requests() if r["status"] == 429]
     assert len(throttled) == 3  # each answered by a durable timer, not by a retry loop inside the activity
