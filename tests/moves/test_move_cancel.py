@@ -124,3 +124,13 @@ def test_after_a_cancel_an_activity_in_flight_writes_nothing_to_arm(move_env, fu
     writes = [r for r in sim.control("GET", "requests").json() if r["method"] != "GET" and "/_sim/" not in r["path"]]
     assert writes == []
     assert MovesStore.of(get_clients()).get(plan.move_id).state == "Failed"
+
+
+def test_cancel_after_the_move_leaves_it_needing_attention(move_env, functions):
+    plan = started()
+    store = MovesStore.of(get_clients())
+    store.update(plan.partition, plan.move_id, lambda r: (setattr(r, "state", "PostMove"),
+                                                          r.put_step("private-endpoints", "running")))
+    code, view = cancel(functions, plan.move_id, WHO, running(plan.move_id))
+    assert code == 200 and view["state"] == "NeedsAttention" and view["error"]["code"] == "Cancelled"
+    assert {s["name"]: s["status"] for s in view["steps"]}["private-endpoints"] == "incomplete"

@@ -107,3 +107,33 @@ def test_hand_started_orchestrator_with_a_forbidden_target_fails_and_writes_noth
     assert status["runtimeStatus"] == "Failed" and "TargetNotAllowed" in json.dumps(status["output"])
     assert [r for r in sim.control("GET", "requests").json() if not r["path"].startswith("/_sim/")] == []
     assert rows(move_env) == before
+
+
+def test_cancel_while_validating_terminates_the_orchestration_and_audits_the_row(fast_devhost: Any, sim: Any) -> None:
+    """The real Durable client terminates the instance; the row says who, when and why; ARM moved nothing."""
+    host = fast_devhost
+    headers = {"x-functions-key": host.key}
+    body = {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": rg_id(SUB_DEV, "rg-ml-dev-2")}
+    started = requests.post(f"{host.url}/api/moves", json=body, headers=headers, timeout=60)
+    assert started.status_code == 202, started.text
+    move_id = started.json()["moveId"]
+    # The preflight is done (202); the orchestration's polls of its validation now wait out a long Retry-After.
+    sim.control("POST", "faults", json={"path": "/operationresults/", "kind": "throttle", "retryAfter": 120,
+                                        "count": 1000})
+    deadline = time.monotonic() + 30
+    while not any(r["status"] == 429 for r in sim.control("GET", "requests").json()):
+        assert time.monotonic() < deadline, "the orchestration never polled its validation"
+        time.sleep(0.1)
+
+    who = {"reason": "wrong target", "requestedBy": "alice@contoso.example"}
+    cancelled = requests.post(f"{host.url}/api/moves/{move_id}/cancel", json=who, headers=headers, timeout=30)
+    assert cancelled.status_code == 200, cancelled.text
+    view = cancelled.json()
+    assert view["state"] == "Failed" and view["error"]["code"] == "Cancelled"
+    (step,) = [s for s in view["steps"] if s["name"] == "cancellation"]
+    assert (step["requestedBy"], step["reason"]) == (who["requestedBy"], who["reason"]) and step["startedAt"]
+    status = durable_final(host, move_id[:21])
+    assert status["runtimeStatus"] == "Terminated"
+    writes = [r for r in sim.control("GET", "requests").json() if "moveResources" in r["path"]]
+    assert writes == []
+    assert requests.get(f"{host.url}/api/moves/{move_id}", headers=headers, timeout=10).json()["state"] == "Failed"
