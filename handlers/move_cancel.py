@@ -13,9 +13,9 @@ from shared.azure.clients import get_clients
 from shared.errors import ApiError, describe_azure_error
 from shared.moves.cancel import check_cancellable, mark_cancelled, parse_cancel
 from shared.moves.launch import is_running, running_move_id
+from shared.moves.plan import is_move_id
 from shared.moves.report import status_view
 from shared.moves.store import MoveRecord, MovesStore
-from shared.moves.plan import is_move_id
 
 bp = df.Blueprint()
 log = logging.getLogger("aml_lifecycle.moves")
@@ -40,12 +40,12 @@ async def move_cancel(req: func.HttpRequest, client: df.DurableOrchestrationClie
     record = await asyncio.to_thread(store.update, record.partition, move_id, change)
     # The row says cancelled first, so an activity still in flight writes nothing more to ARM; then the instance
     # stops, if it is still running this move (the instance id is per workspace and may run a later move).
-    current = await client.get_status(record.instance_id, show_input=True)
-    if is_running(current) and running_move_id(current) == move_id:
-        try:
+    try:
+        current = await client.get_status(record.instance_id, show_input=True)
+        if is_running(current) and running_move_id(current) == move_id:
             await client.terminate(record.instance_id, f"cancelled: {request.reason}"[:300])
-        except Exception as exc:  # the Durable client raises plain Exceptions carrying the host's answer
-            log.warning("move %s: terminate failed (%s); its activities see the cancel", move_id,
-                        describe_azure_error(exc))
+    except Exception as exc:  # the Durable client raises plain Exceptions carrying the host's answer
+        log.warning("move %s: terminate failed (%s); its activities see the cancel on the row", move_id,
+                    describe_azure_error(exc))
     log.info("move %s cancelled by %s", move_id, request.requested_by)
     return json_response(status_view(record))

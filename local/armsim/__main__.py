@@ -19,7 +19,6 @@ from pathlib import Path
 from . import certs
 from .server import Simulator, serve
 
-
 TOKEN_ENV = "ARMSIM_TOKEN"
 TOPIC_KEY_ENV = "ARMSIM_TOPIC_KEY"
 

@@ -56,7 +56,7 @@ class FunctionKey:
     generated: bool
 
     @classmethod
-    def from_environment(cls, environ: dict | None = None) -> "FunctionKey":
+    def from_environment(cls, environ: dict | None = None) -> FunctionKey:
         environ = os.environ if environ is None else environ
         configured = (environ.get(FUNCTION_KEY_SETTING) or "").strip()
         if configured:
@@ -85,7 +85,7 @@ class HostKeys:
     system: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_environment(cls, environ: dict | None = None) -> "HostKeys":
+    def from_environment(cls, environ: dict | None = None) -> HostKeys:
         """Function key from AML_LIFECYCLE_DEV_FUNCTION_KEY, master key from AML_LIFECYCLE_DEV_MASTER_KEY (each
         generated when absent); the system keys derive from the master key (HMAC-SHA256 over their name), so a
         restart with the same master key keeps the webhook URLs registered elsewhere valid."""
@@ -95,7 +95,7 @@ class HostKeys:
         return cls(FunctionKey.from_environment(environ), master, not configured, derive_system_keys(master))
 
     @classmethod
-    def single(cls, function_key: FunctionKey) -> "HostKeys":
+    def single(cls, function_key: FunctionKey) -> HostKeys:
         """Keys for in-process tests built around one function key (master and system keys random)."""
         master = secrets.token_urlsafe(32)
         return cls(function_key, master, True, derive_system_keys(master))

@@ -134,3 +134,15 @@ def test_cancel_after_the_move_leaves_it_needing_attention(move_env, functions):
     code, view = cancel(functions, plan.move_id, WHO, running(plan.move_id))
     assert code == 200 and view["state"] == "NeedsAttention" and view["error"]["code"] == "Cancelled"
     assert {s["name"]: s["status"] for s in view["steps"]}["private-endpoints"] == "incomplete"
+
+
+def test_a_durable_host_that_fails_does_not_undo_the_cancel(move_env, functions):
+    plan = started()
+    client = running(plan.move_id)
+
+    async def broken(instance_id: str, reason: str) -> None:
+        raise Exception("HTTP 500 from the Durable extension")
+
+    client.terminate = broken
+    code, view = cancel(functions, plan.move_id, WHO, client)
+    assert code == 200 and view["state"] == "Failed"  # the activities refuse ARM writes from here on

@@ -89,6 +89,7 @@ def test_hand_started_orchestrator_with_a_forbidden_target_fails_and_writes_noth
     assert started.status_code == 202, started.text
     existing = started.json()["moveId"]
     assert poll_move(host.url, host.key, existing)["state"] == "Succeeded"
+    assert durable_final(host, existing[:21])["runtimeStatus"] == "Completed"  # its last writes are done
     before = rows(move_env)
     sim.control("DELETE", "requests")
 
