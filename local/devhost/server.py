@@ -136,7 +136,9 @@ class DevHost:
     def _presented_key(request: web.Request) -> str | None:
         """The `x-functions-key` header, else the `code` query parameter (the header wins, as in the host's
         AuthenticationLevelHandler)."""
-        return request.headers.get("x-functions-key") or request.query.get("code")
+        if "x-functions-key" in request.headers:  # present, even empty, it decides (the query is not consulted)
+            return request.headers.get("x-functions-key")
+        return request.query.get("code")
 
     def _allows(self, request: web.Request, level: str, key_name: str | None = None) -> bool:
         return self.keys.allows(self._presented_key(request), level, key_name)

@@ -48,6 +48,13 @@ def test_each_route_opens_to_its_keys_only(devhost: DevHostUnderTest, route: str
     assert seen == {name: status if name in opening else 401 for name in seen}
 
 
+def test_an_empty_header_is_not_replaced_by_the_query_key(devhost: DevHostUnderTest) -> None:
+    """The host reads the header when it is present and only then the `code` query parameter."""
+    path = f"/api/things/widget/7?code={devhost.key}"
+    assert call(devhost, "GET", path, None) == 200
+    assert call(devhost, "GET", path, None, headers={"x-functions-key": ""}) == 401
+
+
 def test_anonymous_route_needs_no_key(devhost: DevHostUnderTest) -> None:
     assert call(devhost, "GET", "/api/ping", None) == 200
 
