@@ -97,7 +97,7 @@ resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, inventoryRoleName)
   properties: {
     roleName: inventoryRoleName
-    description: 'aml-lifecycle: list Azure Machine Learning workspaces of a watched subscription (inventory backfill).'
+    description: 'aml-lifecycle: list Azure Machine Learning workspaces of a watched subscription (inventory backfill) and read its event wiring (coverage report).'
     type: 'customRole'
     assignableScopes: watchedScopeIds
     permissions: [
@@ -107,6 +107,8 @@ resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.Resources/subscriptions/resources/read'
           'Microsoft.Resources/subscriptions/resourceGroups/read'
           'Microsoft.MachineLearningServices/workspaces/read'
+          'Microsoft.EventGrid/systemTopics/read' // GET /api/coverage: the subscription's system topic
+          'Microsoft.EventGrid/systemTopics/eventSubscriptions/read' // and its event subscriptions
         ]
         notActions: []
         dataActions: []
