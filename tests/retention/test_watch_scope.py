@@ -153,3 +153,11 @@ def test_coverage_in_listed_mode_shows_readable_subscriptions_nobody_listed_and_
     assert "403" in {r["subscriptionId"]: r for r in report["subscriptions"]}[SUB_PROD]["reason"]
     assert [s["subscriptionId"] for s in report["notWatched"]] == sorted([SUB_PARTNER, SUB_SANDBOX])
     assert "checkedAt" in report and datetime.fromisoformat(report["checkedAt"]).tzinfo == timezone.utc
+
+
+def test_daily_backfill_without_any_watched_subscription_does_nothing_and_says_why(watch, sim, functions, caplog):
+    watch("")
+    with caplog.at_level("WARNING", logger="aml_lifecycle.inventory"):
+        run_daily_backfill(functions)
+    assert "scheduled backfill skipped" in caplog.text and "AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS" in caplog.text
+    assert inventory_subscriptions() == set()
