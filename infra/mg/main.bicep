@@ -1,6 +1,6 @@
 // aml-lifecycle fleet-wide watch (opt-in), deployed at a management group after infra/main.bicep:
 //   az deployment mg create --management-group-id <mg> --location <region> \
-//     --template-file infra/mg/main.bicep --parameters infra/mg/main.parameters.json
+//     --template-file infra/mg/main.bicep --parameters environmentName=... (docs/subscriptions.md)
 // Every subscription below the group, including ones created later, gets the Microsoft.Resources.Subscriptions
 // system topic and the event subscription to workspace_events through a DeployIfNotExists initiative
 // (policy-definitions.bicep); existing subscriptions are remediated now; the app's identity may read the group's
