@@ -49,6 +49,7 @@ def check_subscription(clients: Any, watched: WatchedSubscription) -> dict[str, 
     SystemTopicEventSubscriptions_ListBySystemTopic, both paged by nextLink).
 
     Returns `{"subscriptionId", "displayName"?, "status": wired|missing|unknown, "systemTopic"?, "eventSubscription"?,
+    "function"? (the function app's workspace_events it delivers to: any app's counts, so check it names yours),
     "reason"?}`; an ARM failure (403 without Microsoft.EventGrid/systemTopics/read, throttling) is `unknown` with the
     reason, never raised.
     """
@@ -71,7 +72,9 @@ def check_subscription(clients: Any, watched: WatchedSubscription) -> dict[str, 
                     continue
                 problem = _problem(subscription)
                 if problem is None:
-                    return {**row, "status": "wired", "eventSubscription": subscription.id}
+                    target = getattr(subscription.destination, "resource_id", None)
+                    return {**row, "status": "wired", "eventSubscription": subscription.id,
+                            **({"function": target} if target else {})}
                 reasons.append(problem)
         reason = "; ".join(reasons) or f"system topic has no event subscription to {FUNCTION_NAME}"
         return {**row, "status": "missing", "reason": reason}

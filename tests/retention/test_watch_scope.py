@@ -136,6 +136,7 @@ def test_coverage_names_the_subscriptions_whose_event_subscription_is_missing(wa
     assert report["mode"] == "all" and report["wired"] == [SUB_DEV]
     assert set(report["missing"]) == {SUB_PROD, SUB_PARTNER, SUB_SANDBOX} and report["unknown"] == []
     assert rows[SUB_DEV]["eventSubscription"].endswith("/eventSubscriptions/aml-workspace-events")
+    assert rows[SUB_DEV]["function"] == FUNCTION_ID
     assert "no event subscription to workspace_events" in rows[SUB_PROD]["reason"]
     assert rows[SUB_PROD]["systemTopic"].endswith(f"/systemTopics/egst-{SUB_PROD[:4]}")
     assert "no Microsoft.Resources.Subscriptions system topic" in rows[SUB_PARTNER]["reason"]
