@@ -4,6 +4,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from handlers import (
+    coverage,
     health,
     inventory,
     move_cancel,
@@ -17,6 +18,7 @@ from handlers import (
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
+app.register_functions(coverage.bp)
 app.register_functions(health.bp)
 app.register_functions(inventory.bp)
 app.register_functions(move_cancel.bp)

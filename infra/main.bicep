@@ -48,6 +48,10 @@ param alertDays string = '7,3,1'
 param defaultRetentionDays int = 14
 @description('NCRONTAB (6 fields) of the retention sweep.')
 param sweepSchedule string = '0 0 * * * *'
+@description('NCRONTAB (6 fields) of the daily inventory backfill (picks up subscriptions created since the last run).')
+param backfillSchedule string = '0 30 3 * * *'
+@description('Fleet-wide watch (docs/subscriptions.md): \'*\' or a management group id (/providers/Microsoft.Management/managementGroups/<name>, wired by infra/mg/main.bicep). Empty: the listed watchedSubscriptionIds.')
+param watchScope string = ''
 @description('Hour (UTC, 0-23) of the optional daily digest; empty: no digest.')
 param digestHourUtc string = ''
 
@@ -185,7 +189,8 @@ var lifecycleSettings = {
   AML_LIFECYCLE_ALERT_DAYS: alertDays
   AML_LIFECYCLE_DEFAULT_RETENTION_DAYS: string(defaultRetentionDays)
   AML_LIFECYCLE_SWEEP_SCHEDULE: sweepSchedule
-  AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS: join(watched, ',')
+  AML_LIFECYCLE_BACKFILL_SCHEDULE: backfillSchedule
+  AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS: empty(watchScope) ? join(watched, ',') : watchScope
 }
 
 module api 'app/function-app.bicep' = {
@@ -315,7 +320,7 @@ output AML_LIFECYCLE_ALERTS_TOPIC_ID string = alertsTopic.outputs.id
 output AML_LIFECYCLE_ALERTS_TOPIC_PRINCIPAL_ID string = alertsTopic.outputs.principalId
 output AML_LIFECYCLE_OPERATOR_ROLE_NAME string = roles.outputs.operatorRoleName
 output AML_LIFECYCLE_INVENTORY_ROLE_NAME string = roles.outputs.inventoryRoleName
-output AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS string = join(watched, ',')
+output AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS string = empty(watchScope) ? join(watched, ',') : watchScope
 output AML_LIFECYCLE_ALLOWED_TARGETS string = join(targetScopeIds, ',')
 output AZURE_EVENTS_RESOURCE_GROUP string = eventsRgName
 output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = egstName

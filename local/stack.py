@@ -54,6 +54,7 @@ def app_environment(azurite: RunningAzurite, simulator: RunningSimulator, token:
         "AML_LIFECYCLE_ALLOWED_TARGETS": f"{SUB_PROD},/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev-2",
         "AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS": f"{SUB_DEV},{SUB_PROD}",
         "AML_LIFECYCLE_SWEEP_SCHEDULE": "0 0 * * * *",
+        "AML_LIFECYCLE_BACKFILL_SCHEDULE": "0 30 3 * * *",
         "AML_LIFECYCLE_DEV_FUNCTION_KEY": function_key,
         "AML_LIFECYCLE_DEV_MASTER_KEY": master_key or secrets.token_hex(24),
         **(extra or {}),

@@ -98,7 +98,7 @@ resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, inventoryRoleName)
   properties: {
     roleName: inventoryRoleName
-    description: 'aml-lifecycle: list Azure Machine Learning workspaces of a watched subscription (inventory backfill) and check the dependencies a recovery needs.'
+    description: 'aml-lifecycle: list Azure Machine Learning workspaces of a watched subscription (inventory backfill), check the dependencies a recovery needs and read its event wiring (coverage report).'
     type: 'customRole'
     assignableScopes: watchedScopeIds
     permissions: [
@@ -113,6 +113,8 @@ resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.Insights/components/read'
           'Microsoft.KeyVault/vaults/read'
           'Microsoft.Storage/storageAccounts/read'
+          'Microsoft.EventGrid/systemTopics/read' // GET /api/coverage: the subscription's system topic
+          'Microsoft.EventGrid/systemTopics/eventSubscriptions/read' // and its event subscriptions
         ]
         notActions: []
         dataActions: []
