@@ -19,6 +19,7 @@ def cases(started: dict) -> dict[str, list[tuple[str, str, Any]]]:
     move_id = started["moveId"]
     return {
         "health": [("GET", "health", None)],
+        "coverage": [("GET", "coverage", None)],  # no input, so its error answer is the 401 every case gets
         "retention_list": [("GET", "retention", None), ("GET", "retention?state=Bogus", None)],
         "retention_get": [("GET", f"retention/{SUB_DEV}/rg-ml-dev/ws-none", None),
                           ("GET", "retention/not-a-guid/rg/ws", None)],
