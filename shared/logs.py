@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from opentelemetry import trace
 
