@@ -7,6 +7,8 @@ from typing import Any, Iterator
 import pytest
 from opentelemetry.sdk.trace import SpanProcessor
 
+from tests.moves.conftest import move_env, run_move  # noqa: F401  (the move fixtures, reused here)
+
 
 class _Switch(SpanProcessor):
     """A span processor forwarding to the in-memory exporter only while a test holds the `spans` fixture."""
