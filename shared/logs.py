@@ -23,6 +23,7 @@ DIMENSIONS = {
     "status": "status",
     "alert_type": "alertType",
     "target_id": "targetId",
+    "purge_after": "purgeAfter",
 }
 NAMES = frozenset(DIMENSIONS.values())
 MAX_VALUE = 1024  # a dimension value is an id or a state; anything longer is cut
@@ -64,7 +65,7 @@ def ledger_transition(old: Any, new: Any) -> None:
     transitions.info(
         "ledger %s: %s -> %s", new.workspace_id, _value(before) or "(none)", _value(new.state),
         extra=fields(kind="ledger.transition", workspace_id=new.workspace_id, event_id=new.last_event_id,
-                     state=new.state, previous_state=before),
+                     state=new.state, previous_state=before, purge_after=_iso(new.purge_after)),
     )
 
 
@@ -92,6 +93,10 @@ def move_changes(before: tuple[str | None, Mapping[str, str]], record: Any) -> N
             extra=fields(kind="move.state", state=record.state, previous_state=state,
                          target_id=record.target_resource_group_id, **common),
         )
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if hasattr(moment, "isoformat") else moment
 
 
 def _value(state: Any) -> Any:

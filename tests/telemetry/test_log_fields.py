@@ -43,6 +43,7 @@ def test_a_soft_delete_logs_its_transition_and_alert_with_ids_and_no_secret(
     assert transition["workspaceId"].lower() == workspace
     assert (transition["eventId"], transition["state"]) == ("evt-logged-1", "SoftDeleted")
     assert "previousState" not in transition  # a new row
+    assert transition["purgeAfter"].startswith("2025-03-15T12:00")  # 14 days after the delete: the workbook's days left
     [alert] = lines(caplog, "alert.published")
     assert alert["workspaceId"].lower() == workspace and alert["alertId"]
     assert alert["alertType"] == "AmlLifecycle.Workspace.SoftDeleted"
