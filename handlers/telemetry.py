@@ -6,6 +6,7 @@ import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from shared import telemetry
 
@@ -66,7 +67,7 @@ def _attributes(args: tuple, kwargs: dict) -> dict[str, str]:
     for value in (*args, *kwargs.values()):
         if hasattr(value, "method") and hasattr(value, "url"):  # func.HttpRequest
             found["http.request.method"] = str(value.method)
-            found["url.path"] = str(value.url).split("?", 1)[0]  # no query string: it may carry a function key
+            found["url.path"] = urlsplit(str(value.url)).path  # never the query string: it may carry a key
         elif hasattr(value, "event_type") and hasattr(value, "id"):  # func.EventGridEvent
             found["eventId"] = str(value.id)
         elif isinstance(value, dict) and isinstance(value.get("plan"), dict):  # a move activity's payload
