@@ -50,14 +50,23 @@ def probe(python: str, imports: str, cwd: Path, extra_env: dict[str, str] | None
 
 def function_app_rows(python: str, runs: int, baseline_ref: str) -> dict[str, list[float]]:
     """Seconds per round for function_app: baseline ref, this tree with telemetry off, and on (interleaved)."""
+    # Both trees are unpacked side by side, so the imports search the same kind of directory (cwd is sys.path[0]).
+    current = subprocess.run(["git", "stash", "create"], cwd=ROOT, check=True, capture_output=True, text=True)
     with tempfile.TemporaryDirectory() as tmp:
-        archive = subprocess.run(["git", "archive", baseline_ref], cwd=ROOT, check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
-        cases = {f"function_app at {baseline_ref}": (Path(tmp), None), "function_app, telemetry off": (ROOT, None),
-                 "function_app, telemetry on": (ROOT, TELEMETRY_ON)}
+        trees = {}
+        for name, ref in (("baseline", baseline_ref), ("current", current.stdout.strip() or "HEAD")):
+            trees[name] = Path(tmp, name)
+            trees[name].mkdir()
+            archive = subprocess.run(["git", "archive", ref], cwd=ROOT, check=True, capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(trees[name])], input=archive, check=True)
+        cases = {f"function_app at {baseline_ref}": (trees["baseline"], None),
+                 "function_app, telemetry off": (trees["current"], None),
+                 "function_app, telemetry on": (trees["current"], TELEMETRY_ON)}
         rows: dict[str, list[float]] = {name: [] for name in cases}
-        for _ in range(runs):
-            for name, (cwd, env) in cases.items():
+        names = list(cases)
+        for round_number in range(runs):  # interleaved, and rotated so no case always follows the same one
+            for name in names[round_number % 3:] + names[:round_number % 3]:
+                cwd, env = cases[name]
                 rows[name].append(probe(python, FUNCTION_APP, cwd, env)["seconds"])
     return rows
 
