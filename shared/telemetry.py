@@ -43,6 +43,9 @@ def configure(environ: Mapping[str, str] | None = None) -> bool:
             return False
         from azure.monitor.opentelemetry import configure_azure_monitor
 
+        # As the Functions Python worker does when it configures the distro: the cloud role (name, instance) is
+        # the function app, read by opentelemetry-resource-detector-azure's Functions detector.
+        os.environ.setdefault("OTEL_EXPERIMENTAL_RESOURCE_DETECTORS", "azure_functions")
         configure_azure_monitor(
             logger_name=LOGGER_NAME,
             instrumentation_options={name: {"enabled": False} for name in _UNUSED_INSTRUMENTATIONS},
