@@ -1,4 +1,4 @@
-"""The Functions app object: registers the blueprint of each handlers/ module, nothing else."""
+"""The Functions app object: registers the blueprint of each handlers/ module, then wires telemetry (handlers/telemetry.py)."""
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -13,6 +13,7 @@ from handlers import (
     moves,
     retention,
     retention_sweep,
+    telemetry,
     workspace_events,
 )
 
@@ -28,3 +29,6 @@ app.register_functions(moves.bp)
 app.register_functions(retention.bp)
 app.register_functions(retention_sweep.bp)
 app.register_functions(workspace_events.bp)
+
+# Last: Azure Monitor when APPLICATIONINSIGHTS_CONNECTION_STRING is set, and a span around every invocation.
+telemetry.instrument(app)

@@ -28,6 +28,7 @@ param alertsTopicName string = ''
 @description('Resource group created in every watched subscription to hold its Event Grid system topic.')
 param eventsResourceGroupName string = ''
 param systemTopicName string = ''
+param actionGroupName string = ''
 
 // ---- what the app watches and may touch ------------------------------------------------------------
 @description('Subscription ids whose ML workspace events feed the retention ledger and whose workspaces the inventory backfill lists. Empty: the deployment subscription.')
@@ -54,6 +55,14 @@ param backfillSchedule string = '0 30 3 * * *'
 param watchScope string = ''
 @description('Hour (UTC, 0-23) of the optional daily digest; empty: no digest.')
 param digestHourUtc string = ''
+
+// ---- operating it (docs/operations.md) ---------------------------------------------------------------
+@description('Email address the alert rules notify (action group); empty: alerts show in the portal only.')
+param alertEmail string = ''
+@minValue(5)
+@maxValue(1440)
+@description('Minutes between two runs of sweepSchedule; the sweep-heartbeat alert fires after twice that.')
+param sweepIntervalMinutes int = 60
 
 // ---- Event Grid delivery ---------------------------------------------------------------------------
 @description('Create the event subscriptions. The post-deploy hook turns this on once workspace_events exists.')
@@ -109,6 +118,7 @@ var appiName = !empty(applicationInsightsName) ? applicationInsightsName : '${ab
 var topicName = !empty(alertsTopicName) ? alertsTopicName : '${abbrs.eventGridTopics}alerts-${resourceToken}'
 var eventsRgName = !empty(eventsResourceGroupName) ? eventsResourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}-aml-events'
 var egstName = !empty(systemTopicName) ? systemTopicName : '${abbrs.eventGridSystemTopics}aml-${resourceToken}'
+var agName = !empty(actionGroupName) ? actionGroupName : '${abbrs.insightsActionGroups}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(appName, 32)}-${take(resourceToken, 7)}'
 var deadLetterContainerName = 'eventgrid-deadletter'
 var tableNames = [
@@ -302,6 +312,30 @@ module eventSubscriptions 'app/event-subscription.bicep' = [for (subscriptionId,
   ]
 }]
 
+// ---- operating it: action group, log alerts, workbook; a dead-letter alert beside each system topic ---
+module operations 'app/operations.bicep' = {
+  name: 'operations'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    actionGroupName: agName
+    alertEmail: alertEmail
+    sweepIntervalMinutes: sweepIntervalMinutes
+  }
+}
+
+module deadLetterAlerts 'app/deadletter-alert.bicep' = [for (subscriptionId, i) in watched: {
+  name: 'deadletter-alert-${uniqueString(subscriptionId, resourceToken)}'
+  scope: resourceGroup(subscriptionId, eventsRgName)
+  params: {
+    systemTopicName: subscriptionEvents[i].outputs.systemTopicName
+    actionGroupId: operations.outputs.actionGroupId
+    tags: tags
+  }
+}]
+
 // ---- outputs for azd (.azure/<env>/.env) and the hooks: names and endpoints, never a secret --------
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
@@ -325,3 +359,4 @@ output AML_LIFECYCLE_ALLOWED_TARGETS string = join(targetScopeIds, ',')
 output AZURE_EVENTS_RESOURCE_GROUP string = eventsRgName
 output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = egstName
 output DEPLOY_EVENT_SUBSCRIPTIONS bool = deployEventSubscriptions
+output AZURE_MONITOR_WORKBOOK_ID string = operations.outputs.workbookId

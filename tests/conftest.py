@@ -127,3 +127,12 @@ def call_http(functions: dict[str, Any], name: str, *, method: str = "GET", url:
     request = func.HttpRequest(method, url, headers={"content-type": "application/json"}, params=params or {},
                                route_params=route_params or {}, body=raw or b"")
     return functions[name].get_user_function()(request)
+
+
+def log_text(caplog: Any) -> str:
+    """Every captured record as written: its message and its structured fields (shared/logs.py), for searches."""
+    import json
+
+    from shared.logs import of_record
+
+    return "\n".join(f"{r.getMessage()} {json.dumps(of_record(r), sort_keys=True)}" for r in caplog.records)

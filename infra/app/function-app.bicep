@@ -108,6 +108,8 @@ var hostSettings = {
   AzureWebJobsStorage__clientId: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // OpenTelemetry (host.json telemetryMode): the Python worker streams its own logs and spans (docs/operations.md)
+  PYTHON_ENABLE_OPENTELEMETRY: 'true'
   AZURE_CLIENT_ID: identityClientId
 }
 

@@ -11,7 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
-from local.devhost import settings
+from local.devhost import jsonlog, settings
 from local.devhost.app_loader import import_app
 from local.devhost.server import DevHost
 
@@ -32,6 +32,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="OpenAPI document served anonymously at /api/openapi.yaml and /api/openapi.json "
                              "(default: <app-dir>/openapi.yaml; not served while the file is absent)")
     parser.add_argument("--log-level", default=os.environ.get("DEVHOST_LOG_LEVEL", "INFO"))
+    parser.add_argument("--log-format", choices=("text", "json"), default=os.environ.get("DEVHOST_LOG_FORMAT", "text"),
+                        help="json: one JSON object per line with the structured fields of each log call "
+                             "(what Application Insights stores as customDimensions)")
     return parser.parse_args(argv)
 
 
@@ -70,8 +73,7 @@ async def serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    jsonlog.configure(args.log_level, sys.stderr, args.log_format)
     logging.getLogger("azure").setLevel(logging.WARNING)
     code = asyncio.run(serve(args))
     # Sync functions still running in worker threads would hold the interpreter open; their durable work is

@@ -11,6 +11,7 @@ from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
+from shared import logs
 from shared.azure.clients import AzureClients
 from shared.azure.ml_gateway import MlGateway
 from shared.moves import operations as ops
@@ -225,6 +226,8 @@ def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str,
         plan.request.workspace.id,
         conclusion.state,
         len(conclusion.left_to_do),
+        extra=logs.fields(kind="move.finished", move_id=plan.move_id, workspace_id=plan.request.workspace.id,
+                          state=conclusion.state, alert_id=alerts.alert_id("move", plan.move_id)),
     )
     return {"moveId": plan.move_id, "state": conclusion.state, "leftToDo": len(conclusion.left_to_do), "error": error}
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from azure.core.exceptions import AzureError, HttpResponseError
 
+from shared import logs
 from shared.azure.arm_ids import ResourceGroupId, ResourceId
 from shared.azure.clients import AzureClients
 from shared.errors import ApiError, describe_azure_error, redact
@@ -117,6 +118,8 @@ def validate_move(
         [c.id for c in checks if c.status == FAILED],
         [c.id for c in checks if c.status == "skipped"],
         arm.get("status"),
+        extra=logs.fields(kind="move.validated", workspace_id=request.workspace.id, target_id=request.target.id,
+                          state="Ready" if ready else "NotReady"),
     )
     location = snapshot.workspace.value.location if snapshot.workspace.value is not None else None
     return MoveReport(ready, checks, arm, resources, workspace_location=location, target_resource_group_created=created)

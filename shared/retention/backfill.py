@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shared import logs
 from shared.azure import tables
 from shared.azure.arm_ids import ArmIdError, is_guid
 from shared.azure.ml_gateway import MlGateway
@@ -80,7 +81,7 @@ def run_backfill(clients: Any, request: BackfillRequest, *, now: datetime,
                 inventory.record_workspace(workspace, now=now)  # a storage failure raises: nothing is half-reported
                 recorded += 1
             except ArmIdError as exc:
-                log.warning("backfill: skipping %s: %s", workspace.id, exc)
+                log.warning("backfill: skipping %s: %s", workspace.id, exc, extra=logs.fields(workspace_id=workspace.id))
         results.append({"subscriptionId": sub, "workspaces": len(workspaces), "recorded": recorded})
     out = {
         "subscriptions": results,

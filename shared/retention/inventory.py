@@ -12,6 +12,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared import logs
 from shared.azure.arm_ids import parse_workspace_id
 from shared.azure.ml_gateway import MlGateway, Workspace
 from shared.errors import describe_azure_error
@@ -109,7 +110,8 @@ class Inventory:
             except Exception as exc:  # any ARM failure: record what we can
                 error = describe_azure_error(exc)
                 log.warning("inventory: reading %s after event %s failed: %s",
-                            event.workspace_id, event.event_id, error)
+                            event.workspace_id, event.event_id, error,
+                            extra=logs.fields(workspace_id=event.workspace_id, event_id=event.event_id))
 
         def change(row: InventoryRow | None) -> InventoryRow | None:
             if row is not None and any(i == event.event_id for _, i in row.recent_writes):

@@ -15,6 +15,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared import logs
 from shared.azure.table_paging import InvalidContinuationToken, decode_token, encode_token  # noqa: F401 (re-exported)
 
 log = logging.getLogger("aml_lifecycle.ledger")
@@ -271,9 +272,10 @@ class RetentionLedger:
                     )
             except (ResourceExistsError, ResourceModifiedError):
                 log.debug("ledger row %s|%s changed concurrently (attempt %d); retrying",
-                          partition_key, row_key, attempt + 1)
+                          partition_key, row_key, attempt + 1, extra=logs.fields(workspace_id=new.workspace_id))
                 time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
                 continue
+            logs.ledger_transition(current, new)
             return replace(new, etag=(metadata or {}).get("etag")), True
         raise LedgerConflictError(
             f"ledger row {partition_key}|{row_key} kept changing; gave up after {MAX_UPDATE_ATTEMPTS} attempts")

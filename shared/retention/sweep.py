@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared import logs
 from shared.azure import alerts, tables
 from shared.retention.ledger import LedgerRow, LedgerState, RetentionLedger
 from shared.retention.notices import Outcome, Selection, deliver
@@ -79,7 +80,7 @@ class RetentionSweep:
         self.schedule.advance_watermark(bucket(now))
         if self.settings.digest_hour_utc is not None and now.hour >= self.settings.digest_hour_utc:
             report.digest = self._digest(now)
-        log.info(report.summary())
+        log.info(report.summary(), extra=logs.fields(kind="sweep.finished"))
         return report
 
     def _handle(self, key: tuple[str, str], entries: list[ScheduleEntry], now: datetime, report: SweepReport) -> None:

@@ -7,10 +7,11 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from shared.logs import of_record
 from shared.azure.clients import get_clients
 from shared.moves.plan import MoveTiming
 from shared.moves.store import MovesStore
-from tests.conftest import SUB_DEV, SUB_PROD, TOPIC, rg_id, ws_id
+from tests.conftest import SUB_DEV, SUB_PROD, TOPIC, log_text, rg_id, ws_id
 from tests.moves.conftest import PROD, TEST_TIMING, make_plan
 from tests.moves.durable_driver import T0
 
@@ -89,7 +90,8 @@ def test_private_endpoint_reapproved_datastore_fixed_secret_kept_and_never_store
     assert alert["type"] == "AmlLifecycle.Move.NeedsAttention"
     # The secret is nowhere we write: the row, the orchestration history and output, the logs.
     stored = json.dumps(record.to_entity(), default=str) + json.dumps(run.history) + json.dumps(run.output)
-    assert TRAINING_KEY not in stored and TRAINING_KEY not in caplog.text
+    assert TRAINING_KEY not in stored and TRAINING_KEY not in log_text(caplog)
+    assert {"moveId", "workspaceId", "state"} <= {k for r in caplog.records for k in of_record(r)}
 
 
 def test_datastore_whose_account_stayed_is_reported_not_changed(run_move, sim_state):
