@@ -20,7 +20,8 @@ def json_devhost(move_env: dict, sim: Any, tmp_path: Any) -> Iterator[Any]:
     from local.devhost.process import start_devhost
 
     env = {**move_env, "REQUESTS_CA_BUNDLE": sim.ca_bundle, "AzureWebJobsStorage": None,
-           "AML_LIFECYCLE_SWEEP_SCHEDULE": "0 0 0 1 1 *", "DEVHOST_LOG_FORMAT": "json",
+           "AML_LIFECYCLE_SWEEP_SCHEDULE": "0 0 0 1 1 *", "AML_LIFECYCLE_BACKFILL_SCHEDULE": "0 0 0 1 1 *",
+           "DEVHOST_LOG_FORMAT": "json",
            "AML_LIFECYCLE_DEV_FUNCTION_KEY": secrets.token_hex(24)}  # set, so the host does not print a generated one
     with start_devhost("tests.moves.fast_app:app", app_dir=tmp_path, env=env, timeout=60) as host:
         yield host
@@ -40,7 +41,7 @@ def test_soft_delete_and_move_write_their_fields_as_json_lines(json_devhost: Any
     from shared.azure.clients import get_clients
 
     host = json_devhost
-    webhook = f"{host.url}/runtime/webhooks/eventgrid?functionName=workspace_events&code={host.key}"
+    webhook = f"{host.url}/runtime/webhooks/eventgrid?functionName=workspace_events&code={host.eventgrid_key}"
     sim.control("POST", "eventgrid/subscriptions", json={"endpoint": webhook})
     deleted = ws_id("ws-twin")
     get_clients().resources(deleted.split("/")[2]).resources.begin_delete_by_id(
