@@ -8,6 +8,7 @@ from handlers import (
     inventory,
     move_orchestration,
     move_validation,
+    move_workload,
     moves,
     retention,
     retention_sweep,
@@ -20,6 +21,7 @@ app.register_functions(health.bp)
 app.register_functions(inventory.bp)
 app.register_functions(move_orchestration.bp)
 app.register_functions(move_validation.bp)
+app.register_functions(move_workload.bp)
 app.register_functions(moves.bp)
 app.register_functions(retention.bp)
 app.register_functions(retention_sweep.bp)
