@@ -1,0 +1,91 @@
+"""Moves with "quiesce": true: the real activities against the simulator (virtual time), end to end on the row."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared.azure.clients import get_clients
+from shared.moves.report import status_view
+from shared.moves.store import MovesStore
+from tests.conftest import SUB_DEV, rg_id, ws_id
+from tests.moves.busy_workspace import CLUSTER, CLUSTER_PASSWORD, ENDPOINT, INSTANCE, OWNER, SPLIT, make_busy
+from tests.moves.conftest import make_plan
+
+DEV2 = rg_id(SUB_DEV, "rg-ml-dev-2")
+SOURCE = ws_id("ws-twin")
+TARGET = ws_id("ws-twin", rg="rg-ml-dev-2")
+
+
+def resources(sim) -> dict[str, dict]:
+    return {r["id"].lower(): r for r in sim.control("GET", "state").json()["resources"]}
+
+
+def workload_at(sim, workspace_id: str) -> dict[str, dict]:
+    prefix = workspace_id.lower() + "/"
+    return {rid[len(prefix):]: body for rid, body in resources(sim).items()
+            if rid.startswith(prefix) and ("/computes/" in rid or "/onlineendpoints/" in rid)}
+
+
+def row(plan) -> Any:
+    return MovesStore.of(get_clients()).get(plan.move_id)
+
+
+def test_busy_workspace_quiesced_moved_and_restored_whole(run_move, sim):
+    make_busy(SOURCE)
+    plan = make_plan("ws-twin", DEV2, quiesce=True)
+    run = run_move(plan)
+    assert run.error is None and run.output["state"] == "Succeeded", run.output
+    assert workload_at(sim, SOURCE) == {}
+    there = workload_at(sim, TARGET)
+    record = row(plan)
+    view = status_view(record)
+    new_name = view["renamedComputes"][INSTANCE]
+    assert new_name != INSTANCE and new_name.startswith(INSTANCE)
+    assert sorted(there) == sorted([
+        f"computes/{new_name}", f"computes/{CLUSTER}", f"onlineendpoints/{ENDPOINT}",
+        f"onlineendpoints/{ENDPOINT}/deployments/blue", f"onlineendpoints/{ENDPOINT}/deployments/green"])
+    assert all(b["properties"]["provisioningState"] == "Succeeded" for b in there.values())
+    assert there[f"onlineendpoints/{ENDPOINT}"]["properties"]["traffic"] == SPLIT
+    instance = there[f"computes/{new_name}"]["properties"]["properties"]
+    assert instance["personalComputeInstanceSettings"]["assignedUser"] == OWNER
+    assert instance["idleTimeBeforeShutdown"] == "PT30M"
+    assert instance["schedules"]["computeStartStop"][0]["cron"]["expression"] == "0 19 * * *"
+    assert instance["setupScripts"]["scripts"]["creationScript"]["scriptData"] == "setup/install.sh"
+    cluster = there[f"computes/{CLUSTER}"]
+    assert cluster["properties"]["properties"]["scaleSettings"]["maxNodeCount"] == 6
+    assert cluster["properties"]["properties"]["subnet"]["id"].endswith("/subnets/training")
+    assert cluster["identity"]["type"] == "SystemAssigned"
+    assert "adminUserPassword" not in cluster["properties"]["properties"]["userAccountCredentials"]
+    assert view["leftToDo"] == [] and view["state"] == "Succeeded"
+    assert {(i["kind"], i["name"]): i["state"] for i in view["workload"]} == {
+        ("compute", INSTANCE): "restored", ("compute", CLUSTER): "restored", ("endpoint", ENDPOINT): "restored",
+        ("deployment", "blue"): "restored", ("deployment", "green"): "restored", ("traffic", ENDPOINT): "restored"}
+    names = [s["name"] for s in record.steps]
+    assert names.index("quiesce") < names.index("validate") < names.index("move") < names.index("restore") \
+        < names.index("private-endpoints")
+    stored = json.dumps([record.snapshot, record.result, record.steps, view])
+    assert CLUSTER_PASSWORD not in stored  # the secret is dropped from the snapshot, never re-sent
+    assert "userAccountCredentials.adminUserPassword" in stored  # ...and named, so a person knows it is gone
+
+
+def test_move_refused_after_quiesce_puts_everything_back_at_the_source(run_move, sim):
+    make_busy(SOURCE)
+    sim.control("POST", "moves/fail", json={"count": 1})
+    plan = make_plan("ws-twin", DEV2, quiesce=True)
+    run = run_move(plan)
+    assert run.output["state"] == "Failed", run.output
+    record = row(plan)
+    assert record.error["phase"] == "move" and record.error["reasons"], record.error
+    assert workload_at(sim, TARGET) == {} and resources(sim).get(TARGET.lower()) is None
+    back = workload_at(sim, SOURCE)
+    assert sorted(back) == sorted([
+        f"computes/{INSTANCE}", f"computes/{CLUSTER}", f"onlineendpoints/{ENDPOINT}",
+        f"onlineendpoints/{ENDPOINT}/deployments/blue", f"onlineendpoints/{ENDPOINT}/deployments/green"])
+    assert back[f"onlineendpoints/{ENDPOINT}"]["properties"]["traffic"] == SPLIT
+    view = status_view(record)
+    assert view["leftToDo"] == [] and view["renamedComputes"] == {}
+    assert all(i["state"] == "restored" for i in view["workload"]), view["workload"]
+    assert record.result["workloadRestoredIn"] == SOURCE
+    assert [s["name"] for s in record.steps if s["name"] in ("quiesce", "compensate", "restore")] == [
+        "quiesce", "compensate"]
