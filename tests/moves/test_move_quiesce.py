@@ -89,3 +89,49 @@ def test_move_refused_after_quiesce_puts_everything_back_at_the_source(run_move,
     assert record.result["workloadRestoredIn"] == SOURCE
     assert [s["name"] for s in record.steps if s["name"] in ("quiesce", "compensate", "restore")] == [
         "quiesce", "compensate"]
+
+
+def test_a_definition_arm_refuses_at_the_destination_is_left_to_do_with_its_definition(run_move, sim):
+    make_busy(SOURCE)
+    sim.control("POST", "faults", json={"method": "PUT", "path": f"rg-ml-dev-2/.*/computes/{CLUSTER}$",
+                                        "kind": "error", "status": 400, "count": 100})
+    plan = make_plan("ws-twin", DEV2, quiesce=True)
+    run = run_move(plan)
+    assert run.output["state"] == "NeedsAttention", run.output
+    view = status_view(row(plan))
+    (todo,) = view["leftToDo"]
+    assert todo["kind"] == "recreate-compute" and todo["target"] == f"{TARGET}/computes/{CLUSTER}"
+    assert todo["definition"]["properties"]["properties"]["scaleSettings"]["maxNodeCount"] == 6
+    assert todo["droppedSecrets"] == ["properties.properties.userAccountCredentials.adminUserPassword"]
+    assert CLUSTER_PASSWORD not in json.dumps(view)
+    there = workload_at(sim, TARGET)
+    assert f"computes/{CLUSTER}" not in there and there[f"onlineendpoints/{ENDPOINT}"]["properties"]["traffic"] == SPLIT
+
+
+def test_a_delete_arm_refuses_fails_the_move_before_it_starts_and_puts_the_rest_back(run_move, sim):
+    make_busy(SOURCE)
+    sim.control("POST", "faults", json={"method": "DELETE", "path": f"ws-twin/onlineEndpoints/{ENDPOINT}$",
+                                        "kind": "error", "status": 409, "count": 100})
+    sim.control("DELETE", "requests")
+    plan = make_plan("ws-twin", DEV2, quiesce=True)
+    run = run_move(plan)
+    assert run.output["state"] == "Failed", run.output
+    record = row(plan)
+    assert record.error["code"] == "QuiesceFailed" and record.error["phase"] == "quiesce"
+    assert not [r for r in sim.control("GET", "requests").json() if "MoveResources" in r["path"]]
+    back = workload_at(sim, SOURCE)
+    assert {f"computes/{INSTANCE}", f"computes/{CLUSTER}", f"onlineendpoints/{ENDPOINT}"} <= set(back)
+    states = {(i["kind"], i["name"]): i["state"] for i in status_view(record)["workload"]}
+    assert states[("compute", INSTANCE)] == "restored" and states[("endpoint", ENDPOINT)] == "restored"
+    assert status_view(record)["leftToDo"] == []
+
+
+def test_cancel_jobs_cancels_the_active_jobs_and_does_not_restart_them(run_move, sim):
+    plan = make_plan("ws-jobs", DEV2, quiesce=True, cancelJobs=True)
+    run = run_move(plan)
+    assert run.output["state"] == "Succeeded", run.output
+    jobs = {r["name"]: r["properties"]["status"] for r in resources(sim).values()
+            if r["id"].lower().startswith(ws_id("ws-jobs", rg="rg-ml-dev-2").lower() + "/jobs/")}
+    assert jobs == {"job-running": "Canceled", "job-queued": "Canceled", "job-completed": "Completed"}
+    states = {i["name"]: i["state"] for i in status_view(row(plan))["workload"]}
+    assert states == {"job-running": "canceled", "job-queued": "canceled"}
