@@ -14,7 +14,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, Serv
 from azure.core.rest import HttpRequest
 
 from shared.azure.arm_ids import ResourceId
-from shared.azure.ml_gateway import MlGateway, TERMINAL_JOB_STATUSES
+from shared.azure.ml_gateway import TERMINAL_JOB_STATUSES, MlGateway
 from shared.errors import describe_azure_error, redact
 
 RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"

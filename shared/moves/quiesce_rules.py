@@ -12,14 +12,20 @@ KNOWN_ISSUE_DOC = (
 # The checks quiescing solves, and the warning each becomes.
 _SOFTENED = {
     "workspace.no-computes": (
-        "{n} compute(s) will be removed before the move and re-created after it from their definitions "
-        "(clusters under their names, compute instances under a new name, attached computes re-attached): {names}",
-        f"nothing to do; compute instances cannot keep their name after a move ({KNOWN_ISSUE_DOC}): the move's "
-        "status lists old -> new names",
+        (
+            "{n} compute(s) will be removed before the move and re-created after it from their definitions "
+            "(clusters under their names, compute instances under a new name, attached computes re-attached): {names}"
+        ),
+        (
+            f"nothing to do; compute instances cannot keep their name after a move ({KNOWN_ISSUE_DOC}): the move's "
+            "status lists old -> new names"
+        ),
     ),
     "workspace.no-online-endpoints": (
-        "{n} online endpoint(s) will be removed before the move and re-created after it with their deployments "
-        "and traffic split; their keys are regenerated (scoring URIs stay): {names}",
+        (
+            "{n} online endpoint(s) will be removed before the move and re-created after it with their deployments "
+            "and traffic split; their keys are regenerated (scoring URIs stay): {names}"
+        ),
         "give callers the endpoints' new keys after the move (keys are never copied)",
     ),
 }

@@ -23,7 +23,7 @@ _INNER_READ_ONLY = (
 _ENDPOINT_READ_ONLY = ("provisioningState", "scoringUri", "swaggerUri")
 # Names of fields that hold secrets anywhere in a definition: never stored, never re-sent (keys are regenerated).
 _SECRET = re.compile(r"(password|secret|primarykey|secondarykey|^keys$|sastoken|connectionstring|accountkey|"
-                     r"privatekey|certificate$|token$)", re.I)
+                     r"privatekey|certificate$|token$)", re.IGNORECASE)
 # computeType values that attach an existing resource rather than create one.
 ATTACHED_TYPES = frozenset({"aks", "kubernetes", "virtualmachine", "hdinsight", "datafactory", "databricks",
                             "datalakeanalytics", "synapsespark"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 INSTANCE, CLUSTER, ENDPOINT = "ci-alice", "cpu-cluster", "ep-score"
-CLUSTER_PASSWORD = "Cl4ster-Pa55word-never-stored"  # noqa: S105 - a fake secret the app must never store
+CLUSTER_PASSWORD = "Cl4ster-Pa55word-never-stored"
 SPLIT = {"blue": 80, "green": 20}
 OWNER = {"objectId": "5f0e7a1c-3b1d-4c2e-9f8a-0b1c2d3e4f50", "tenantId": "11111111-1111-4111-8111-111111111111"}
 
