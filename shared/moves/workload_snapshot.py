@@ -22,8 +22,12 @@ _INNER_READ_ONLY = (
 )
 _ENDPOINT_READ_ONLY = ("provisioningState", "scoringUri", "swaggerUri")
 # Names of fields that hold secrets anywhere in a definition: never stored, never re-sent (keys are regenerated).
-_SECRET = re.compile(r"(password|secret|primarykey|secondarykey|^keys$|sastoken|connectionstring|accountkey|"
-                     r"privatekey|certificate$|token$)", re.IGNORECASE)
+# Environment variable names count too (API_KEY, DB_PASSWORD, HF_TOKEN): they are dict keys like any field.
+_SECRET = re.compile(
+    r"(password|passwd|secret|primarykey|secondarykey|^keys?$|[_-]key$|apikey|sastoken|"
+    r"connectionstring|accountkey|privatekey|certificate$|token$|credential$)",
+    re.IGNORECASE,
+)
 # computeType values that attach an existing resource rather than create one.
 ATTACHED_TYPES = frozenset({"aks", "kubernetes", "virtualmachine", "hdinsight", "datafactory", "databricks",
                             "datalakeanalytics", "synapsespark"})

@@ -56,3 +56,12 @@ def test_new_instance_names_are_valid_stable_per_move_and_differ_between_moves()
         assert NAME.match(new) and new != name and new == new_instance_name(name, move)
         assert new.startswith(name[:10])
     assert new_instance_name("ci-alice", move) != new_instance_name("ci-alice", move.replace("0400", "0500"))
+
+
+def test_secret_looking_environment_variables_are_dropped_by_name():
+    body = {"location": "westeurope", "properties": {"model": "azureml:m:1", "environmentVariables": {
+        "API_KEY": "k1", "DB_PASSWORD": "p1", "HF_TOKEN": "t1", "LOG_LEVEL": "debug"}}}
+    definition, dropped = clean_definition(body, "deployment")
+    assert definition["properties"]["environmentVariables"] == {"LOG_LEVEL": "debug"}
+    assert sorted(dropped) == ["properties.environmentVariables.API_KEY", "properties.environmentVariables.DB_PASSWORD",
+                               "properties.environmentVariables.HF_TOKEN"]
