@@ -34,8 +34,12 @@ def restore_pass(
     for item in items:
         if item["state"] in SETTLED:
             continue
-        if item["state"] == "present":  # never removed: still where it was
-            item["state"] = KEPT
+        parent = endpoints.get(item.get("endpoint") or "") if item["kind"] in ("deployment", "traffic") else None
+        if item["state"] == "present" and (parent is None or parent["state"] in ("present", KEPT)):
+            item["state"] = KEPT  # never removed (nor its endpoint): still where it was
+            continue
+        if item["kind"] == "job":  # jobs are canceled, never restarted: a cancel in flight completes by itself
+            item["state"] = CANCELED if item["state"] == "canceling" else KEPT
             continue
         if item["kind"] == "compute":
             wanted = item["name"]

@@ -65,3 +65,24 @@ def test_secret_looking_environment_variables_are_dropped_by_name():
     assert definition["properties"]["environmentVariables"] == {"LOG_LEVEL": "debug"}
     assert sorted(dropped) == ["properties.environmentVariables.API_KEY", "properties.environmentVariables.DB_PASSWORD",
                                "properties.environmentVariables.HF_TOKEN"]
+
+
+class _NoCalls:
+    """A gateway that must not be called: the items below settle without ARM."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"unexpected ARM call {name}")
+
+
+def test_compensation_settles_untouched_items_and_jobs_without_arm():
+    from shared.moves.restore import restore_pass
+
+    items = [
+        {"kind": "endpoint", "name": "ep", "state": "present"},
+        {"kind": "deployment", "endpoint": "ep", "name": "blue", "state": "present"},
+        {"kind": "traffic", "endpoint": "ep", "name": "ep", "traffic": {"blue": 100}, "state": "present"},
+        {"kind": "job", "name": "j1", "state": "canceling"},
+        {"kind": "job", "name": "j2", "state": "remove-failed"},
+    ]
+    assert restore_pass(_NoCalls(), "/ws", items, move_id="m", moved=False) is True
+    assert [i["state"] for i in items] == ["kept", "kept", "kept", "canceled", "kept"]
