@@ -59,7 +59,10 @@ def _remove(gw: WorkloadGateway, workspace_id: str, item: dict[str, Any]) -> Non
             return
         item["operation"] = None
         if progress.status == FAILED:
-            _failed(item, REMOVE_FAILED, f"the delete failed: {progress.message}")
+            if gw.find(rid) is None:  # the resource is the judge, whatever its operation said
+                item.update(state=REMOVED, error=None)
+            else:
+                _failed(item, REMOVE_FAILED, f"the delete failed: {progress.message}")
             return
     if item["state"] == "removing":
         body = gw.find(rid)

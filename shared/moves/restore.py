@@ -91,20 +91,23 @@ def _apply(gw: WorkloadGateway, workspace_id: str, item: dict[str, Any], definit
            *, check: Any = None) -> None:
     """PUT the definition unless the resource is already there as wanted; follow its operation; read it back."""
     rid = resource_id(workspace_id, item, name)
+    failure = None
     if item["state"] == "restoring" and item.get("operation"):
         progress = gw.follow(item["operation"], item.get("operationKind") or "async")
         if progress.status == RUNNING:
             return
         item["operation"] = None
         if progress.status == FAILED:
-            item.update(state=RESTORE_FAILED, error=f"re-creating it failed: {progress.message}")
-            return
-    body = gw.find(rid)
+            failure = f"re-creating it failed: {progress.message}"
+    body = gw.find(rid)  # the resource is the judge, whatever its operation said
     if body is not None:
         state = str((body.get("properties") or {}).get("provisioningState", "")).lower()
         if state == _READY and (check is None or check(body)):
             item.update(state=RESTORED, restoredId=body.get("id") or rid, error=None, operation=None)
             return
+    if failure is not None:
+        item.update(state=RESTORE_FAILED, error=failure)
+        return
     try:
         started = gw.put(rid, definition)
     except HttpResponseError as exc:

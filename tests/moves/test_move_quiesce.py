@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from shared.azure.clients import get_clients
@@ -135,3 +136,36 @@ def test_cancel_jobs_cancels_the_active_jobs_and_does_not_restart_them(run_move,
     assert jobs == {"job-running": "Canceled", "job-queued": "Canceled", "job-completed": "Completed"}
     states = {i["name"]: i["state"] for i in status_view(row(plan))["workload"]}
     assert states == {"job-running": "canceled", "job-queued": "canceled"}
+
+
+def test_a_restore_pass_whose_record_was_lost_re_applies_without_creating_twice(move_env, sim):
+    """A host dies after the PUTs but before the row is written: the retried pass starts from the old states."""
+    import copy
+
+    from shared.azure.ml_workload import WorkloadGateway
+    from shared.moves.quiesce import quiesce_pass
+    from shared.moves.restore import restore_pass
+    from shared.moves.workload_snapshot import take_workload
+
+    make_busy(SOURCE)
+    clients = get_clients()
+    gw = WorkloadGateway(clients.arm_pipeline(), arm_endpoint=clients.settings.arm_endpoint)
+    items = take_workload(gw, SOURCE, cancel_jobs=False)
+    for _ in range(10):
+        if quiesce_pass(gw, SOURCE, items):
+            break
+    sim.control("DELETE", "requests")
+    lost = copy.deepcopy(items)
+    restore_pass(gw, SOURCE, items, move_id="m", moved=False)  # PUTs sent ...
+    items = lost  # ... but their record never reached the row
+    for _ in range(20):
+        if restore_pass(gw, SOURCE, items, move_id="m", moved=False):
+            break
+    assert all(i["state"] == "restored" for i in items), items
+    puts = [(r["path"].lower(), r["status"]) for r in sim.control("GET", "requests").json() if r["method"] == "PUT"]
+    created = Counter(path for path, status in puts if status == 201)
+    every = {f"{SOURCE.lower()}/{path}" for path in workload_at(sim, SOURCE)}
+    assert set(created) == every and all(n == 1 for n in created.values()), created  # each created exactly once
+    assert {p for p, s in puts if s == 200} >= {f"{SOURCE.lower()}/computes/ci-alice"}  # re-applied as an update
+    assert len(workload_at(sim, SOURCE)) == 5 and workload_at(sim, SOURCE)[
+        f"onlineendpoints/{ENDPOINT}"]["properties"]["traffic"] == SPLIT
