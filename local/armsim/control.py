@@ -86,6 +86,9 @@ def register(app: web.Application, sim: "Simulator") -> None:
         sim.state.move_failures.clear()
         return web.Response(status=204)
 
+    from . import routes_ml_compute
+
+    routes_ml_compute.register_control(app, sim)  # POST /_sim/ml/creations (how ML creates complete)
     r = app.router
     r.add_get("/_sim/requests", get_requests)
     r.add_delete("/_sim/requests", clear_requests)

@@ -26,7 +26,7 @@ from aiohttp import web
 from . import ids, shapes
 from .errors import ArmError, not_found
 from .guards import ensure_unlocked
-from .router import WS, Ctx, route
+from .router import WS, Ctx, read_json_object, route
 from .routes_ml import _ml_lro, _ws_id, require_workspace
 
 ML = shapes.ML
@@ -36,14 +36,46 @@ ATTACHED_TYPES = frozenset({"aks", "kubernetes", "virtualmachine", "hdinsight", 
 _ASYNC_KIND = "mlAsyncOperations"
 
 
+def _settings(state: object) -> dict:
+    """How creates complete (control API `POST /_sim/ml/creations`); kept on the state so a reset restores them.
+
+    The spec allows both a 200 / 201 already `Succeeded` and one still `Creating` with an Azure-AsyncOperation
+    (machineLearningServices.json / mfe.json document both codes, not which one a given create gets): `mode`
+    "async" (default) or "sync". `failNext`: the next N creations end `Failed` (the operation and the resource).
+    """
+    return state.__dict__.setdefault("ml_creation_settings", {"mode": "async", "failNext": 0})
+
+
+def register_control(app: web.Application, sim: object) -> None:
+    async def set_creations(request: web.Request) -> web.Response:
+        body = await read_json_object(request, required=False)
+        settings = _settings(sim.state)
+        mode = body.get("mode", settings["mode"])
+        fail_next = body.get("failNext", settings["failNext"])
+        if mode not in ("async", "sync") or not isinstance(fail_next, int) or fail_next < 0:
+            raise ArmError(400, "InvalidSetting", "mode must be async or sync; failNext a count >= 0.")
+        settings.update(mode=mode, failNext=fail_next)
+        return web.json_response(settings)
+
+    app.router.add_post("/_sim/ml/creations", set_creations)
+
+
 def _creations(ctx: Ctx) -> dict:
     """Running creations by operation id: {rid, remaining, failure}; kept on the state so a reset clears them."""
     return ctx.state.__dict__.setdefault("ml_creations", {})
 
 
 def _start_creation(ctx: Ctx, rid: str, location: str) -> dict[str, str]:
+    """Headers of a create's answer; in "sync" mode the resource is Succeeded at once and there is no operation."""
+    settings = _settings(ctx.state)
+    fail = settings["failNext"] > 0
+    settings["failNext"] -= 1 if fail else 0
+    if settings["mode"] == "sync" and not fail:
+        ctx.state.get(rid)["properties"]["provisioningState"] = "Succeeded"
+        return {}
     op_id = uuid.uuid4().hex
-    _creations(ctx)[op_id] = {"rid": rid, "remaining": ctx.sim.operations.polls, "startTime": shapes.now_iso()}
+    _creations(ctx)[op_id] = {"rid": rid, "remaining": ctx.sim.operations.polls, "startTime": shapes.now_iso(),
+                              "fail": fail}
     path = f"/subscriptions/{ctx.params['sub']}/providers/{ML}/locations/{location}/{_ASYNC_KIND}/{op_id}"
     return {"Azure-AsyncOperation": f"{ctx.base_url}{path}?api-version={ctx.api_version}",
             "x-ms-async-operation-timeout": "PT1H", "Retry-After": str(ctx.sim.operations.retry_after)}
@@ -61,13 +93,15 @@ async def creation_status(ctx: Ctx) -> web.Response:
             op["remaining"] -= 1
             return web.json_response({**body, "status": "InProgress"},
                                      headers={"Retry-After": str(ctx.sim.operations.retry_after)})
-        op["status"] = "Succeeded" if resource is not None else "Failed"
+        op["status"] = "Succeeded" if resource is not None and not op["fail"] else "Failed"
         if resource is not None:
-            resource["properties"]["provisioningState"] = "Succeeded"
+            resource["properties"]["provisioningState"] = op["status"]
             ctx.emit("write", resource["id"], f"{ids.type_of(resource['id'])}/write")
     out = {**body, "status": op["status"], "endTime": shapes.now_iso()}
-    if op["status"] == "Failed":
+    if op["status"] == "Failed" and resource is None:
         out["error"] = {"code": "ResourceNotFound", "message": "The resource was deleted while it was being created."}
+    elif op["status"] == "Failed":
+        out["error"] = {"code": "InternalServerError", "message": "The resource could not be provisioned."}
     return web.json_response(out)
 
 

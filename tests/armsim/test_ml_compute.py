@@ -84,3 +84,17 @@ def test_move_refused_while_computes_exist_and_instance_name_blocked_after_it(ml
     blocked = call(ml, "PUT", f"{MOVED}/computes/ci-one", INSTANCE)  # known issue: Etag conflict after a move
     assert blocked.status_code == 409 and "Etag conflict" in blocked.json()["error"]["message"]
     assert call(ml, "PUT", f"{MOVED}/computes/ci-one-2", INSTANCE).status_code == 201
+
+
+def test_creates_can_complete_synchronously_or_fail_through_their_operation(ml, simulator):
+    simulator.control("POST", "/_sim/ml/creations", {"mode": "sync"})
+    done = call(ml, "PUT", f"{WS}/computes/ci-sync", INSTANCE)
+    assert done.status_code == 201 and done.json()["properties"]["provisioningState"] == "Succeeded"
+    assert "Azure-AsyncOperation" not in done.headers
+    simulator.control("POST", "/_sim/ml/creations", {"mode": "async", "failNext": 1})
+    failing = call(ml, "PUT", f"{WS}/computes/ci-fail", INSTANCE)
+    assert failing.status_code == 201
+    begin(ml, "PUT", f"{WS}/computes/ci-fine", INSTANCE).result()  # only the next one fails
+    status = [ml.send_request(HttpRequest("GET", failing.headers["Azure-AsyncOperation"])).json() for _ in range(3)]
+    assert status[-1]["status"] == "Failed" and status[-1]["error"]["message"]
+    assert call(ml, "GET", f"{WS}/computes/ci-fail").json()["properties"]["provisioningState"] == "Failed"

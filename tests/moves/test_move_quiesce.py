@@ -6,6 +6,8 @@ import json
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from shared.azure.clients import get_clients
 from shared.moves.report import status_view
 from shared.moves.store import MovesStore
@@ -32,8 +34,10 @@ def row(plan) -> Any:
     return MovesStore.of(get_clients()).get(plan.move_id)
 
 
-def test_busy_workspace_quiesced_moved_and_restored_whole(run_move, sim):
+@pytest.mark.parametrize("creates", ["async", "sync"])  # the spec allows a 201 Creating or one already Succeeded
+def test_busy_workspace_quiesced_moved_and_restored_whole(run_move, sim, creates):
     make_busy(SOURCE)
+    sim.control("POST", "ml/creations", json={"mode": creates})
     plan = make_plan("ws-twin", DEV2, quiesce=True)
     run = run_move(plan)
     assert run.error is None and run.output["state"] == "Succeeded", run.output
@@ -169,3 +173,17 @@ def test_a_restore_pass_whose_record_was_lost_re_applies_without_creating_twice(
     assert {p for p, s in puts if s == 200} >= {f"{SOURCE.lower()}/computes/ci-alice"}  # re-applied as an update
     assert len(workload_at(sim, SOURCE)) == 5 and workload_at(sim, SOURCE)[
         f"onlineendpoints/{ENDPOINT}"]["properties"]["traffic"] == SPLIT
+
+
+def test_a_creation_that_ends_failed_is_left_to_do(run_move, sim):
+    make_busy(SOURCE)
+    sim.control("POST", "ml/creations", json={"failNext": 1})  # the first re-creation (the instance) fails
+    plan = make_plan("ws-twin", DEV2, quiesce=True)
+    run = run_move(plan)
+    assert run.output["state"] == "NeedsAttention", run.output
+    view = status_view(row(plan))
+    (todo,) = view["leftToDo"]
+    assert todo["kind"] == "recreate-compute" and todo["target"].startswith(f"{TARGET}/computes/{INSTANCE}-")
+    assert "could not be provisioned" in todo["message"]
+    assert todo["definition"]["properties"]["properties"]["personalComputeInstanceSettings"]["assignedUser"] == OWNER
+    assert view["renamedComputes"] == {}  # not restored, so not renamed either
