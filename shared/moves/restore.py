@@ -9,7 +9,7 @@ read: one already there and Succeeded is simply recorded as restored.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Callable
 
 from azure.core.exceptions import HttpResponseError
 
@@ -23,13 +23,26 @@ _READY = "succeeded"
 
 
 def restore_pass(
-    gw: WorkloadGateway, workspace_id: str, items: list[dict[str, Any]], *, move_id: str, moved: bool
+    gw: WorkloadGateway,
+    workspace_id: str,
+    items: list[dict[str, Any]],
+    *,
+    move_id: str,
+    moved: bool,
+    rebase: Callable[[str], str] | None = None,
 ) -> bool:
     """Advance every item one step (in place) at `workspace_id`; True when all have settled.
 
     `moved`: the workspace was moved, so compute instances take a new name (known issue
     workspace-move-compute-instance-same-name); at the source (compensation) they keep theirs.
+    `rebase`: maps an ARM id of the source to where it lives after the move (the workspace's models, environments,
+    code and computes; a subnet whose network moved along); every id in a definition goes through it.
     """
+    if rebase is not None:
+        for item in items:
+            if item.get("definition") and not item.get("rebased"):
+                item["definition"] = _rebase(item["definition"], rebase)
+                item["rebased"] = True
     endpoints = {i["name"]: i for i in items if i["kind"] == "endpoint"}
     for item in items:
         if item["state"] in SETTLED:
@@ -117,3 +130,13 @@ def _apply(gw: WorkloadGateway, workspace_id: str, item: dict[str, Any], definit
     answered = str(((started.body or {}).get("properties") or {}).get("provisioningState", "")).lower()
     if started.operation is None and answered == _READY and (check is None or check(started.body or {})):
         item.update(state=RESTORED, restoredId=(started.body or {}).get("id") or rid, error=None)
+
+
+def _rebase(value: Any, rebase: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return rebase(value) if value.lower().startswith("/subscriptions/") else value
+    if isinstance(value, list):
+        return [_rebase(v, rebase) for v in value]
+    if isinstance(value, dict):
+        return {k: _rebase(v, rebase) for k, v in value.items()}
+    return value

@@ -63,7 +63,9 @@ def advance(clients: AzureClients, plan: MovePlan, phase: str, round_number: int
     if phase == QUIESCE:
         done = quiesce_pass(gw, plan.request.workspace.id, items)
     elif phase == RESTORE:
-        done = restore_pass(gw, plan.target_workspace.id, items, move_id=plan.move_id, moved=True)
+        done = restore_pass(
+            gw, plan.target_workspace.id, items, move_id=plan.move_id, moved=True, rebase=plan.moved_id
+        )
     else:
         done = restore_pass(gw, plan.request.workspace.id, items, move_id=plan.move_id, moved=False)
     result = summary(items, done=done)

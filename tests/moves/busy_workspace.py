@@ -11,8 +11,8 @@ SPLIT = {"blue": 80, "green": 20}
 OWNER = {"objectId": "5f0e7a1c-3b1d-4c2e-9f8a-0b1c2d3e4f50", "tenantId": "11111111-1111-4111-8111-111111111111"}
 
 
-def definitions(location: str = "westeurope") -> list[tuple[str, dict[str, Any]]]:
-    """(relative path, body) in creation order."""
+def definitions(workspace_id: str, location: str = "westeurope") -> list[tuple[str, dict[str, Any]]]:
+    """(relative path, body) in creation order; the deployments name a model of the workspace by its ARM id."""
     instance = {
         "location": location,
         "properties": {"computeType": "ComputeInstance", "description": "Alice's notebook VM", "properties": {
@@ -39,7 +39,7 @@ def definitions(location: str = "westeurope") -> list[tuple[str, dict[str, Any]]
 
     def deployment(name: str) -> dict[str, Any]:
         return {"location": location, "kind": "Managed", "sku": {"name": "Default", "capacity": 2},
-                "properties": {"endpointComputeType": "Managed", "model": f"azureml:model-{name}:1",
+                "properties": {"endpointComputeType": "Managed", "model": f"{workspace_id}/models/model-{name}/versions/1",
                                "instanceType": "Standard_DS3_v2", "scaleSettings": {"scaleType": "Default"}}}
 
     with_split = {**endpoint, "properties": {**endpoint["properties"], "traffic": dict(SPLIT)}}
@@ -60,7 +60,7 @@ def make_busy(workspace_id: str) -> None:
 
     clients = get_clients()
     gw = WorkloadGateway(clients.arm_pipeline(), arm_endpoint=clients.settings.arm_endpoint)
-    for path, body in definitions():
+    for path, body in definitions(workspace_id):
         started = gw.put(f"{workspace_id}/{path}", body)
         for _ in range(20):
             if gw.follow(started.operation, "async").status == SUCCEEDED:

@@ -62,6 +62,8 @@ def test_busy_workspace_quiesced_moved_and_restored_whole(run_move, sim, creates
     assert cluster["properties"]["properties"]["subnet"]["id"].endswith("/subnets/training")
     assert cluster["identity"]["type"] == "SystemAssigned"
     assert "adminUserPassword" not in cluster["properties"]["properties"]["userAccountCredentials"]
+    blue = there[f"onlineendpoints/{ENDPOINT}/deployments/blue"]["properties"]
+    assert blue["model"] == f"{TARGET}/models/model-blue/versions/1"  # the workspace's assets moved with it
     assert view["leftToDo"] == [] and view["state"] == "Succeeded"
     assert {(i["kind"], i["name"]): i["state"] for i in view["workload"]} == {
         ("compute", INSTANCE): "restored", ("compute", CLUSTER): "restored", ("endpoint", ENDPOINT): "restored",
