@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_move_calls import arm_calls, operation  # noqa: E402  (after the path: bench runs as a script)
-from handlers.move_orchestration import ACTIVITIES  # noqa: E402
-from local.seed import SUB_DEV  # noqa: E402
+from bench.bench_move_calls import arm_calls, operation
+from handlers.move_orchestration import ACTIVITIES
+from local.seed import SUB_DEV
 
 
 def main() -> None:

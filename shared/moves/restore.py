@@ -9,7 +9,8 @@ read: one already there and Succeeded is simply recorded as restored.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from azure.core.exceptions import HttpResponseError
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.moves.conftest import make_plan
 from tests.moves.durable_driver import T0, Driver, leaves
-from tests.moves.test_orchestrator_replay import LOC_M, LOC_V, activities, running, scripted
+from tests.moves.test_orchestrator_replay import LOC_M, LOC_V, activities, scripted
 
 
 def step(*answers: tuple[str, bool]) -> Any:
