@@ -10,6 +10,7 @@ from handlers import (
     move_cancel,
     move_orchestration,
     move_validation,
+    move_workload,
     moves,
     retention,
     retention_sweep,
@@ -25,6 +26,7 @@ app.register_functions(inventory.bp)
 app.register_functions(move_cancel.bp)
 app.register_functions(move_orchestration.bp)
 app.register_functions(move_validation.bp)
+app.register_functions(move_workload.bp)
 app.register_functions(moves.bp)
 app.register_functions(retention.bp)
 app.register_functions(retention_sweep.bp)

@@ -7,6 +7,7 @@ from typing import Any, Generator
 
 import azure.durable_functions as df
 
+from handlers import move_workload
 from shared.azure.clients import get_clients
 from shared.errors import redact
 from shared.moves import activities as work
@@ -28,7 +29,10 @@ APPROVE = "move_approve_private_endpoints"
 DATASTORES = "move_check_datastores"
 ROLE_ASSIGNMENTS = "move_check_role_assignments"
 FINISH = "move_finish"
-ACTIVITIES = (ADMIT, SNAPSHOT, START_VALIDATION, START_MOVE, POLL, APPROVE, DATASTORES, ROLE_ASSIGNMENTS, FINISH)
+ACTIVITIES = (
+    ADMIT, SNAPSHOT, START_VALIDATION, START_MOVE, POLL, APPROVE, DATASTORES, ROLE_ASSIGNMENTS, FINISH,
+    *move_workload.ACTIVITIES,
+)
 
 
 @bp.function_name(ORCHESTRATOR)
@@ -47,23 +51,33 @@ def move_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any,
     def call(name: str, **payload: Any) -> Any:
         return context.call_activity_with_retry(name, retry, {"plan": raw, **payload})
 
+    quiesce = MovePlan.from_json(raw).request.quiesce
     outcome: dict[str, Any] = {"moved": False, "phase": "snapshot", "error": None, "stepErrors": {}}
     try:
         inventory = yield call(SNAPSHOT)
-        outcome["phase"] = "validate"
-        started = yield call(START_VALIDATION, inventory=inventory)
-        operation = yield from _await_operation(context, call, "validate", started, timing)
+        operation: dict[str, Any] = {"status": "succeeded"}
+        if quiesce:  # issue 17: remove computes / endpoints first (handlers/move_workload.py)
+            outcome["phase"] = "quiesce"
+            operation = yield from move_workload.quiesce(context, call, timing, outcome)
+        if operation["status"] == "succeeded":
+            outcome["phase"] = "validate"
+            started = yield call(START_VALIDATION, inventory=inventory)
+            operation = yield from _await_operation(context, call, "validate", started, timing)
         if operation["status"] == "succeeded":
             outcome["phase"] = "move"
             started = yield call(START_MOVE)
             operation = yield from _await_operation(context, call, "move", started, timing)
         if operation["status"] == "succeeded":
             outcome.update(moved=True, phase="post-move")
+            if quiesce:  # issue 17: re-create the workload at the destination before the other chores
+                yield from move_workload.restore(context, call, timing, outcome, "restore")
             yield from _after_move(context, call, inventory, timing, outcome)
         else:
             outcome["error"] = operation.get("error")
     except Exception as exc:  # an activity failed after its retries: the move ends in a clear state, not a crash
         outcome["error"] = {"code": "StepFailed", "message": _reason(exc), "reasons": []}
+    if quiesce and not outcome["moved"] and outcome.get("workloadSnapshotted"):  # issue 17: compensation
+        yield from move_workload.restore(context, call, timing, outcome, "compensate")
     return (yield call(FINISH, outcome=outcome))
 
 

@@ -126,6 +126,9 @@ def register(app: web.Application, sim: "Simulator") -> None:
         sim.state.page_sizes.update(body)
         return web.json_response(sim.state.page_sizes)
 
+    from . import routes_ml_compute
+
+    routes_ml_compute.register_control(app, sim)  # POST /_sim/ml/creations (how ML creates complete)
     r = app.router
     r.add_get("/_sim/requests", get_requests)
     r.add_delete("/_sim/requests", clear_requests)

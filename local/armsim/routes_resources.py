@@ -215,7 +215,7 @@ async def move(ctx: Ctx) -> web.Response:
             raise lock_error(group_id)
     failure = None
     injected = state.move_failures.pop(0) if state.move_failures else None
-    if injected:
+    if injected is not None:  # `{}` (count only, no field given) is a failure too
         failure = ArmError(409, injected.get("code") or "ResourceMoveFailed",
                            injected.get("message") or "The move operation failed; no resource was moved.",
                            details=[{"code": injected.get("detailCode") or "ResourceMoveFailed", "target": r,

@@ -14,6 +14,7 @@ from shared import logs
 from shared.azure.arm_ids import ResourceGroupId, ResourceId
 from shared.azure.clients import AzureClients
 from shared.errors import ApiError, describe_azure_error, redact
+from shared.moves import quiesce_rules
 from shared.moves.preflight import FAILED, PASSED, CheckResult, evaluate, result
 from shared.moves.request import MoveRequest, check_allowed
 from shared.moves.snapshot import MAX_WORKERS, MoveSnapshot, read_snapshot
@@ -106,10 +107,13 @@ def validate_move(
     if any(c.status == FAILED for c in checks):
         failed = [c.id for c in checks if c.status == FAILED]
         arm = {"status": "skipped", "message": f"not run because these checks failed: {', '.join(failed)}"}
+    elif request.quiesce and quiesce_rules.defers_arm_validation(checks):  # issue 17
+        arm = {"status": "deferred", "message": "ARM refuses a workspace with computes or online endpoints: "
+               "validateMoveResources runs after the quiesce; if it fails, everything is re-created at the source"}
     else:
         arm = arm_validate(clients, request.source, request.target, resources)
 
-    ready = not any(c.blocks for c in checks) and arm.get("status") == "succeeded"
+    ready = not any(c.blocks for c in checks) and arm.get("status") in ("succeeded", "deferred")
     log.info(
         "move validation of %s to %s: ready=%s failed=%s skipped=%s arm=%s",
         request.workspace.id,
