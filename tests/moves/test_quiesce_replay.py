@@ -44,7 +44,7 @@ def test_quiesce_then_move_then_restore_before_the_other_chores(functions):
                                                       ("restore", False), ("restore", True))))
     assert run.error is None
     assert run.names == [
-        "move_snapshot", "move_workload_snapshot", "move_workload_step", "move_workload_step",
+        "move_admit", "move_snapshot", "move_workload_snapshot", "move_workload_step", "move_workload_step",
         "move_start_validation", "move_poll", "move_start", "move_poll",
         "move_workload_step", "move_workload_step", "move_workload_step",
         "move_approve_private_endpoints", "move_check_datastores", "move_check_role_assignments", "move_finish",
