@@ -112,6 +112,7 @@ var tableNames = [
   'WorkspaceMoves'
   'WorkspaceInventory'
   'RetentionSchedule'
+  'RetentionReconcile'
 ]
 
 var watched = empty(watchedSubscriptionIds) ? [

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from . import control_lifecycle
 from .errors import ArmError
 from .events import SCHEMAS, HandshakeFailed
 from .router import read_json_object
@@ -102,3 +103,4 @@ def register(app: web.Application, sim: "Simulator") -> None:
     r.add_get("/_sim/state", state)
     r.add_post("/_sim/moves/fail", fail_moves)
     r.add_delete("/_sim/moves/fail", clear_move_failures)
+    control_lifecycle.register(app, sim)

@@ -239,7 +239,8 @@ def test_storage_disables_shared_keys_and_public_blobs(bicep):
 
 def test_app_tables_are_created(bicep):
     tables = bicep["main.bicep"]["variables"]["tableNames"]["value"]
-    assert set(tables) == {"WorkspaceRetention", "WorkspaceMoves", "WorkspaceInventory", "RetentionSchedule"}
+    assert set(tables) == {"WorkspaceRetention", "WorkspaceMoves", "WorkspaceInventory", "RetentionSchedule",
+                           "RetentionReconcile"}
 
 
 def test_monitoring_and_alerts_topic_disable_local_auth(bicep):
