@@ -39,6 +39,7 @@ class InventoryRow:
     last_write_event_id: str | None = None
     recent_writes: tuple[tuple[datetime, str], ...] = ()  # (time, event id) within the reorder window
     internal_id: str | None = None  # properties.workspaceId: tells a recovery from a re-used name
+    internal_ids: tuple[tuple[str, datetime], ...] = ()  # (internal id, first read) newest last: who held the name
     moved_to: str | None = None  # set on the old row when a move succeeded: the workspace's new ARM id
     etag: str | None = field(default=None, compare=False)
 
@@ -50,7 +51,13 @@ class InventoryRow:
         return replace(self, workspace_id=workspace.id, location=workspace.location, cmk_enabled=workspace.cmk_enabled,
                        managed_resource_group=workspace.managed_resource_group,
                        dependencies=dict(workspace.dependency_ids), read_at=read_at, read_error=None,
-                       internal_id=workspace.internal_id or self.internal_id, moved_to=None)
+                       internal_id=workspace.internal_id or self.internal_id, moved_to=None,
+                       internal_ids=_held(self.internal_ids, workspace.internal_id, read_at))
+
+    def internal_id_at(self, at: datetime) -> str | None:
+        """The internal id of the workspace that held the name at `at` (the newest one read by then), if known."""
+        held = [i for i, seen in self.internal_ids if seen <= at]
+        return held[-1] if held else None
 
     def to_entity(self) -> dict[str, Any]:
         pk, rk = self.key
@@ -65,6 +72,8 @@ class InventoryRow:
             "RecentWrites": (json.dumps([[t.isoformat(), i] for t, i in self.recent_writes])
                              if self.recent_writes else None),
             "InternalWorkspaceId": self.internal_id, "MovedTo": self.moved_to,
+            "InternalIds": (json.dumps([[i, t.isoformat()] for i, t in self.internal_ids])
+                            if self.internal_ids else None),
         }
         return {k: v for k, v in entity.items() if v is not None}
 
@@ -83,8 +92,17 @@ class InventoryRow:
             recent_writes=tuple((datetime.fromisoformat(t), i)
                                 for t, i in json.loads(entity.get("RecentWrites") or "[]")),
             internal_id=entity.get("InternalWorkspaceId"), moved_to=entity.get("MovedTo"),
+            internal_ids=tuple((i, datetime.fromisoformat(t)) for i, t in json.loads(entity.get("InternalIds") or "[]")),
             etag=getattr(entity, "metadata", {}).get("etag"),
         )
+
+
+def _held(history: tuple[tuple[str, datetime], ...], internal_id: str | None,
+          read_at: datetime) -> tuple[tuple[str, datetime], ...]:
+    """Append a newly seen internal id (a new workspace under the name); keep the last five."""
+    if not internal_id or (history and history[-1][0] == internal_id):
+        return history
+    return (*history, (internal_id, read_at))[-5:]
 
 
 class Inventory:

@@ -56,18 +56,31 @@ def recorded_internal_id(row: LedgerRow, inventory: InventoryRow | None) -> str 
         return row.internal_id
     if inventory is None or not inventory.internal_id:
         return None
+    if inventory.internal_ids:
+        return inventory.internal_id_at(row.deleted_at)
     if inventory.read_error is None and inventory.read_at is not None and inventory.read_at > row.deleted_at:
         return None
     return inventory.internal_id
+
+
+def checked(row: LedgerRow | None) -> bool:
+    """Rows the sweep checks when they are due: soft-deleted ones, and ones a write event marked recovered (a write
+    after a silent purge is a new workspace re-using the name, not a recovery)."""
+    return row is not None and (row.state is LedgerState.SOFT_DELETED or (
+        row.state is LedgerState.RECOVERED and row.reason is None))
 
 
 def judge(row: LedgerRow, recorded: str | None, result: ProbeResult, now: datetime) -> LedgerRow:
     """The row after what ARM said (pure). `result` is absent or live; a failed read is never judged."""
     row = replace(row, reconciled_at=now, internal_id=recorded or row.internal_id)
     if result.outcome == ABSENT:
+        if row.state is not LedgerState.SOFT_DELETED:
+            return replace(row, arm_said="404 Not Found: not live (deleted again? its delete event decides)")
         return replace(row, arm_said="404 Not Found: not live, still soft-deleted (ARM shows a purged workspace "
                                      "the same way)")
     live = result.internal_id
+    if row.state is LedgerState.RECOVERED and not (recorded and live and recorded.lower() != live.lower()):
+        return replace(row, arm_said=f"200 OK: live, internal workspace id {live or 'not given'}")
     if recorded and live and recorded.lower() == live.lower():
         return replace(row, state=LedgerState.RECOVERED, reason=FOUND_LIVE,
                        arm_said=f"200 OK: live, same internal workspace id {live}")
@@ -94,7 +107,7 @@ class Reconciler:
         targets: dict[tuple[str, str], tuple[LedgerRow, list[CheckEntry]]] = {}
         for key in due_keys:
             row = self.ledger.get_by_key(*key)
-            if row is not None and row.state is LedgerState.SOFT_DELETED and len(targets) < self.max_reads:
+            if checked(row) and len(targets) < self.max_reads:
                 targets[key] = (row, [])
         report.due_rows = len(targets)
         for entry in self.index.due(now, self.max_reads - len(targets)):
@@ -102,7 +115,7 @@ class Reconciler:
                 targets[entry.ledger_key][1].append(entry)
                 continue
             row = self.ledger.get_by_key(*entry.ledger_key)
-            if row is None or row.state is not LedgerState.SOFT_DELETED:
+            if not checked(row):
                 self.index.drop(entry)  # the episode is over: no more daily checks
                 continue
             targets[entry.ledger_key] = (row, [entry])
@@ -135,13 +148,24 @@ class Reconciler:
         judged = judge(row, recorded, result, now)
 
         def change(current: LedgerRow | None) -> LedgerRow | None:
-            if current is None or current.state is not LedgerState.SOFT_DELETED or (
-                    current.deleted_at, current.purge_after) != (row.deleted_at, row.purge_after):
+            if current is None or (current.state, current.reason, current.deleted_at, current.purge_after) != (
+                    row.state, row.reason, row.deleted_at, row.purge_after):
                 return None  # an event or another sweep moved the row on meanwhile
             return replace(current, state=judged.state, reason=judged.reason, arm_said=judged.arm_said,
                            reconciled_at=judged.reconciled_at, internal_id=judged.internal_id)
 
-        self.ledger.update(*key, change)
+        stored, wrote = self.ledger.update(*key, change)
+        if not wrote and stored is not None and checked(stored) and (stored.state, stored.reason) != (
+                row.state, row.reason):
+            self._refile(key, entries, now + RETRY, first)  # an event moved it on meanwhile: look again next sweep
+            return
+        if row.state is not LedgerState.SOFT_DELETED:  # a row a write event marked recovered: checked once
+            for entry in entries:
+                self.index.drop(entry)
+            if judged.state is not row.state:
+                report.reused += 1
+                log.info("reconcile: %s is %s (%s)", row.workspace_id, judged.state.value, judged.reason)
+            return
         if judged.state is LedgerState.SOFT_DELETED:
             report.still_deleted += 1
             report.notes[key] = {"armCheck": {"status": "confirmed", "at": now.isoformat(),
