@@ -53,9 +53,10 @@ def test_deleted_workspace_reaches_the_ledger_alerts_and_reports_its_dependencie
     assert report["state"] == "SoftDeleted"
     recovery = report["recovery"]
     status = {d["role"]: d["status"] for d in recovery["dependencies"]}
-    assert status == {"keyVault": "deleted", "storageAccount": "exists", "applicationInsights": "exists",
+    assert status == {"keyVault": "soft-deleted", "storageAccount": "exists", "applicationInsights": "exists",
                       "containerRegistry": "exists"}
     assert recovery["recoverable"] is False and recovery["blockedBy"] == ["keyVault"]
+    assert recovery["recoverFirst"] == ["keyVault"] and recovery["purged"] == []
     assert [s["role"] for s in recovery["recoveryOrder"]] == [
         "keyVault", "storageAccount", "applicationInsights", "containerRegistry", "workspace"]
     assert any("role assignments" in item for item in recovery["notRestored"])
