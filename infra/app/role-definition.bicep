@@ -97,7 +97,7 @@ resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, inventoryRoleName)
   properties: {
     roleName: inventoryRoleName
-    description: 'aml-lifecycle: list Azure Machine Learning workspaces of a watched subscription (inventory backfill).'
+    description: 'aml-lifecycle: list Azure Machine Learning workspaces of a watched subscription (inventory backfill, reconciliation) and read the state of a deleted workspace\'s dependencies.'
     type: 'customRole'
     assignableScopes: watchedScopeIds
     permissions: [
@@ -107,6 +107,15 @@ resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.Resources/subscriptions/resources/read'
           'Microsoft.Resources/subscriptions/resourceGroups/read'
           'Microsoft.MachineLearningServices/workspaces/read'
+          // Recovery report of a soft-deleted workspace (docs/deploy.md says why each is needed).
+          'Microsoft.KeyVault/vaults/read'
+          'Microsoft.Storage/storageAccounts/read'
+          'Microsoft.ContainerRegistry/registries/read'
+          'Microsoft.Insights/components/read'
+          'Microsoft.OperationalInsights/workspaces/read'
+          'Microsoft.KeyVault/deletedVaults/read'
+          'Microsoft.Storage/deletedAccounts/read'
+          'Microsoft.OperationalInsights/deletedWorkspaces/read'
         ]
         notActions: []
         dataActions: []

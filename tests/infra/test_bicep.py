@@ -379,6 +379,18 @@ def test_custom_role_lists_exact_actions(bicep):
     assert not any(a.endswith("/register/action") for a in actions), "the app never registers providers"
 
 
+def test_inventory_role_reads_deleted_dependencies_and_writes_nothing(bicep):
+    parsed = bicep["app/role-definition.bicep"]
+    inventory = next(d for d in resources_of(parsed, "Microsoft.Authorization/roleDefinitions")
+                     if "inventoryRoleName" in json.dumps(body(d)))
+    actions = {v for v in walk(body(inventory)) if isinstance(v, str) and ACTION.match(v)}
+    for required in ("Microsoft.KeyVault/deletedVaults/read", "Microsoft.Storage/deletedAccounts/read",
+                     "Microsoft.OperationalInsights/deletedWorkspaces/read",
+                     "Microsoft.MachineLearningServices/workspaces/read"):
+        assert required in actions, required
+    assert all(a.endswith("/read") for a in actions), sorted(actions)
+
+
 def test_no_wildcards_anywhere_in_role_definitions(bicep):
     for rel, parsed in bicep.items():
         for definition in resources_of(parsed, "Microsoft.Authorization/roleDefinitions"):
