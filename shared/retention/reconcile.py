@@ -10,6 +10,7 @@ A failed GET changes no state; the row is checked again next sweep and its due a
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -93,6 +94,19 @@ def judge(row: LedgerRow, recorded: str | None, result: ProbeResult, now: dateti
                    arm_said=f"200 OK: live, internal workspace id {live or 'not given'}")
 
 
+class _Locked:
+    """The report, counted from several worker threads."""
+
+    def __init__(self, report: ReconcileReport, lock: threading.Lock) -> None:
+        self._report, self._lock = report, lock
+
+    def add(self, name: str, key: tuple[str, str] | None = None, note: dict[str, Any] | None = None) -> None:
+        with self._lock:
+            setattr(self._report, name, getattr(self._report, name) + 1)
+            if key is not None and note is not None:
+                self._report.notes[key] = note
+
+
 class Reconciler:
     def __init__(self, ledger: RetentionLedger, inventory: Inventory, index: ReconcileIndex,
                  probe: Callable[[str], ProbeResult], *, concurrency: int = CONCURRENCY,
@@ -104,41 +118,43 @@ class Reconciler:
     def run(self, due_keys: Iterable[tuple[str, str]], now: datetime) -> ReconcileReport:
         """Check the soft-deleted rows among `due_keys`, then the daily share; apply what ARM said."""
         report = ReconcileReport()
-        targets: dict[tuple[str, str], tuple[LedgerRow, list[CheckEntry]]] = {}
-        for key in due_keys:
-            row = self.ledger.get_by_key(*key)
-            if checked(row) and len(targets) < self.max_reads:
-                targets[key] = (row, [])
-        report.due_rows = len(targets)
-        for entry in self.index.due(now, self.max_reads - len(targets)):
-            if entry.ledger_key in targets:
-                targets[entry.ledger_key][1].append(entry)
-                continue
-            row = self.ledger.get_by_key(*entry.ledger_key)
-            if not checked(row):
-                self.index.drop(entry)  # the episode is over: no more daily checks
-                continue
-            targets[entry.ledger_key] = (row, [entry])
-            report.daily_rows += 1
-        if not targets:
+        due = list(dict.fromkeys(due_keys))
+        for key in due[self.max_reads:]:  # over the budget: their alerts go out unconfirmed, checked next sweep
+            detail = f"not checked: over this sweep's budget of {self.max_reads} ARM reads"
+            report.notes[key] = {"armCheck": {"status": "unconfirmed", "detail": detail,
+                                              "message": UNCONFIRMED.format(detail=detail)}}
+        due = due[: self.max_reads]
+        work: dict[tuple[str, str], list[CheckEntry]] = {key: [] for key in due}
+        for entry in self.index.due(now, self.max_reads - len(due)):
+            work.setdefault(entry.ledger_key, []).append(entry)
+        if not work:
             return report
-        keys = list(targets)
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(keys)), thread_name_prefix="reconcile") as pool:
-            results = list(pool.map(lambda k: self.probe(targets[k][0].workspace_id), keys))
-        report.reads = len(keys)
-        for key, result in zip(keys, results):
-            row, entries = targets[key]
-            self._apply(key, row, entries, result, now, report)
+        lock = threading.Lock()
+        counted = _Locked(report, lock)
+
+        def check(key: tuple[str, str]) -> None:  # read the row, GET, write: `concurrency` rows at a time
+            entries = work[key]
+            row = self.ledger.get_by_key(*key)
+            if not checked(row):
+                for entry in entries:
+                    self.index.drop(entry)  # the episode is over: no more daily checks
+                return
+            counted.add("reads")
+            counted.add("due_rows" if key in due_set else "daily_rows")
+            self._apply(key, row, entries, self.probe(row.workspace_id), now, counted)
+
+        due_set = set(due)
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(work)), thread_name_prefix="reconcile") as pool:
+            list(pool.map(check, list(work)))
         log.info(report.summary())
         return report
 
     def _apply(self, key: tuple[str, str], row: LedgerRow, entries: list[CheckEntry], result: ProbeResult,
-               now: datetime, report: ReconcileReport) -> None:
+               now: datetime, report: "_Locked") -> None:
         first = entries[0] if entries else None
         if result.outcome == FAILED:
-            report.failed += 1
-            report.notes[key] = {"armCheck": {"status": "unconfirmed", "detail": result.detail,
-                                              "message": UNCONFIRMED.format(detail=result.detail)}}
+            report.add("failed", key, {"armCheck": {"status": "unconfirmed", "detail": result.detail,
+                                                    "message": UNCONFIRMED.format(detail=result.detail)}})
             self._refile(key, entries, now + RETRY, first)  # retried next sweep; the state is left alone
             return
         recorded = None
@@ -154,7 +170,7 @@ class Reconciler:
             return replace(current, state=judged.state, reason=judged.reason, arm_said=judged.arm_said,
                            reconciled_at=judged.reconciled_at, internal_id=judged.internal_id)
 
-        stored, wrote = self.ledger.update(*key, change)
+        stored, wrote = self.ledger.update(*key, change, known=row)
         if not wrote and stored is not None and checked(stored) and (stored.state, stored.reason) != (
                 row.state, row.reason):
             self._refile(key, entries, now + RETRY, first)  # an event moved it on meanwhile: look again next sweep
@@ -163,19 +179,18 @@ class Reconciler:
             for entry in entries:
                 self.index.drop(entry)
             if judged.state is not row.state:
-                report.reused += 1
+                report.add("reused")
                 log.info("reconcile: %s is %s (%s)", row.workspace_id, judged.state.value, judged.reason)
             return
         if judged.state is LedgerState.SOFT_DELETED:
-            report.still_deleted += 1
-            report.notes[key] = {"armCheck": {"status": "confirmed", "at": now.isoformat(),
-                                              "armSaid": judged.arm_said}}
+            report.add("still_deleted", key, {"armCheck": {"status": "confirmed", "at": now.isoformat(),
+                                                           "armSaid": judged.arm_said}})
             self._refile(key, entries, next_daily(key, now), first)
             return
         if judged.state is LedgerState.RECOVERED:
-            report.recovered += 1
+            report.add("recovered")
         else:
-            report.reused += 1
+            report.add("reused")
         log.info("reconcile: %s is %s (%s)", row.workspace_id, judged.state.value, judged.reason)
         for entry in entries:
             self.index.drop(entry)
