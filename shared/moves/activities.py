@@ -164,28 +164,6 @@ def role_assignments(clients: AzureClients, plan: MovePlan, inventory: Inventory
     return results
 
 
-def _inventory_follows(clients: AzureClients, plan: MovePlan) -> None:
-    """The inventory row moves to the workspace's new id (DESIGN §4) so a later delete gets a full recovery report.
-
-    Best effort: a failed ARM read is logged and recorded as the move's `inventory` step; the next write event or
-    backfill of the moved workspace records it anyway. Storage failures raise (the activity is retried).
-    """
-    from shared.azure import tables
-    from shared.retention.inventory import Inventory as WorkspaceInventory
-
-    try:
-        moved = MlGateway(clients.arm_pipeline()).get_workspace(plan.target_workspace)
-    except Exception as exc:  # any ARM failure: the move's verdict stands
-        from shared.errors import describe_azure_error
-
-        detail = describe_azure_error(exc)
-        log.warning("move %s: reading %s for the inventory failed: %s", plan.move_id, plan.target_workspace.id, detail)
-        _update(clients, plan, lambda row: row.put_step("inventory", "failed", detail=detail))
-        return
-    inventory = WorkspaceInventory(tables.table(clients.tables(), tables.INVENTORY))
-    inventory.follow_move(plan.request.workspace.id, moved, now=utcnow())
-
-
 def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str, Any]:
     """Write the verdict on the row and publish the alert (its event id is stable, so a re-run sends a duplicate
     consumers can drop)."""
@@ -207,8 +185,6 @@ def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str,
         row.put_step("report", "succeeded", state=conclusion.state, leftToDo=len(conclusion.left_to_do))
 
     record = store.update(plan.partition, plan.move_id, change)
-    if outcome.moved:
-        _inventory_follows(clients, plan)
     event_type = {SUCCEEDED: alerts.MOVE_SUCCEEDED, FAILED: alerts.MOVE_FAILED}.get(
         conclusion.state, alerts.MOVE_NEEDS_ATTENTION
     )
