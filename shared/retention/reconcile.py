@@ -167,8 +167,15 @@ class Reconciler:
             if current is None or (current.state, current.reason, current.deleted_at, current.purge_after) != (
                     row.state, row.reason, row.deleted_at, row.purge_after):
                 return None  # an event or another sweep moved the row on meanwhile
-            return replace(current, state=judged.state, reason=judged.reason, arm_said=judged.arm_said,
-                           reconciled_at=judged.reconciled_at, internal_id=judged.internal_id)
+            settled = replace(current, state=judged.state, reason=judged.reason, arm_said=judged.arm_said,
+                              reconciled_at=judged.reconciled_at, internal_id=judged.internal_id)
+            if settled.state is current.state:
+                return settled
+            # ARM's answer supersedes the events so far: fold them into the base, so an older event is stale and a
+            # newer one steps from the settled state (a later delete opens a new episode; rules.py, ordering).
+            base = replace(settled, history=(), base=None, base_until=None, alerts_sent=(), alert_claim=None,
+                           reconciled_at=None, arm_said=None, reason=None, etag=None)
+            return replace(settled, history=(), base=base, base_until=max(now, current.last_event_time or now))
 
         stored, wrote = self.ledger.update(*key, change, known=row)
         if not wrote and stored is not None and checked(stored) and (stored.state, stored.reason) != (

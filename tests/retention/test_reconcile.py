@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -201,3 +202,51 @@ def test_reads_run_concurrently_within_the_limit(table_service):
     report = reconciler.run(keys, T0 + MINUTE)
     assert report.reads == 9, "bounded by max_reads"
     assert state["max"] == 3, "three reads in flight, never more"
+
+
+def settle(row, state, at):
+    """The row as the sweep's reconciliation writes it when ARM says `state` (its `change`, run on `row`)."""
+    from shared.retention.arm_probe import ProbeResult
+    from shared.retention.reconcile import Reconciler
+
+    class One:  # the ledger the reconciler writes through: captures what its change returns
+        def update(self, pk, rk, change, known=None):
+            self.row = change(row)
+            return self.row, True
+
+    class Nothing:
+        def get(self, *_a):
+            return None
+
+        def drop(self, *_a):
+            pass
+
+        def file(self, key, at, previous=None):
+            return SimpleNamespace(bucket="x")
+
+    ledger = One()
+    live = {LedgerState.PERMANENTLY_DELETED: "another-id", LedgerState.RECOVERED: "same-id"}[state]
+    reconciler = Reconciler(ledger, Nothing(), Nothing(), lambda _w: ProbeResult("live", live))
+    from shared.retention.reconcile import _Locked, ReconcileReport
+
+    reconciler._apply(row.key, replace(row, internal_id="same-id"), [], ProbeResult("live", live), at,
+                      _Locked(ReconcileReport(), threading.Lock()))
+    assert ledger.row.state is state
+    return ledger.row
+
+
+def test_a_late_event_of_the_same_episode_does_not_reopen_a_row_the_sweep_settled_from_arm():
+    from shared.retention.ledger import HistoryEntry
+    from shared.retention.rules import apply_event, write_entry
+
+    workspace = ws_id("ws-quiet")
+    deleted = apply_event(None, None, retention_days=14,
+                          writes=[HistoryEntry("d1", "delete", T0, False, "a@contoso.com", None, workspace, 14)])
+    settled = settle(deleted, LedgerState.PERMANENTLY_DELETED, T0 + MINUTE)
+    assert apply_event(settled, None, retention_days=14, writes=[write_entry("old", T0 + MINUTE / 2)]) is None, \
+        "an event older than ARM's answer is stale"
+    later = apply_event(settled, None, retention_days=14, writes=[write_entry("w1", T0 + 2 * MINUTE)])
+    assert later.state is LedgerState.PERMANENTLY_DELETED and later.reason.startswith("name reused")
+    again = apply_event(settled, None, retention_days=14,
+                        writes=[HistoryEntry("d2", "delete", T0 + DAY, False, None, None, workspace, 14)])
+    assert again.state is LedgerState.SOFT_DELETED and again.reason is None, "a later delete is a new episode"
