@@ -16,6 +16,7 @@ from shared.moves.operations import FAILED, TRANSIENT, WAITING, OperationStatus,
 from shared.moves.plan import DEFAULT_TIMING, ORCHESTRATOR, MovePlan, MoveTiming
 from shared.moves.premove_inventory import Inventory
 from shared.moves.report import Outcome
+from shared.retention.moved import follow_move
 from shared.settings import get_settings
 
 bp = df.Blueprint()
@@ -200,4 +201,7 @@ def move_check_role_assignments(payload: dict) -> list:
 
 @bp.activity_trigger(input_name="payload")
 def move_finish(payload: dict) -> dict:
-    return work.finish(get_clients(), _plan(payload), Outcome.from_json(payload["outcome"]))
+    plan, outcome = _plan(payload), Outcome.from_json(payload["outcome"])
+    if outcome.moved:  # the inventory follows the workspace (retention's side; moves does not import it)
+        follow_move(get_clients(), plan.request.workspace.id, plan.target_workspace.id)
+    return work.finish(get_clients(), plan, outcome)

@@ -126,6 +126,7 @@ var tableNames = [
   'WorkspaceMoves'
   'WorkspaceInventory'
   'RetentionSchedule'
+  'RetentionReconcile'
 ]
 
 var watched = empty(watchedSubscriptionIds) ? [

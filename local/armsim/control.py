@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from . import ids
+from . import control_lifecycle
 from .errors import ArmError
 from .events import SCHEMAS, HandshakeFailed
 from .router import read_json_object
@@ -148,3 +149,4 @@ def register(app: web.Application, sim: "Simulator") -> None:
     r.add_post("/_sim/management-groups", add_management_group)
     r.add_put("/_sim/page-sizes", set_page_sizes)
     r.add_delete("/_sim/moves/fail", clear_move_failures)
+    control_lifecycle.register(app, sim)

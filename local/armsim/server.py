@@ -9,8 +9,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import (control, ids, routes_authz, routes_management_groups, routes_ml, routes_ml_children, routes_ml_compute,
-               routes_resources, routes_subscriptions, topics)
+from . import (control, ids, routes_authz, routes_deleted, routes_management_groups, routes_ml, routes_ml_children,
+               routes_ml_compute, routes_resources, routes_subscriptions, topics)
 from .errors import ArmError, error_body
 from .events import EventBus, RequestInfo, build_event, claims_for
 from .faults import Faults, as_error
@@ -25,7 +25,7 @@ ROUTES: list[Route] = [
     *routes_subscriptions.ROUTES, *routes_authz.ROUTES, *routes_ml.ROUTES,
     *routes_ml_compute.ROUTES,  # before routes_ml_children: its PUT / DELETE of computes and endpoints are LROs
     *routes_ml_children.ROUTES,
-    *routes_resources.ROUTES, *routes_management_groups.ROUTES,
+    *routes_deleted.ROUTES, *routes_resources.ROUTES, *routes_management_groups.ROUTES,
 ]
 
 

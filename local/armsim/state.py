@@ -43,6 +43,7 @@ class State:
         self.secrets: dict[str, dict] = {}
         self.role_assignments: dict[str, dict] = {}
         self.soft_deleted: dict[str, dict] = {}
+        self.deleted_resources: dict[str, dict] = {}  # soft-deleted Key Vaults, storage accounts, LA workspaces
         self.locks: dict[str, str] = {}
         self.pending_connections: list[dict] = []
         self.move_failures: list[dict] = []
@@ -282,6 +283,8 @@ class State:
             "softDeletedWorkspaces": [
                 {"id": e["workspace"]["id"], "deletedAt": e["deletedAt"], "scheduledPurgeDate": e["scheduledPurgeDate"],
                  "retentionDays": e["retentionDays"]} for e in self.soft_deleted.values()],
+            "deletedResources": [{"id": e["resource"]["id"], "deletedAt": e["deletedAt"]}
+                                 for e in self.deleted_resources.values()],
             "locks": dict(self.locks),
             "pendingPrivateEndpointConnections": [
                 {"id": p["body"]["id"], "never": p["due"] is None} for p in self.pending_connections],

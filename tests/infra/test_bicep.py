@@ -249,7 +249,8 @@ def test_storage_disables_shared_keys_and_public_blobs(bicep):
 
 def test_app_tables_are_created(bicep):
     tables = bicep["main.bicep"]["variables"]["tableNames"]["value"]
-    assert set(tables) == {"WorkspaceRetention", "WorkspaceMoves", "WorkspaceInventory", "RetentionSchedule"}
+    assert set(tables) == {"WorkspaceRetention", "WorkspaceMoves", "WorkspaceInventory", "RetentionSchedule",
+                           "RetentionReconcile"}
 
 
 def test_monitoring_and_alerts_topic_disable_local_auth(bicep):
@@ -414,6 +415,18 @@ def test_inventory_reader_reads_what_the_recovery_report_checks(bicep):
     ):
         assert required in actions, required
     assert not {a for a in actions if not a.endswith("/read")}, "the inventory reader only reads"
+
+
+def test_inventory_role_reads_deleted_dependencies_and_writes_nothing(bicep):
+    parsed = bicep["app/role-definition.bicep"]
+    inventory = next(d for d in resources_of(parsed, "Microsoft.Authorization/roleDefinitions")
+                     if "inventoryRoleName" in json.dumps(body(d)))
+    actions = {v for v in walk(body(inventory)) if isinstance(v, str) and ACTION.match(v)}
+    for required in ("Microsoft.KeyVault/deletedVaults/read", "Microsoft.Storage/deletedAccounts/read",
+                     "Microsoft.OperationalInsights/deletedWorkspaces/read",
+                     "Microsoft.MachineLearningServices/workspaces/read"):
+        assert required in actions, required
+    assert all(a.endswith("/read") for a in actions), sorted(actions)
 
 
 def test_no_wildcards_anywhere_in_role_definitions(bicep):

@@ -217,3 +217,35 @@ def test_a_repeated_move_start_does_not_post_a_second_move(move_env, sim_request
     assert len([r for r in sim_requests() if r["path"].endswith("/moveResources")]) == 1
     record = row(plan)
     assert record.state == "Moving" and [s["name"] for s in record.steps] == ["preflight", "move"]
+
+
+def test_inventory_follows_the_moved_workspace_so_a_later_delete_gets_a_full_recovery_report(run_move, functions,
+                                                                                            sim):
+    from datetime import datetime, timezone
+
+    from shared.azure import tables
+    from shared.retention.ingest import RetentionEvents
+    from shared.retention.inventory import Inventory
+    from shared.settings import get_settings
+    from tests.conftest import call_http
+    from tests.retention.conftest import arm_soft_delete, delivered, event_body
+
+    assert call_http(functions, "inventory_backfill", method="POST", body={"subscriptionIds": [SUB_DEV]}).status_code == 200
+    inventory = Inventory(tables.table(get_clients().tables(), tables.INVENTORY))
+    before = inventory.get(SUB_DEV, "rg-ml-dev", "ws-twin")
+    plan = make_plan("ws-twin", DEV2)
+    assert run_move(plan).output["state"] == "Succeeded"
+
+    moved = inventory.get(SUB_DEV, "rg-ml-dev-2", "ws-twin")
+    assert moved is not None and moved.workspace_id.lower() == ws_id("ws-twin", rg="rg-ml-dev-2").lower()
+    assert moved.internal_id == before.internal_id and set(moved.dependencies) >= {"keyVault", "storageAccount"}
+    assert inventory.get(SUB_DEV, "rg-ml-dev", "ws-twin").moved_to.lower() == moved.workspace_id.lower()
+
+    arm_soft_delete("ws-twin", rg="rg-ml-dev-2")
+    now = datetime.now(timezone.utc)
+    event = delivered(event_body("delete", "ws-twin", rg="rg-ml-dev-2", at=now))
+    RetentionEvents(get_clients(), get_settings()).handle(event, now=now)
+    route = {"subscriptionId": SUB_DEV, "resourceGroup": "rg-ml-dev-2", "workspaceName": "ws-twin"}
+    recovery = json.loads(call_http(functions, "retention_get", route_params=route).get_body())["recovery"]
+    assert "note" not in recovery, recovery.get("note")
+    assert {d["role"] for d in recovery["dependencies"] if d["resourceId"]} >= {"keyVault", "storageAccount"}
