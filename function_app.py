@@ -1,28 +1,38 @@
-"""The Functions app object: registers the blueprint of each handlers/ module, nothing else."""
+"""The Functions app object: registers the blueprint of each handlers/ module, then wires telemetry (handlers/telemetry.py)."""
 
 import azure.durable_functions as df
 import azure.functions as func
 
 from handlers import (
+    coverage,
     health,
     inventory,
+    move_cancel,
     move_orchestration,
     move_validation,
+    move_workload,
     moves,
     retention,
     retention_sweep,
+    telemetry,
     validation_orchestration,
     workspace_events,
 )
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
+app.register_functions(coverage.bp)
 app.register_functions(health.bp)
 app.register_functions(inventory.bp)
+app.register_functions(move_cancel.bp)
 app.register_functions(move_orchestration.bp)
 app.register_functions(move_validation.bp)
+app.register_functions(move_workload.bp)
 app.register_functions(moves.bp)
 app.register_functions(retention.bp)
 app.register_functions(retention_sweep.bp)
 app.register_functions(validation_orchestration.bp)
 app.register_functions(workspace_events.bp)
+
+# Last: Azure Monitor when APPLICATIONINSIGHTS_CONNECTION_STRING is set, and a span around every invocation.
+telemetry.instrument(app)

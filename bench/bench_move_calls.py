@@ -117,9 +117,11 @@ def main() -> None:
         start_calls = arm_calls(sim)
         sim.control("DELETE", "/_sim/requests")
         started = time.perf_counter()
-        run = Driver(functions["move_orchestrator"].get_user_function(), real_activities(functions, ACTIVITIES)).run(
-            "move_orchestrator", plan.to_json()
-        )
+        run = Driver(
+            functions["move_orchestrator"].get_user_function(),
+            real_activities(functions, ACTIVITIES),
+            instance_id=plan.move_id[:21],  # the admission check compares it with the plan's workspace
+        ).run("move_orchestrator", plan.to_json())
         seconds = time.perf_counter() - started
         move = arm_calls(sim)
 

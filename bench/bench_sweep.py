@@ -1,4 +1,6 @@
-"""Retention sweep time with 1,000 and with 100,000 ledger rows and the same 100 rows due (goal: ratio close to 1)."""
+"""Retention sweep time with 1,000 and with 100,000 ledger rows and the same 100 rows due (goal: ratio close to 1),
+and the sweep's ARM reads (workspace GETs of the reconciliation): O(rows due + the daily share of soft-deleted rows),
+whatever the ledger's size. ARM is a counting stand-in (every GET answers 404): the bench measures the app's work."""
 
 from __future__ import annotations
 
@@ -59,11 +61,60 @@ def seed_due_rows(clients, settings, tag: str, count: int, now: datetime) -> Non
         ledger.update(*row.key, lambda current, row=row: row)
 
 
-def timed_sweep(clients, settings, now: datetime) -> tuple[float, int]:
+def seed_soft_deleted_rows(clients, count: int, now: datetime) -> None:
+    """`count` soft-deleted rows with no alert due, each enrolled for its daily ARM check (its own hour of the day)."""
+    from collections import defaultdict
+
+    from shared.azure import tables
+    from shared.retention.reconcile_index import next_daily
+    from shared.retention.schedule import bucket
+
+    ledger_table = tables.table(clients.tables(), tables.RETENTION)
+    index_table = tables.table(clients.tables(), tables.RECONCILE)
+    sub = subscription(999_999)
+    by_bucket: dict[str, list[dict]] = defaultdict(list)
+    deleted = now - timedelta(days=2)
+    for first in range(0, count, BATCH):
+        operations = []
+        for i in range(first, min(first + BATCH, count)):
+            key = (sub, f"rg-soft|ws-{i:06d}")
+            operations.append(("upsert", {
+                "PartitionKey": key[0], "RowKey": key[1], "State": "SoftDeleted",
+                "WorkspaceId": f"/subscriptions/{sub}/resourceGroups/rg-soft/providers/"
+                               f"Microsoft.MachineLearningServices/workspaces/ws-{i:06d}",
+                "DeletedAt": deleted, "PurgeAfter": deleted + timedelta(days=14), "RetentionDays": 14,
+                "AlertsSent": "deleted"}))
+            due = next_daily(key, now - timedelta(minutes=31))  # filed by yesterday's check, in the row's own hour
+            by_bucket[bucket(due)].append({"PartitionKey": bucket(due), "RowKey": "|".join(key),
+                                           "LedgerPartitionKey": key[0], "LedgerRowKey": key[1], "DueAt": due})
+        ledger_table.submit_transaction(operations)
+    for entities in by_bucket.values():
+        for first in range(0, len(entities), BATCH):
+            index_table.submit_transaction([("upsert", e) for e in entities[first:first + BATCH]])
+
+
+class CountingArm:
+    """Stands in for ARM's workspace GET: counts the calls and answers 404 (still soft-deleted)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.reads = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, _workspace_id: str):
+        from shared.retention.arm_probe import ABSENT, ProbeResult
+
+        with self._lock:
+            self.reads += 1
+        return ProbeResult(ABSENT, detail="404 Not Found")
+
+
+def timed_sweep(clients, settings, now: datetime, arm: CountingArm | None = None) -> tuple[float, int]:
     from shared.retention.sweep import RetentionSweep
 
     started = time.perf_counter()
-    report = RetentionSweep(clients, settings).run(now)
+    report = RetentionSweep(clients, settings, probe=arm or CountingArm()).run(now)
     return time.perf_counter() - started, len(report.sent)
 
 
@@ -72,6 +123,7 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument("--due", type=int, default=100)
+    parser.add_argument("--soft", type=int, default=2_400, help="soft-deleted rows with no alert due (daily checks)")
     args = parser.parse_args()
 
     from local.azurite import start_azurite
@@ -92,20 +144,29 @@ def main() -> None:
         timed_sweep(clients, settings, now - timedelta(hours=2))  # warm-up; sets the watermark as an hourly sweep would
 
         seed_closed_rows(ledger_table, 0, args.small - args.due, now)
+        seed_soft_deleted_rows(clients, args.soft, now)
         seed_due_rows(clients, settings, "a", args.due, now)
-        small_seconds, small_sent = timed_sweep(clients, settings, now)
+        small_arm = CountingArm()
+        small_seconds, small_sent = timed_sweep(clients, settings, now, small_arm)
+        small_total = sum(1 for _ in ledger_table.list_entities(select=["PartitionKey"]))
 
         started = time.perf_counter()
         seed_closed_rows(ledger_table, args.small, args.large - args.small, now)
         seeding = time.perf_counter() - started
         seed_due_rows(clients, settings, "b", args.due, now + timedelta(hours=1))
-        large_seconds, large_sent = timed_sweep(clients, settings, now + timedelta(hours=1))
+        large_arm = CountingArm()
+        large_seconds, large_sent = timed_sweep(clients, settings, now + timedelta(hours=1), large_arm)
         total = sum(1 for _ in ledger_table.list_entities(select=["PartitionKey"]))
 
     print(f"seeded {args.large - args.small:,} more ledger rows in {seeding:.1f}s (batch transactions of {BATCH})")
-    print(f"sweep, {args.small:>7,} ledger rows, {args.due} due: {small_seconds * 1000:8.1f} ms ({small_sent} alerts)")
+    print(f"sweep, {small_total:>7,} ledger rows, {args.due} due: {small_seconds * 1000:8.1f} ms ({small_sent} alerts)")
     print(f"sweep, {total:>7,} ledger rows, {args.due} due: {large_seconds * 1000:8.1f} ms ({large_sent} alerts)")
-    print(f"ratio large / small: {large_seconds / small_seconds:.2f} (the ledger is {total / args.small:.0f}x larger)")
+    print(f"ratio large / small: {large_seconds / small_seconds:.2f} (the ledger is {total / small_total:.0f}x larger)")
+    share = args.soft / 24
+    for label, rows, arm in (("small", small_total, small_arm), ("large", total, large_arm)):
+        print(f"ARM reads, {rows:>7,} ledger rows ({args.soft:,} soft-deleted), {args.due} due: {arm.reads:5,} GETs "
+              f"= {arm.reads / args.due:.2f} x rows due (due + daily share of ~{share:.0f}: "
+              f"{(args.due + share) / args.due:.2f} x; the whole ledger would be {rows / args.due:,.0f} x)")
 
 
 if __name__ == "__main__":

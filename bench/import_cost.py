@@ -1,12 +1,18 @@
-"""Cold-start import cost of the ML gateway choice: our thin ARM-pipeline gateway vs azure-ai-ml's MLClient."""
+"""Cold-start import cost: the ML gateway choice (ours vs azure-ai-ml's MLClient) and `function_app` itself.
+
+The `function_app` rows compare, in interleaved rounds, this tree with telemetry off (no Application Insights
+connection string: the default), the same with telemetry on, and `--baseline-ref` (default `main`) as a baseline.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +32,43 @@ OURS = "from shared.azure.clients import AzureClients\nfrom shared.azure.ml_gate
 AZURE_AI_ML_IMPORT = "from azure.ai.ml import MLClient\nfrom azure.ai.ml.entities import Workspace"
 # What every cold start pays anyway (the Functions library + Durable SDK + azure-core), for context.
 BASELINE = "import azure.functions, azure.durable_functions, azure.core"
+
+
+FUNCTION_APP = "import function_app"
+# A well-formed connection string to an address nothing listens on: configure_azure_monitor() runs, nothing is sent.
+TELEMETRY_ON = {"APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=00000000-0000-0000-0000-000000000000;"
+                "IngestionEndpoint=https://127.0.0.1:9/", "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL": "true"}
+
+
+def probe(python: str, imports: str, cwd: Path, extra_env: dict[str, str] | None = None) -> dict[str, float]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APPLICATIONINSIGHTS_")}
+    env.update(extra_env or {})
+    out = subprocess.run([python, "-c", PROBE.format(imports=imports)], cwd=cwd, env=env, check=True,
+                         capture_output=True, text=True, timeout=300).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def function_app_rows(python: str, runs: int, baseline_ref: str) -> dict[str, list[float]]:
+    """Seconds per round for function_app: baseline ref, this tree with telemetry off, and on (interleaved)."""
+    # Both trees are unpacked side by side, so the imports search the same kind of directory (cwd is sys.path[0]).
+    current = subprocess.run(["git", "stash", "create"], cwd=ROOT, check=True, capture_output=True, text=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {}
+        for name, ref in (("baseline", baseline_ref), ("current", current.stdout.strip() or "HEAD")):
+            trees[name] = Path(tmp, name)
+            trees[name].mkdir()
+            archive = subprocess.run(["git", "archive", ref], cwd=ROOT, check=True, capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(trees[name])], input=archive, check=True)
+        cases = {f"function_app at {baseline_ref}": (trees["baseline"], None),
+                 "function_app, telemetry off": (trees["current"], None),
+                 "function_app, telemetry on": (trees["current"], TELEMETRY_ON)}
+        rows: dict[str, list[float]] = {name: [] for name in cases}
+        names = list(cases)
+        for round_number in range(runs):  # interleaved, and rotated so no case always follows the same one
+            for name in names[round_number % 3:] + names[:round_number % 3]:
+                cwd, env = cases[name]
+                rows[name].append(probe(python, FUNCTION_APP, cwd, env)["seconds"])
+    return rows
 
 
 def measure(python: str, imports: str, runs: int) -> dict[str, float]:
@@ -56,7 +99,13 @@ def bench_python() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--baseline-ref", default="main", help="git ref whose function_app is the cold-start baseline")
+    parser.add_argument("--function-app-only", action="store_true",
+                        help="only the function_app rows, with this interpreter (no azure-ai-ml venv)")
     args = parser.parse_args()
+    if args.function_app_only:
+        print_function_app(sys.executable, args.runs, args.baseline_ref)
+        return
     python = bench_python()  # one interpreter for all three, so the comparison is like for like
     rows = {
         "baseline (functions + durable + core)": measure(python, BASELINE, args.runs),
@@ -69,6 +118,18 @@ def main() -> None:
     ours = rows["ours (azure_clients + ml_gateway)"]["median_s"]
     theirs = rows["azure-ai-ml (MLClient + entities)"]["median_s"]
     print(f"ratio azure-ai-ml / ours: {theirs / ours:.1f}x")
+    print_function_app(python, args.runs, args.baseline_ref)
+
+
+def print_function_app(python: str, runs: int, baseline_ref: str) -> None:
+    rows = function_app_rows(python, runs, baseline_ref)
+    medians = {name: statistics.median(values) for name, values in rows.items()}
+    print(f"\n{'import function_app':42} {'median s':>9} {'min s':>7}")
+    for name, values in rows.items():
+        print(f"{name:42} {medians[name]:9.3f} {min(values):7.3f}")
+    baseline = medians[f"function_app at {baseline_ref}"]
+    print(f"ratio telemetry off / {baseline_ref}: {medians['function_app, telemetry off'] / baseline:.2f}x (budget 1.2x)")
+    print(f"ratio telemetry on / {baseline_ref}: {medians['function_app, telemetry on'] / baseline:.2f}x")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 # Slowest last; each prints its own figures.
-SCRIPTS = ["import_cost.py", "bench_preflight.py", "bench_move_calls.py", "bench_events.py", "bench_sweep.py"]
+SCRIPTS = ["import_cost.py", "bench_preflight.py", "bench_move_calls.py", "bench_quiesce_calls.py",
+           "bench_coverage.py", "bench_events.py",
+           "bench_sweep.py"]
 
 
 def main() -> int:

@@ -7,16 +7,21 @@ from typing import Any, Generator
 
 import azure.durable_functions as df
 
+from handlers import move_workload
 from shared.azure.clients import get_clients
 from shared.errors import redact
 from shared.moves import activities as work
+from shared.moves.admission import admit
 from shared.moves.operations import FAILED, TRANSIENT, WAITING, OperationStatus, next_poll_delay
-from shared.moves.plan import ORCHESTRATOR, MovePlan, MoveTiming
+from shared.moves.plan import DEFAULT_TIMING, ORCHESTRATOR, MovePlan, MoveTiming
 from shared.moves.premove_inventory import Inventory
 from shared.moves.report import Outcome
+from shared.retention.moved import follow_move
+from shared.settings import get_settings
 
 bp = df.Blueprint()
 
+ADMIT = "move_admit"
 SNAPSHOT = "move_snapshot"
 START_VALIDATION = "move_start_validation"
 START_MOVE = "move_start"
@@ -25,37 +30,60 @@ APPROVE = "move_approve_private_endpoints"
 DATASTORES = "move_check_datastores"
 ROLE_ASSIGNMENTS = "move_check_role_assignments"
 FINISH = "move_finish"
-ACTIVITIES = (SNAPSHOT, START_VALIDATION, START_MOVE, POLL, APPROVE, DATASTORES, ROLE_ASSIGNMENTS, FINISH)
+ACTIVITIES = (
+    ADMIT, SNAPSHOT, START_VALIDATION, START_MOVE, POLL, APPROVE, DATASTORES, ROLE_ASSIGNMENTS, FINISH,
+    *move_workload.ACTIVITIES,
+)
 
 
 @bp.function_name(ORCHESTRATOR)
 @bp.orchestration_trigger(context_name="context")
 def move_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict]:
     raw = context.get_input()
+    # The input is not trusted (anyone holding the system or master key can start this orchestrator): the first
+    # activity re-checks it, with fixed retries, and a refusal ends the instance Failed before any ARM call or write.
+    fixed = df.RetryOptions(DEFAULT_TIMING.retry_first_ms, DEFAULT_TIMING.retry_attempts)
+    admission = yield context.call_activity_with_retry(ADMIT, fixed, {"plan": raw, "instanceId": context.instance_id})
+    if not admission.get("admitted"):
+        raise PlanRefused(f"{admission.get('code')}: {admission.get('reason')}")
     timing = MovePlan.from_json(raw).timing
     retry = df.RetryOptions(timing.retry_first_ms, timing.retry_attempts)
 
     def call(name: str, **payload: Any) -> Any:
         return context.call_activity_with_retry(name, retry, {"plan": raw, **payload})
 
+    quiesce = MovePlan.from_json(raw).request.quiesce
     outcome: dict[str, Any] = {"moved": False, "phase": "snapshot", "error": None, "stepErrors": {}}
     try:
         inventory = yield call(SNAPSHOT)
-        outcome["phase"] = "validate"
-        started = yield call(START_VALIDATION, inventory=inventory)
-        operation = yield from _await_operation(context, call, "validate", started, timing)
+        operation: dict[str, Any] = {"status": "succeeded"}
+        if quiesce:  # issue 17: remove computes / endpoints first (handlers/move_workload.py)
+            outcome["phase"] = "quiesce"
+            operation = yield from move_workload.quiesce(context, call, timing, outcome)
+        if operation["status"] == "succeeded":
+            outcome["phase"] = "validate"
+            started = yield call(START_VALIDATION, inventory=inventory)
+            operation = yield from _await_operation(context, call, "validate", started, timing)
         if operation["status"] == "succeeded":
             outcome["phase"] = "move"
             started = yield call(START_MOVE)
             operation = yield from _await_operation(context, call, "move", started, timing)
         if operation["status"] == "succeeded":
             outcome.update(moved=True, phase="post-move")
+            if quiesce:  # issue 17: re-create the workload at the destination before the other chores
+                yield from move_workload.restore(context, call, timing, outcome, "restore")
             yield from _after_move(context, call, inventory, timing, outcome)
         else:
             outcome["error"] = operation.get("error")
     except Exception as exc:  # an activity failed after its retries: the move ends in a clear state, not a crash
         outcome["error"] = {"code": "StepFailed", "message": _reason(exc), "reasons": []}
+    if quiesce and not outcome["moved"] and outcome.get("workloadSnapshotted"):  # issue 17: compensation
+        yield from move_workload.restore(context, call, timing, outcome, "compensate")
     return (yield call(FINISH, outcome=outcome))
+
+
+class PlanRefused(Exception):
+    """The orchestration input did not pass the admission check; the instance ends Failed, nothing written."""
 
 
 def _await_operation(
@@ -137,6 +165,11 @@ def _plan(payload: dict) -> MovePlan:
 
 
 @bp.activity_trigger(input_name="payload")
+def move_admit(payload: dict) -> dict:
+    return admit(get_clients(), get_settings(), payload.get("plan"), str(payload.get("instanceId") or "")).to_json()
+
+
+@bp.activity_trigger(input_name="payload")
 def move_snapshot(payload: dict) -> dict:
     return work.snapshot(get_clients(), _plan(payload))
 
@@ -175,4 +208,7 @@ def move_check_role_assignments(payload: dict) -> list:
 
 @bp.activity_trigger(input_name="payload")
 def move_finish(payload: dict) -> dict:
-    return work.finish(get_clients(), _plan(payload), Outcome.from_json(payload["outcome"]))
+    plan, outcome = _plan(payload), Outcome.from_json(payload["outcome"])
+    if outcome.moved:  # the inventory follows the workspace (retention's side; moves does not import it)
+        follow_move(get_clients(), plan.request.workspace.id, plan.target_workspace.id)
+    return work.finish(get_clients(), plan, outcome)

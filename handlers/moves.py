@@ -8,6 +8,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from handlers.http import api, json_body, json_response
+from shared import logs
 from shared.azure.clients import get_clients
 from shared.errors import ApiError, describe_azure_error
 from shared.moves.claims import ClaimTaken
@@ -59,15 +60,12 @@ async def moves_start(req: func.HttpRequest, client: df.DurableOrchestrationClie
         raise ApiError(
             503, "MoveNotStarted", "the move orchestration could not be started; nothing was moved; retry"
         ) from exc
-    log.info("move %s of %s to %s started", plan.move_id, request.workspace.id, request.target.id)
+    log.info("move %s of %s to %s started", plan.move_id, request.workspace.id, request.target.id,
+             extra=logs.fields(kind="move.started", move_id=plan.move_id, workspace_id=request.workspace.id,
+                               target_id=request.target.id))
     status_url = _url(req, plan.move_id)
-    body = {
-        **client.create_http_management_payload(instance_id),
-        "moveId": plan.move_id,
-        "instanceId": instance_id,
-        "state": "Validating",
-        "statusUrl": status_url,
-    }
+    # Never the Durable management URLs (create_http_management_payload): they carry the host's system key.
+    body = {"moveId": plan.move_id, "statusUrl": status_url, "state": "Validating"}
     return json_response(body, 202, headers={"Location": status_url, "Retry-After": "30"})
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 import azure.functions as func
 
+from shared import logs
 from shared.azure.clients import get_clients
 from shared.retention import RetentionSweep
 from shared.settings import get_settings
@@ -21,5 +22,6 @@ log = logging.getLogger("aml_lifecycle.sweep")
 @bp.timer_trigger(arg_name="timer", schedule="%AML_LIFECYCLE_SWEEP_SCHEDULE%", use_monitor=True)
 def retention_sweep(timer: func.TimerRequest) -> None:
     if timer.past_due:
-        log.info("retention sweep is past due (the app was stopped?): catching up from the watermark")
+        log.info("retention sweep is past due (the app was stopped?): catching up from the watermark",
+                 extra=logs.fields(kind="sweep.pastdue"))
     RetentionSweep(get_clients(), get_settings()).run(datetime.now(timezone.utc))

@@ -28,6 +28,7 @@ param alertsTopicName string = ''
 @description('Resource group created in every watched subscription to hold its Event Grid system topic.')
 param eventsResourceGroupName string = ''
 param systemTopicName string = ''
+param actionGroupName string = ''
 
 // ---- what the app watches and may touch ------------------------------------------------------------
 @description('Subscription ids whose ML workspace events feed the retention ledger and whose workspaces the inventory backfill lists. Empty: the deployment subscription.')
@@ -48,8 +49,20 @@ param alertDays string = '7,3,1'
 param defaultRetentionDays int = 14
 @description('NCRONTAB (6 fields) of the retention sweep.')
 param sweepSchedule string = '0 0 * * * *'
+@description('NCRONTAB (6 fields) of the daily inventory backfill (picks up subscriptions created since the last run).')
+param backfillSchedule string = '0 30 3 * * *'
+@description('Fleet-wide watch (docs/subscriptions.md): \'*\' or a management group id (/providers/Microsoft.Management/managementGroups/<name>, wired by infra/mg/main.bicep). Empty: the listed watchedSubscriptionIds.')
+param watchScope string = ''
 @description('Hour (UTC, 0-23) of the optional daily digest; empty: no digest.')
 param digestHourUtc string = ''
+
+// ---- operating it (docs/operations.md) ---------------------------------------------------------------
+@description('Email address the alert rules notify (action group); empty: alerts show in the portal only.')
+param alertEmail string = ''
+@minValue(5)
+@maxValue(1440)
+@description('Minutes between two runs of sweepSchedule; the sweep-heartbeat alert fires after twice that.')
+param sweepIntervalMinutes int = 60
 
 // ---- Event Grid delivery ---------------------------------------------------------------------------
 @description('Create the event subscriptions. The post-deploy hook turns this on once workspace_events exists.')
@@ -105,6 +118,7 @@ var appiName = !empty(applicationInsightsName) ? applicationInsightsName : '${ab
 var topicName = !empty(alertsTopicName) ? alertsTopicName : '${abbrs.eventGridTopics}alerts-${resourceToken}'
 var eventsRgName = !empty(eventsResourceGroupName) ? eventsResourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}-aml-events'
 var egstName = !empty(systemTopicName) ? systemTopicName : '${abbrs.eventGridSystemTopics}aml-${resourceToken}'
+var agName = !empty(actionGroupName) ? actionGroupName : '${abbrs.insightsActionGroups}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(appName, 32)}-${take(resourceToken, 7)}'
 var deadLetterContainerName = 'eventgrid-deadletter'
 var tableNames = [
@@ -112,6 +126,7 @@ var tableNames = [
   'WorkspaceMoves'
   'WorkspaceInventory'
   'RetentionSchedule'
+  'RetentionReconcile'
 ]
 
 var watched = empty(watchedSubscriptionIds) ? [
@@ -185,7 +200,8 @@ var lifecycleSettings = {
   AML_LIFECYCLE_ALERT_DAYS: alertDays
   AML_LIFECYCLE_DEFAULT_RETENTION_DAYS: string(defaultRetentionDays)
   AML_LIFECYCLE_SWEEP_SCHEDULE: sweepSchedule
-  AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS: join(watched, ',')
+  AML_LIFECYCLE_BACKFILL_SCHEDULE: backfillSchedule
+  AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS: empty(watchScope) ? join(watched, ',') : watchScope
 }
 
 module api 'app/function-app.bicep' = {
@@ -199,8 +215,9 @@ module api 'app/function-app.bicep' = {
     serviceName: 'api'
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
-    storageAccountName: storage.outputs.name
     storageBlobEndpoint: storage.outputs.blobEndpoint
+    storageQueueEndpoint: storage.outputs.queueEndpoint
+    storageTableEndpoint: storage.outputs.tableEndpoint
     deploymentContainerName: storage.outputs.deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     appSettings: union(lifecycleSettings, digestSettings)
@@ -296,6 +313,30 @@ module eventSubscriptions 'app/event-subscription.bicep' = [for (subscriptionId,
   ]
 }]
 
+// ---- operating it: action group, log alerts, workbook; a dead-letter alert beside each system topic ---
+module operations 'app/operations.bicep' = {
+  name: 'operations'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    actionGroupName: agName
+    alertEmail: alertEmail
+    sweepIntervalMinutes: sweepIntervalMinutes
+  }
+}
+
+module deadLetterAlerts 'app/deadletter-alert.bicep' = [for (subscriptionId, i) in watched: {
+  name: 'deadletter-alert-${uniqueString(subscriptionId, resourceToken)}'
+  scope: resourceGroup(subscriptionId, eventsRgName)
+  params: {
+    systemTopicName: subscriptionEvents[i].outputs.systemTopicName
+    actionGroupId: operations.outputs.actionGroupId
+    tags: tags
+  }
+}]
+
 // ---- outputs for azd (.azure/<env>/.env) and the hooks: names and endpoints, never a secret --------
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
@@ -311,10 +352,12 @@ output AZURE_USER_ASSIGNED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_USER_ASSIGNED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output AML_LIFECYCLE_ALERTS_TOPIC_ENDPOINT string = alertsTopic.outputs.endpoint
 output AML_LIFECYCLE_ALERTS_TOPIC_ID string = alertsTopic.outputs.id
+output AML_LIFECYCLE_ALERTS_TOPIC_PRINCIPAL_ID string = alertsTopic.outputs.principalId
 output AML_LIFECYCLE_OPERATOR_ROLE_NAME string = roles.outputs.operatorRoleName
 output AML_LIFECYCLE_INVENTORY_ROLE_NAME string = roles.outputs.inventoryRoleName
-output AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS string = join(watched, ',')
+output AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS string = empty(watchScope) ? join(watched, ',') : watchScope
 output AML_LIFECYCLE_ALLOWED_TARGETS string = join(targetScopeIds, ',')
 output AZURE_EVENTS_RESOURCE_GROUP string = eventsRgName
 output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = egstName
 output DEPLOY_EVENT_SUBSCRIPTIONS bool = deployEventSubscriptions
+output AZURE_MONITOR_WORKBOOK_ID string = operations.outputs.workbookId

@@ -40,7 +40,7 @@ class Stack:
 
 
 def app_environment(azurite: RunningAzurite, simulator: RunningSimulator, token: str, topic_key: str,
-                    function_key: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+                    function_key: str, extra: dict[str, str] | None = None, *, master_key: str = "") -> dict[str, str]:
     """The app settings (DESIGN §3) pointing at the local stack."""
     return {
         "FUNCTIONS_WORKER_RUNTIME": "python",
@@ -54,7 +54,9 @@ def app_environment(azurite: RunningAzurite, simulator: RunningSimulator, token:
         "AML_LIFECYCLE_ALLOWED_TARGETS": f"{SUB_PROD},/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev-2",
         "AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS": f"{SUB_DEV},{SUB_PROD}",
         "AML_LIFECYCLE_SWEEP_SCHEDULE": "0 0 * * * *",
+        "AML_LIFECYCLE_BACKFILL_SCHEDULE": "0 30 3 * * *",
         "AML_LIFECYCLE_DEV_FUNCTION_KEY": function_key,
+        "AML_LIFECYCLE_DEV_MASTER_KEY": master_key or secrets.token_hex(24),
         **(extra or {}),
     }
 
@@ -66,7 +68,7 @@ def start_stack(stack: ExitStack, *, state_dir: Path = STATE, fresh: bool = True
     if fresh and state_dir.exists():
         shutil.rmtree(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
-    token, topic_key, function_key = (secrets.token_hex(24) for _ in range(3))  # never starts with "-"
+    token, topic_key, function_key, master_key = (secrets.token_hex(24) for _ in range(4))
 
     log("starting Azurite ...")
     azurite = stack.enter_context(start_azurite(str(state_dir / "azurite"), services=("blob", "queue", "table"),
@@ -74,10 +76,11 @@ def start_stack(stack: ExitStack, *, state_dir: Path = STATE, fresh: bool = True
     log("starting the ARM simulator (demo tenant) ...")
     simulator = stack.enter_context(start_simulator(state_dir / "armsim", token=token, scenario=SCENARIO,
                                                     topic_key=topic_key, retry_after=retry_after, polls=polls))
-    env = app_environment(azurite, simulator, token, topic_key, function_key, extra_env)
+    env = app_environment(azurite, simulator, token, topic_key, function_key, extra_env, master_key=master_key)
     log("starting the dev host with function_app ...")
     devhost = stack.enter_context(launch_devhost(env, state_dir, devhost_port))
-    webhook = f"{devhost.url}/runtime/webhooks/eventgrid?functionName=workspace_events&code={devhost.key}"
+    # The Event Grid subscription carries the eventgrid_extension system key, as `az eventgrid` is told to in Azure.
+    webhook = f"{devhost.url}/runtime/webhooks/eventgrid?functionName=workspace_events&code={devhost.eventgrid_key}"
     simulator.control("POST", "/_sim/eventgrid/subscriptions", {"endpoint": webhook})
     running = Stack(azurite, simulator, devhost, env)
     wait_healthy(running)
@@ -93,12 +96,13 @@ def launch_devhost(env: dict[str, str], state_dir: Path, port: int) -> RunningDe
 
 
 def call(stack: Stack, method: str, path: str, body: object = None, *, timeout: float = 60) -> tuple[int, object]:
-    """One request to the app with the function key: `path` under /api, or from the host root when it starts
-    with '/' (e.g. /admin/functions/...). Returns (status, decoded JSON or text)."""
+    """One request to the app: `path` under /api with the function key, or from the host root when it starts
+    with '/' (/admin/... with the master key, as the host wants). Returns (status, decoded JSON or text)."""
     data = json.dumps(body).encode() if body is not None else None
     url = f"{stack.devhost.url}{path}" if path.startswith("/") else f"{stack.api}/{path}"
+    key = stack.devhost.master_key if path.startswith("/admin/") else stack.devhost.key
     request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"x-functions-key": stack.devhost.key, "Content-Type": "application/json"})
+                                     headers={"x-functions-key": key, "Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             status, raw = response.status, response.read()
@@ -162,6 +166,9 @@ def print_banner(stack: Stack) -> None:
 aml-lifecycle is running locally (development host; not for production).
 
   app (dev host)    {stack.devhost.url}      function key: {key}
+  dev host keys     master (/admin/*): {stack.devhost.master_key}
+                    durabletask_extension (/runtime/webhooks/durabletask): {stack.devhost.durable_key}
+                    eventgrid_extension (/runtime/webhooks/eventgrid): {stack.devhost.eventgrid_key}
   ARM simulator     {stack.simulator.url}     CA bundle: {stack.simulator.ca_bundle}
   Azurite           {stack.azurite.connection_string.split('TableEndpoint=')[1].rstrip(';')} (tables)
   OpenAPI           {stack.devhost.url}/api/openapi.yaml
@@ -171,7 +178,7 @@ Try:
   curl -s -H "x-functions-key: {key}" {stack.api}/health
   curl -s -H "x-functions-key: {key}" "{stack.api}/retention?state=SoftDeleted"
   curl -s -H "x-functions-key: {key}" -H "Content-Type: application/json" -X POST {stack.api}/moves/validate -d '{body}'
-  curl -s -H "x-functions-key: {key}" -X POST {stack.devhost.url}/admin/functions/retention_sweep -d '{{}}'
+  curl -s -H "x-functions-key: {stack.devhost.master_key}" -X POST {stack.devhost.url}/admin/functions/retention_sweep -d '{{}}'
 
 Ctrl-C stops everything.""", flush=True)
 

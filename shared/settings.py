@@ -16,6 +16,9 @@ DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_ALERT_DAYS = (7, 3, 1)
 DEFAULT_RETENTION_DAYS = 14
 DEFAULT_SWEEP_SCHEDULE = "0 0 * * * *"
+DEFAULT_BACKFILL_SCHEDULE = "0 30 3 * * *"
+WATCH_ALL = "*"
+_MANAGEMENT_GROUP = re.compile(r"^/providers/Microsoft\.Management/managementGroups/([A-Za-z0-9_().-]{1,90})/?$", re.I)
 
 _TABLE_ACCOUNT_URL = re.compile(r"^https?://[^/\s]+/?$")
 
@@ -45,6 +48,9 @@ class Settings:
     sweep_schedule: str = DEFAULT_SWEEP_SCHEDULE
     digest_hour_utc: int | None = None
     watched_subscriptions: tuple[str, ...] = ()
+    watch_all: bool = False  # AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS is `*`: every subscription the identity can read
+    watched_management_group: str | None = None  # or a management group: the subscriptions below it
+    backfill_schedule: str = DEFAULT_BACKFILL_SCHEDULE
 
     @property
     def tables_is_connection_string(self) -> bool:
@@ -110,15 +116,20 @@ class Settings:
                 "remove it to use managed identity",
             )
 
-        schedule = get("AML_LIFECYCLE_SWEEP_SCHEDULE") or DEFAULT_SWEEP_SCHEDULE
-        if len(schedule.split()) != 6:
-            raise SettingsError("AML_LIFECYCLE_SWEEP_SCHEDULE", "must be an NCRONTAB expression with 6 fields (seconds first)")
+        schedule = _schedule("AML_LIFECYCLE_SWEEP_SCHEDULE", get("AML_LIFECYCLE_SWEEP_SCHEDULE"), DEFAULT_SWEEP_SCHEDULE)
+        backfill_schedule = _schedule("AML_LIFECYCLE_BACKFILL_SCHEDULE", get("AML_LIFECYCLE_BACKFILL_SCHEDULE"),
+                                      DEFAULT_BACKFILL_SCHEDULE)
 
         digest = get("AML_LIFECYCLE_DIGEST_HOUR_UTC")
         digest_hour = None if digest is None else _int("AML_LIFECYCLE_DIGEST_HOUR_UTC", digest, 0, 0, 23)
 
-        watched = []
-        for item in _split(get("AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS")):
+        watched, items = [], _split(get("AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS"))
+        groups = [m.group(1) for m in map(_MANAGEMENT_GROUP.match, items) if m]
+        watch_all = WATCH_ALL in items
+        if (watch_all or groups) and len(items) > 1:
+            raise SettingsError("AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS",
+                                "`*` or a management group id stands alone, without other entries")
+        for item in [] if (watch_all or groups) else items:
             try:
                 watched.append(SubscriptionId.parse(f"/subscriptions/{item.split('/')[-1]}").subscription_id)
             except ArmIdError as exc:
@@ -137,6 +148,9 @@ class Settings:
             sweep_schedule=schedule,
             digest_hour_utc=digest_hour,
             watched_subscriptions=tuple(watched),
+            watch_all=watch_all,
+            watched_management_group=groups[0] if groups else None,
+            backfill_schedule=backfill_schedule,
         )
 
 
@@ -148,6 +162,13 @@ def get_settings() -> Settings:
 
 def _split(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def _schedule(name: str, raw: str | None, default: str) -> str:
+    schedule = raw or default
+    if len(schedule.split()) != 6:
+        raise SettingsError(name, "must be an NCRONTAB expression with 6 fields (seconds first)")
+    return schedule
 
 
 def _int(name: str, raw: str | None, default: int, low: int, high: int) -> int:

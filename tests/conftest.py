@@ -84,6 +84,9 @@ def app_env(azurite: Any, sim: Any, sim_token: str, topic_key: str, monkeypatch:
         "AML_LIFECYCLE_ALERTS_TOPIC_KEY": topic_key,
         "AML_LIFECYCLE_ALLOWED_TARGETS": f"{SUB_PROD},{rg_id(SUB_DEV, 'rg-ml-dev-2')},{SUB_PARTNER},{SUB_SANDBOX}",
         "AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS": f"{SUB_DEV},{SUB_PROD}",
+        # The host refuses an unset %...% schedule; once a year keeps the timers out of the tests' way.
+        "AML_LIFECYCLE_SWEEP_SCHEDULE": "0 0 0 1 1 *",
+        "AML_LIFECYCLE_BACKFILL_SCHEDULE": "0 0 0 1 1 *",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -127,3 +130,12 @@ def call_http(functions: dict[str, Any], name: str, *, method: str = "GET", url:
     request = func.HttpRequest(method, url, headers={"content-type": "application/json"}, params=params or {},
                                route_params=route_params or {}, body=raw or b"")
     return functions[name].get_user_function()(request)
+
+
+def log_text(caplog: Any) -> str:
+    """Every captured record as written: its message and its structured fields (shared/logs.py), for searches."""
+    import json
+
+    from shared.logs import of_record
+
+    return "\n".join(f"{r.getMessage()} {json.dumps(of_record(r), sort_keys=True)}" for r in caplog.records)

@@ -4,7 +4,8 @@
 # Environment:
 #   AML_LIFECYCLE_URL           the function app, e.g. https://func-aml-lifecycle.azurewebsites.net
 #   AML_LIFECYCLE_FUNCTION_KEY  a function key (from a pipeline secret; never printed, never on a command line)
-#   MOVE_BODY_FILE              the POST /api/moves body (workspaceId, targetResourceGroupId, ...)
+#   MOVE_BODY_FILE              the POST /api/moves body (workspaceId, targetResourceGroupId, ...; "quiesce": true
+#                               removes computes / online endpoints before the move and re-creates them after it)
 #   POLL_SECONDS                seconds between status reads (default 30)
 #   TIMEOUT_MINUTES             give up following after this long (default 300: ARM allows a move 4 hours)
 # Needs bash, curl >= 7.55 and jq (present on GitHub-hosted and Microsoft-hosted Ubuntu agents).
@@ -81,6 +82,10 @@ while :; do
 done
 
 echo "== result: $state"
+# With "quiesce": true, each compute / endpoint / deployment / traffic split removed and re-created, and the
+# compute instances that came back under a new name (they cannot keep theirs after a move).
+jq -r '.workload[]? | "  WORKLOAD\t\(.kind)\t\(.name)\t\(.state)" + (if .restoredName then "\t-> \(.restoredName)" else "" end)' "$work/answer.json"
+jq -r '(.renamedComputes // {}) | to_entries[] | "  RENAMED\tcompute instance \(.key) -> \(.value)"' "$work/answer.json"
 jq -r '.leftToDo[]? | "  TODO\t\(.kind)\t\(.target)\t\(.message)"' "$work/answer.json"
 case "$state" in
   Succeeded) echo "moved to $(jq -r '.targetWorkspaceId' "$work/answer.json")" ;;

@@ -1,5 +1,7 @@
 // Event Grid custom topic the app publishes its CloudEvents alerts to (DESIGN §7). Keys are disabled:
-// only Entra identities holding "EventGrid Data Sender" can publish.
+// only Entra identities holding "EventGrid Data Sender" can publish. Its system-assigned identity delivers
+// to Service Bus / Storage queues without a URL secret (docs/alerts.md); declared here so that every
+// `azd provision` keeps it.
 param name string
 param location string
 param tags object = {}
@@ -10,7 +12,7 @@ resource topic 'Microsoft.EventGrid/topics@2025-02-15' = {
   location: location
   tags: tags
   identity: {
-    type: 'None'
+    type: 'SystemAssigned'
   }
   properties: {
     inputSchema: 'CloudEventSchemaV1_0'
@@ -23,3 +25,4 @@ resource topic 'Microsoft.EventGrid/topics@2025-02-15' = {
 output id string = topic.id
 output name string = topic.name
 output endpoint string = topic.properties.endpoint
+output principalId string = topic.identity.principalId

@@ -7,8 +7,9 @@ param tags object = {}
 param serviceName string = 'api'
 param identityId string
 param identityClientId string
-param storageAccountName string
 param storageBlobEndpoint string
+param storageQueueEndpoint string
+param storageTableEndpoint string
 param deploymentContainerName string
 param applicationInsightsName string
 @description('Settings of the app itself (DESIGN §3); merged over the host settings below.')
@@ -47,6 +48,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   //checkov:skip=CKV_AZURE_222:Event Grid push delivery and the HTTP API (function keys) need a reachable endpoint; network isolation (VNet integration + private endpoints) is the documented hardening path in docs/deploy.md
   //checkov:skip=CKV_AZURE_17:client certificates would break Event Grid webhook delivery; callers authenticate with function keys over HTTPS only
   //checkov:skip=CKV_AZURE_212:Flex Consumption scales from zero by design; always-ready instances would only add cost for an event-driven, retried workload
+  //checkov:skip=CKV_AZURE_78:Flex Consumption does not support FTP(S) and deprecates siteConfig.ftpsState; the ftp basic-publishing policy below is off
   //checkov:skip=CKV_AZURE_213:App Service health check is not available on Flex Consumption, and /api/health needs a function key; probe it from monitoring instead (docs/deploy.md)
   name: name
   location: location
@@ -83,10 +85,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         version: runtimeVersion
       }
     }
+    // No ftpsState: Flex Consumption lists `properties.ftpsState` as deprecated ("FTPS not supported",
+    // functions-app-settings.md#flex-consumption-plan-deprecations); FTP publishing is off below anyway.
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       remoteDebuggingEnabled: false
     }
@@ -94,13 +97,19 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 }
 
 // Host settings: identity-based storage for the Functions host and the Durable task hub, and
-// identity-based (AAD) ingestion into Application Insights, whose local auth is disabled.
+// identity-based (AAD) ingestion into Application Insights, whose local auth is disabled. The service URIs
+// (not `__accountName`, which builds public-cloud *.core.windows.net names) come from the account itself,
+// so sovereign clouds work: blob (host, leases), queue (Durable control/work items), table (Durable history).
 var hostSettings = {
-  AzureWebJobsStorage__accountName: storageAccountName
+  AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
+  AzureWebJobsStorage__queueServiceUri: storageQueueEndpoint
+  AzureWebJobsStorage__tableServiceUri: storageTableEndpoint
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // OpenTelemetry (host.json telemetryMode): the Python worker streams its own logs and spans (docs/operations.md)
+  PYTHON_ENABLE_OPENTELEMETRY: 'true'
   AZURE_CLIENT_ID: identityClientId
 }
 

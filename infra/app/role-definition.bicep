@@ -40,6 +40,7 @@ var machineLearningActions = [
   'Microsoft.MachineLearningServices/workspaces/datastores/listsecrets/action'
   'Microsoft.MachineLearningServices/workspaces/privateEndpointConnections/read'
   'Microsoft.MachineLearningServices/workspaces/privateEndpointConnections/write'
+  'Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action'
 ]
 
 // The workspace's dependent resources move with it: ARM needs write and delete on each moved resource.
@@ -97,7 +98,7 @@ resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, inventoryRoleName)
   properties: {
     roleName: inventoryRoleName
-    description: 'aml-lifecycle: list Azure Machine Learning workspaces of a watched subscription (inventory backfill).'
+    description: 'aml-lifecycle: list Azure Machine Learning workspaces of a watched subscription (inventory backfill, reconciliation), read the state of a deleted workspace\'s dependencies and read its event wiring (coverage report).'
     type: 'customRole'
     assignableScopes: watchedScopeIds
     permissions: [
@@ -107,6 +108,17 @@ resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.Resources/subscriptions/resources/read'
           'Microsoft.Resources/subscriptions/resourceGroups/read'
           'Microsoft.MachineLearningServices/workspaces/read'
+          // Recovery report of a soft-deleted workspace (docs/deploy.md says why each is needed).
+          'Microsoft.KeyVault/vaults/read'
+          'Microsoft.Storage/storageAccounts/read'
+          'Microsoft.ContainerRegistry/registries/read'
+          'Microsoft.Insights/components/read'
+          'Microsoft.OperationalInsights/workspaces/read'
+          'Microsoft.KeyVault/deletedVaults/read'
+          'Microsoft.Storage/deletedAccounts/read'
+          'Microsoft.OperationalInsights/deletedWorkspaces/read'
+          'Microsoft.EventGrid/systemTopics/read' // GET /api/coverage: the subscription's system topic
+          'Microsoft.EventGrid/systemTopics/eventSubscriptions/read' // and its event subscriptions
         ]
         notActions: []
         dataActions: []

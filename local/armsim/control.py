@@ -1,11 +1,12 @@
-"""The loopback-only /_sim control API: request log, faults, Event Grid subscribers, reset, state, move failures."""
+"""The loopback-only /_sim control API: request log, faults, Event Grid subscribers, reset, state, move failures,
+subscriptions and management groups added while running, page sizes."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from . import control_scenarios
+from . import control_lifecycle, control_scenarios, ids
 from .errors import ArmError
 from .events import SCHEMAS, HandshakeFailed
 from .router import read_json_object
@@ -88,6 +89,47 @@ def register(app: web.Application, sim: "Simulator") -> None:
         return web.Response(status=204)
 
     control_scenarios.register(app, sim)
+    async def add_subscription(request: web.Request) -> web.Response:
+        """A subscription created while running (a vending process): listed from the next request on."""
+        body = await read_json_object(request)
+        sub_id, tenant = body.get("subscriptionId"), body.get("tenantId") or next(iter(sim.state.tenants), None)
+        if not isinstance(sub_id, str) or not ids.is_guid(sub_id):
+            raise ArmError(400, "InvalidSubscriptionId", "subscriptionId must be a GUID.")
+        if sim.state.subscription(sub_id) is not None:
+            raise ArmError(409, "SubscriptionExists", f"The subscription '{sub_id}' already exists.")
+        group = body.get("managementGroup")
+        if group is not None and group.lower() not in sim.state.management_groups:
+            raise ArmError(400, "InvalidManagementGroup", f"No management group '{group}'.")
+        sim.state.add_subscription({**{k: body[k] for k in ("displayName", "state", "notRegistered") if k in body},
+                                    "subscriptionId": sub_id, "tenantId": tenant})
+        if group is not None:
+            sim.state.place_subscription(sub_id, group)
+        return web.json_response({"subscriptionId": sub_id, "tenantId": tenant}, status=201)
+
+    async def add_management_group(request: web.Request) -> web.Response:
+        body = await read_json_object(request)
+        if not isinstance(body.get("name"), str) or not body["name"]:
+            raise ArmError(400, "InvalidName", "name is required.")
+        parent = body.get("parent")
+        if parent is not None and parent.lower() not in sim.state.management_groups:
+            raise ArmError(400, "InvalidManagementGroup", f"No parent management group '{parent}'.")
+        unknown = [s for s in body.get("subscriptions", []) if sim.state.subscription(s) is None]
+        if unknown:
+            raise ArmError(400, "InvalidSubscriptionId", f"Unknown subscription(s): {', '.join(unknown)}.")
+        group = sim.state.add_management_group(body)
+        return web.json_response({"name": group["name"], "subscriptions": group["subscriptions"]}, status=201)
+
+    async def set_page_sizes(request: web.Request) -> web.Response:
+        body = await read_json_object(request)
+        for name, size in body.items():
+            if not isinstance(size, int) or size < 1:
+                raise ArmError(400, "InvalidPageSize", f"page size {name!r} must be a positive integer.")
+        sim.state.page_sizes.update(body)
+        return web.json_response(sim.state.page_sizes)
+
+    from . import routes_ml_compute
+
+    routes_ml_compute.register_control(app, sim)  # POST /_sim/ml/creations (how ML creates complete)
     r = app.router
     r.add_get("/_sim/requests", get_requests)
     r.add_delete("/_sim/requests", clear_requests)
@@ -103,4 +145,8 @@ def register(app: web.Application, sim: "Simulator") -> None:
     r.add_post("/_sim/reset", reset)
     r.add_get("/_sim/state", state)
     r.add_post("/_sim/moves/fail", fail_moves)
+    r.add_post("/_sim/subscriptions", add_subscription)
+    r.add_post("/_sim/management-groups", add_management_group)
+    r.add_put("/_sim/page-sizes", set_page_sizes)
     r.add_delete("/_sim/moves/fail", clear_move_failures)
+    control_lifecycle.register(app, sim)

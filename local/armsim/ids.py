@@ -91,3 +91,10 @@ def rebase(resource_id: str, old_prefix: str, new_prefix: str) -> str:
     if not is_within(stripped, old):
         return resource_id
     return "/" + new_prefix.strip("/") + stripped[len(old):]
+
+
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
+def is_guid(value: str) -> bool:
+    return bool(_GUID.match(value or ""))

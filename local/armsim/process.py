@@ -76,14 +76,17 @@ def start_simulator(state_dir: str | os.PathLike, *, token: str, scenario: str |
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "local.armsim", "--port", str(port), "--state-dir", str(state_dir),
-           f"--token={token}", "--retry-after", str(retry_after), "--polls", str(polls)]
+           "--retry-after", str(retry_after), "--polls", str(polls)]
     if scenario is not None:
         cmd += ["--scenario", str(scenario)]
-    if topic_key is not None:
-        cmd += [f"--topic-key={topic_key}"]  # "=" form: a value may start with "-"
     if delivery_retry_delays is not None:
         cmd += ["--delivery-retry-delays", ",".join(str(d) for d in delivery_retry_delays)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    # The secrets travel in the child's environment (readable only by its user), never on its command line.
+    env["ARMSIM_TOKEN"] = token
+    env.pop("ARMSIM_TOPIC_KEY", None)
+    if topic_key is not None:
+        env["ARMSIM_TOPIC_KEY"] = topic_key
     process = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stderr_lines: list[str] = []
     threading.Thread(target=_drain, args=(process.stderr, stderr_lines), daemon=True).start()

@@ -1,7 +1,8 @@
-"""Microsoft.MachineLearningServices 2025-09-01: workspaces (soft delete, purge, recover) and their children."""
+"""Microsoft.MachineLearningServices 2025-09-01: workspaces (create, soft delete, purge of a live one)."""
 from __future__ import annotations
 
 import copy
+import uuid
 from datetime import datetime, timezone
 
 from aiohttp import web
@@ -28,10 +29,13 @@ def render_workspace(ctx: Ctx, body: dict) -> dict:
 
 
 def soft_deleted_error(resource_id: str) -> ArmError:
+    # concept-soft-delete: "Any other operations on the workspace, like submitting a training job, will fail."
+    # Recover and permanently delete are done in the portal / studio (Recently deleted); no REST operation is
+    # documented, so the simulator offers them on its control API only (/_sim/workspaces/recover|purge).
     return ArmError(409, "WorkspaceSoftDeleted",
-                    f"The workspace '{resource_id}' is soft-deleted. Recover it (PUT the workspace again in the same "
-                    "resource group and location) or purge it (DELETE with forceToPurge=true); every other operation "
-                    "is refused.", target=resource_id)
+                    f"The workspace '{resource_id}' is soft-deleted. Recover or permanently delete it (Azure ML "
+                    "studio or portal: Recently deleted workspaces); every other operation is refused.",
+                    target=resource_id)
 
 
 def require_workspace(ctx: Ctx) -> dict:
@@ -85,9 +89,10 @@ async def put_workspace(ctx: Ctx) -> web.Response:
         raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
     blocked = ctx.state.soft_deleted_named(ctx.params["sub"], ctx.params["ws"])
     if blocked is not None:
+        # concept-soft-delete: "You can't reuse the name of a workspace that has been soft deleted until the
+        # retention period has passed or you permanently delete the workspace." A PUT never recovers (that is the
+        # Log Analytics contract, not Azure ML's); the error code is the simulator's: Azure documents none.
         old = blocked["workspace"]
-        if ids.key(old["id"]) == ids.key(ws_id) and old["location"].replace(" ", "").lower() == location:
-            return _recover(ctx, old)
         raise ArmError(409, "SoftDeletedWorkspaceNameConflict",
                        f"The workspace name '{ctx.params['ws']}' is reserved by the soft-deleted workspace '{old['id']}' "
                        f"(location '{old['location']}', scheduled purge {blocked['scheduledPurgeDate']}). Recover it in "
@@ -99,6 +104,7 @@ async def put_workspace(ctx: Ctx) -> web.Response:
         spec = {**{k: props.get(k) for k in ("storageAccount", "keyVault", "applicationInsights", "containerRegistry",
                                              "friendlyName", "description", "publicNetworkAccess") if props.get(k)},
                 "id": ws_id, "location": payload["location"], "tags": payload.get("tags"), "kind": payload.get("kind", "Default"),
+                "workspaceId": str(uuid.uuid4()),  # a new workspace, a new internal id (even under a re-used name)
                 "properties": {k: v for k, v in props.items() if k not in ("encryption", "privateEndpointConnections")}}
         if props.get("encryption", {}).get("status") == "Enabled":
             kv = props["encryption"].get("keyVaultProperties") or {}
@@ -123,18 +129,6 @@ async def put_workspace(ctx: Ctx) -> web.Response:
     return web.json_response(render_workspace(ctx, body), status=200)
 
 
-def _recover(ctx: Ctx, old: dict) -> web.Response:
-    missing = [old["properties"].get(dep) for dep in ("storageAccount", "keyVault", "applicationInsights")
-               if old["properties"].get(dep) and ctx.state.get(old["properties"][dep]) is None]
-    if missing:
-        raise ArmError(400, "WorkspaceDependenciesNotFound",
-                       "The workspace cannot be recovered until its dependent resources exist again.",
-                       details=[{"code": "ResourceNotFound", "target": m, "message": f"'{m}' was not found."} for m in missing])
-    body = ctx.state.recover(old["id"])
-    ctx.emit("write", body["id"], f"{ML}/workspaces/write")
-    return web.json_response(render_workspace(ctx, body), status=200)
-
-
 async def delete_workspace(ctx: Ctx) -> web.Response:
     require_group(ctx)
     ws_id = _ws_id(ctx)
@@ -142,19 +136,9 @@ async def delete_workspace(ctx: Ctx) -> web.Response:
     state, sim, info = ctx.state, ctx.sim, ctx.info
     live = state.get(ws_id)
     if live is None:
-        entry = state.soft_deleted.get(ids.key(ws_id))
-        if entry is None:
-            return web.Response(status=204)
-        if not purge:
-            raise soft_deleted_error(entry["workspace"]["id"])
-        ensure_unlocked(ctx, ws_id)
-
-        def purge_soft_deleted() -> tuple[int, None]:
-            if state.purge(ws_id) is not None:
-                sim.emit("delete", entry["workspace"]["id"], f"{ML}/workspaces/delete", info)
-            return 200, None
-
-        return _ml_lro(ctx, "workspaceOperationsStatus", entry["workspace"]["location"], purge_soft_deleted)
+        # Workspaces_Delete 204: "the resource does not exist" (GET answers 404 for a soft-deleted one too).
+        # Purging a soft-deleted workspace has no documented REST call: see /_sim/workspaces/purge.
+        return web.Response(status=204)
     ensure_unlocked(ctx, ws_id)
     live["properties"]["provisioningState"] = "Deleting"
 

@@ -5,7 +5,7 @@ import re
 
 from aiohttp import web
 
-from . import ids, moves, shapes
+from . import ids, moves, routes_deleted, shapes
 from .errors import ArmError, not_found
 from .guards import ensure_unlocked, lock_error, require_group
 from .router import RG, Ctx, page, route
@@ -154,6 +154,7 @@ async def generic(ctx: Ctx) -> web.StreamResponse:
         if body is None:
             return web.Response(status=204)
         ctx.state.delete_tree(rid)
+        routes_deleted.keep_if_soft_deleted(ctx, body)
         ctx.emit("delete", body["id"], f"{ids.type_of(rid)}/delete")
         return web.Response(status=200)
     # PUT / PATCH
@@ -174,6 +175,7 @@ async def generic(ctx: Ctx) -> web.StreamResponse:
     saved = shapes.generic({**payload, "id": body["id"] if body else rid,
                             "location": payload.get("location") or (body or {}).get("location")})
     ctx.state.put(saved)
+    ctx.state.deleted_resources.pop(ids.key(saved["id"]), None)  # re-created or recovered: no longer deleted
     ctx.emit("write", saved["id"], f"{ids.type_of(rid)}/write")
     return web.json_response(ctx.state.public(saved), status=200 if body else 201)
 
@@ -217,7 +219,7 @@ async def move(ctx: Ctx) -> web.Response:
             raise lock_error(group_id)
     failure = None
     injected = state.move_failures.pop(0) if state.move_failures else None
-    if injected:
+    if injected is not None:  # `{}` (count only, no field given) is a failure too
         # status 500: the operation URL keeps answering the same 5xx, as ARM does for a failed operation's error.
         failure = ArmError(int(injected.get("status") or 409), injected.get("code") or "ResourceMoveFailed",
                            injected.get("message") or "The move operation failed; no resource was moved.",

@@ -56,8 +56,13 @@ def require_provider(ctx: Ctx) -> tuple[dict, dict]:
 
 
 async def list_subscriptions(ctx: Ctx) -> web.Response:
-    subs = [subscription_body(s) for s in ctx.state.subscriptions.values()]
-    return web.json_response(page(ctx, subs, ctx.state.page_sizes["default"]))
+    """Subscriptions_List (Microsoft.Resources subscriptions 2022-12-01): `{value, nextLink}`, paged by the
+    `subscriptions` page size (control API: PUT /_sim/page-sizes), in the order they were added. Only the token's
+    tenant's subscriptions, as ARM lists them (a foreign tenant's answer 401 InvalidAuthenticationTokenTenant)."""
+    home = (ctx.state.home_tenant or "").lower()
+    subs = [subscription_body(s) for s in ctx.state.subscriptions.values()
+            if not home or s["tenantId"].lower() == home]
+    return web.json_response(page(ctx, subs, ctx.state.page_sizes["subscriptions"]))
 
 
 async def get_subscription(ctx: Ctx) -> web.Response:

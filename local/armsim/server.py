@@ -9,7 +9,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import control, ids, routes_authz, routes_ml, routes_ml_children, routes_resources, routes_subscriptions, topics
+from . import (control, ids, routes_authz, routes_deleted, routes_management_groups, routes_ml, routes_ml_children,
+               routes_ml_compute, routes_resources, routes_subscriptions, topics)
 from .errors import ArmError, error_body
 from .events import EventBus, RequestInfo, build_event, claims_for
 from .faults import Faults, as_error
@@ -21,8 +22,10 @@ from .state import State
 log = logging.getLogger("armsim")
 
 ROUTES: list[Route] = [
-    *routes_subscriptions.ROUTES, *routes_authz.ROUTES, *routes_ml.ROUTES, *routes_ml_children.ROUTES,
-    *routes_resources.ROUTES,
+    *routes_subscriptions.ROUTES, *routes_authz.ROUTES, *routes_ml.ROUTES,
+    *routes_ml_compute.ROUTES,  # before routes_ml_children: its PUT / DELETE of computes and endpoints are LROs
+    *routes_ml_children.ROUTES,
+    *routes_deleted.ROUTES, *routes_resources.ROUTES, *routes_management_groups.ROUTES,
 ]
 
 
@@ -151,7 +154,7 @@ class Simulator:
     def _check_tenant(self, request: web.Request) -> None:
         """A token is issued by one tenant; ARM answers 401 InvalidAuthenticationTokenTenant for a subscription of
         another, with the wording ARM uses (as reported verbatim in e.g. github.com/Azure/azure-sdk-for-net/issues/49391).
-        The subscription list is not filtered: tests read foreign subscriptions' tenants through it."""
+        The subscription list holds only the home tenant's subscriptions, as ARM's does."""
         sub_id = ids.subscription_of(request.path)
         sub = self.state.subscription(sub_id) if sub_id else None
         home = self.state.home_tenant

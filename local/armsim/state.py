@@ -16,7 +16,7 @@ KNOWN_PROVIDERS = (
     "Microsoft.Databricks", "Microsoft.Authorization", "Microsoft.Resources", "Microsoft.EventGrid",
     "Microsoft.OperationalInsights", "Microsoft.ManagedIdentity",
 )
-DEFAULT_PAGE_SIZES = {"default": 50, "computes": 2, "jobs": 2, "resources": 5}
+DEFAULT_PAGE_SIZES = {"default": 50, "computes": 2, "jobs": 2, "resources": 5, "subscriptions": 50, "descendants": 50}
 
 
 def parse_time(value: str) -> datetime:
@@ -45,14 +45,18 @@ class State:
         self.secrets: dict[str, dict] = {}
         self.role_assignments: dict[str, dict] = {}
         self.soft_deleted: dict[str, dict] = {}
+        self.deleted_resources: dict[str, dict] = {}  # soft-deleted Key Vaults, storage accounts, LA workspaces
         self.locks: dict[str, str] = {}
         self.pending_connections: list[dict] = []
         self.move_failures: list[dict] = []
         self.datastore_in_place_change: str = sc.get("datastoreInPlaceChange", "accept")  # or "refuse"
         self.datastore_fields_after_move: str = sc.get("datastoreFieldsAfterMove", "empty")  # or "source"
         self.validation_seconds: float = float(sc.get("validationSeconds", 0))  # a validation's minimum duration
+        self.management_groups: dict[str, dict] = {}
         for sub in sc.get("subscriptions", []):
             self.add_subscription(sub)
+        for group in sc.get("managementGroups", []):
+            self.add_management_group(group)
         for group in sc.get("resourceGroups", []):
             self.put_group(group["id"], group["location"], group.get("tags"))
         for spec in sc.get("resources", []):
@@ -76,6 +80,21 @@ class State:
             "subscriptionId": spec["subscriptionId"], "displayName": spec.get("displayName", spec["subscriptionId"]),
             "tenantId": spec["tenantId"], "state": spec.get("state", "Enabled"), "providers": providers,
         }
+
+    def add_management_group(self, spec: dict) -> dict:
+        """A management group: `{"name", "displayName"?, "parent"?: group name, "subscriptions"?: [ids]}`."""
+        name = spec["name"]
+        group = self.management_groups.setdefault(name.lower(), {"name": name, "displayName": spec.get("displayName", name),
+                                                                 "parent": spec.get("parent"), "subscriptions": []})
+        for sub in spec.get("subscriptions", []):
+            self.place_subscription(sub, name)
+        return group
+
+    def place_subscription(self, subscription_id: str, group: str) -> None:
+        """Move a subscription under a management group (a subscription has one parent group)."""
+        for other in self.management_groups.values():
+            other["subscriptions"] = [s for s in other["subscriptions"] if s.lower() != subscription_id.lower()]
+        self.management_groups[group.lower()]["subscriptions"].append(subscription_id.lower())
 
     def add_workspace(self, spec: dict) -> dict:
         sub = self.subscription(ids.subscription_of(spec["id"]) or "")
@@ -263,12 +282,15 @@ class State:
     def dump(self) -> dict[str, Any]:
         return {
             "subscriptions": list(self.subscriptions.values()),
+            "managementGroups": list(self.management_groups.values()),
             "resourceGroups": list(self.groups.values()),
             "resources": [self.public(b) for b in sorted(self.resources.values(), key=lambda b: b["id"].lower())],
             "roleAssignments": list(self.role_assignments.values()),
             "softDeletedWorkspaces": [
                 {"id": e["workspace"]["id"], "deletedAt": e["deletedAt"], "scheduledPurgeDate": e["scheduledPurgeDate"],
                  "retentionDays": e["retentionDays"]} for e in self.soft_deleted.values()],
+            "deletedResources": [{"id": e["resource"]["id"], "deletedAt": e["deletedAt"]}
+                                 for e in self.deleted_resources.values()],
             "locks": dict(self.locks),
             "pendingPrivateEndpointConnections": [
                 {"id": p["body"]["id"], "never": p["due"] is None} for p in self.pending_connections],

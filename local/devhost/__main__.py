@@ -11,7 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
-from local.devhost import settings
+from local.devhost import jsonlog, settings
 from local.devhost.app_loader import import_app
 from local.devhost.server import DevHost
 
@@ -32,6 +32,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="OpenAPI document served anonymously at /api/openapi.yaml and /api/openapi.json "
                              "(default: <app-dir>/openapi.yaml; not served while the file is absent)")
     parser.add_argument("--log-level", default=os.environ.get("DEVHOST_LOG_LEVEL", "INFO"))
+    parser.add_argument("--log-format", choices=("text", "json"), default=os.environ.get("DEVHOST_LOG_FORMAT", "text"),
+                        help="json: one JSON object per line with the structured fields of each log call "
+                             "(what Application Insights stores as customDimensions)")
     return parser.parse_args(argv)
 
 
@@ -41,12 +44,14 @@ async def serve(args: argparse.Namespace) -> int:
     settings.apply_to_environment(settings.load_settings_file(settings_file))
     os.environ.setdefault("AzureWebJobsScriptRoot", str(app_dir))
     host_config = settings.read_host_json(app_dir)
-    key = settings.FunctionKey.from_environment()
-    if key.generated:
-        log.warning("%s is not set; generated a function key for this run: %s", settings.FUNCTION_KEY_SETTING,
-                    key.value)
+    keys = settings.HostKeys.from_environment()
+    key = keys.function
+    for generated, name in ((key.generated, settings.FUNCTION_KEY_SETTING),
+                            (keys.master_generated, settings.MASTER_KEY_SETTING)):
+        if generated:  # the value goes to the ready line on stdout only, never to the log
+            log.warning("%s is not set; generated one for this run (see the ready line)", name)
     app = import_app(args.app, app_dir)
-    host = DevHost(app, function_key=key, storage_connection=os.environ.get(settings.STORAGE_SETTING),
+    host = DevHost(app, function_key=key, keys=keys, storage_connection=os.environ.get(settings.STORAGE_SETTING),
                    hub_name=settings.task_hub_name(host_config), route_prefix=settings.route_prefix(host_config),
                    openapi=Path(args.openapi).resolve() if args.openapi else app_dir / "openapi.yaml")
     stopping = asyncio.Event()
@@ -54,7 +59,7 @@ async def serve(args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     url = await host.start(args.host, args.port)
-    ready = {"url": url, "functionKey": key.value, "functions": host.describe(url)}
+    ready = {"url": url, **keys.ready_fields(), "functions": host.describe(url)}
     sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()
     log.info("development host for %s listening on %s (%d functions)", args.app, url, len(host.index.functions))
@@ -68,8 +73,7 @@ async def serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    jsonlog.configure(args.log_level, sys.stderr, args.log_format)
     logging.getLogger("azure").setLevel(logging.WARNING)
     code = asyncio.run(serve(args))
     # Sync functions still running in worker threads would hold the interpreter open; their durable work is

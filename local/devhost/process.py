@@ -18,14 +18,27 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @dataclass
 class RunningDevHost:
-    """A dev host subprocess: its base URL, function key, PID, indexed functions and log file."""
+    """A dev host subprocess: its base URL, keys (function, master, extension system keys), PID, indexed functions
+    and log file."""
 
     url: str
-    key: str
+    key: str = field(repr=False)
     pid: int
     functions: list[dict]
     log_path: str
     process: subprocess.Popen = field(repr=False)
+    master_key: str = field(default="", repr=False)
+    system_keys: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def durable_key(self) -> str:
+        """The `durabletask_extension` system key (the Durable HTTP API)."""
+        return self.system_keys["durabletask_extension"]
+
+    @property
+    def eventgrid_key(self) -> str:
+        """The `eventgrid_extension` system key (the Event Grid webhook)."""
+        return self.system_keys["eventgrid_extension"]
 
     def stop(self, timeout: float = 15.0) -> int:
         """SIGTERM (graceful: work in flight resumes on the next start), SIGKILL if it does not exit in time."""
@@ -87,7 +100,8 @@ def start_devhost(app: str = "function_app:app", *, app_dir: str | os.PathLike |
             process.kill()
             process.wait(10)
         raise
-    return RunningDevHost(ready["url"], ready["functionKey"], process.pid, ready["functions"], log_path, process)
+    return RunningDevHost(ready["url"], ready["functionKey"], process.pid, ready["functions"], log_path, process,
+                          ready.get("masterKey", ""), ready.get("systemKeys") or {})
 
 
 def _read_ready_line(process: subprocess.Popen, timeout: float) -> dict:

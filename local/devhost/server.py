@@ -28,11 +28,14 @@ from local.devhost.durable_engine import DurableEngine
 from local.devhost.durable_store import DurableStore, MemoryDurableStore, TableDurableStore
 from local.devhost.invocation import call_function
 from local.devhost.openapi import OpenApiDocument
-from local.devhost.settings import FunctionKey
+from local.devhost.settings import ADMIN, ANONYMOUS, FUNCTION, SYSTEM, FunctionKey, HostKeys, system_key_name
 from local.devhost.timers import TimerScheduler
 
 log = logging.getLogger("devhost")
+WEBHOOKS = "/runtime/webhooks/"
 DURABLE_WEBHOOK = "/runtime/webhooks/durabletask"
+DURABLE_KEY = system_key_name("durabletask")
+_ROUTE_LEVELS = {"ANONYMOUS": ANONYMOUS, "FUNCTION": FUNCTION, "SYSTEM": SYSTEM, "ADMIN": ADMIN}
 DURABLE_RPC = "/durabletask"
 MAX_BODY = 100 * 1024 * 1024  # the Functions host's request size limit
 
@@ -45,14 +48,17 @@ def store_for(connection_string: str | None, hub_name: str) -> DurableStore:
 
 
 class DevHost:
-    """A development Functions host for one app object (not for production: one process, one key, no scale-out)."""
+    """A development Functions host for one app object (not for production: one process, no scale-out). Its keys
+    work as the host's do: master key for /admin, extension system keys for the webhooks, function key for routes."""
 
-    def __init__(self, app: Any, *, function_key: FunctionKey, storage_connection: str | None = None,
+    def __init__(self, app: Any, *, function_key: FunctionKey, keys: HostKeys | None = None,
+                 storage_connection: str | None = None,
                  hub_name: str = "TestHubName", route_prefix: str = "api", store: DurableStore | None = None,
                  index: FunctionIndex | None = None, openapi: str | os.PathLike | None = None) -> None:
         self.index = index or index_app(app)
         self.openapi = OpenApiDocument(openapi) if openapi else None
-        self.key, self.hub_name = function_key, hub_name
+        self.keys = keys or HostKeys.single(function_key)
+        self.key, self.hub_name = self.keys.function, hub_name
         self.route_prefix = "/" + route_prefix.strip("/") if route_prefix.strip("/") else ""
         self.executor = ThreadPoolExecutor(max_workers=int(os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT") or 0)
                                            or None, thread_name_prefix="devhost-fn")
@@ -110,22 +116,32 @@ class DevHost:
         if client_arg and client_arg not in kwargs:
             kwargs = {**kwargs, client_arg: http_routes.durable_client_json(
                 f"http://127.0.0.1:{self.port}", f"http://127.0.0.1:{self.port}{DURABLE_RPC}/", self.hub_name,
-                self.key.value)}
+                self.keys.system[DURABLE_KEY])}
         return await call_function(function.function, kwargs, name=function.name,
                                    binding_names={b["name"] for b in function.bindings}, executor=self.executor)
 
     def _client_json(self, request: web.Request) -> str:
+        """The binding payload: management URLs carry the durabletask system key, as the real host's do."""
         return http_routes.durable_client_json(f"{request.scheme}://{request.host}",
                                                f"http://127.0.0.1:{self.port}{DURABLE_RPC}/", self.hub_name,
-                                               self.key.value)
+                                               self.keys.system[DURABLE_KEY])
 
     def _management_payload(self, request: web.Request, instance_id: str) -> dict:
-        return management_payload(f"{request.scheme}://{request.host}", self.hub_name, self.key.value, instance_id)
+        return management_payload(f"{request.scheme}://{request.host}", self.hub_name,
+                                  self.keys.system[DURABLE_KEY], instance_id)
 
     # ---- routing ---------------------------------------------------------------------------------------------
 
-    def _has_key(self, request: web.Request) -> bool:
-        return self.key.matches(request.headers.get("x-functions-key") or request.query.get("code"))
+    @staticmethod
+    def _presented_key(request: web.Request) -> str | None:
+        """The `x-functions-key` header, else the `code` query parameter (the header wins, as in the host's
+        AuthenticationLevelHandler)."""
+        if "x-functions-key" in request.headers:  # present, even empty, it decides (the query is not consulted)
+            return request.headers.get("x-functions-key")
+        return request.query.get("code")
+
+    def _allows(self, request: web.Request, level: str, key_name: str | None = None) -> bool:
+        return self.keys.allows(self._presented_key(request), level, key_name)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path = request.path
@@ -134,8 +150,13 @@ class DevHost:
             if not _is_loopback(request.remote):
                 return web.Response(status=403, text="the durable RPC endpoint only answers loopback callers")
             return await self.durable_api.handle(request, path[len(DURABLE_RPC) + 1:])
-        if lowered.startswith("/runtime/webhooks/") or lowered.startswith("/admin/"):
-            if not self._has_key(request):
+        if lowered.startswith("/admin/"):  # the host's AdminAuthLevel policy: the master key only
+            if not self._allows(request, ADMIN):
+                return web.Response(status=401)
+            return await self.admin(request, path)
+        if lowered.startswith(WEBHOOKS):  # SystemKeyAuthLevel: `<extension>_extension` or the master key
+            extension = lowered[len(WEBHOOKS):].split("/", 1)[0]
+            if not extension or not self._allows(request, SYSTEM, system_key_name(extension)):
                 return web.Response(status=401)
             if lowered.startswith(DURABLE_WEBHOOK + "/"):
                 return await self.durable_api.handle(request, path[len(DURABLE_WEBHOOK) + 1:])
@@ -145,8 +166,6 @@ class DevHost:
                 if function is not None and function.trigger_type != EVENT_GRID:
                     function = None
                 return await eventgrid.handle_eventgrid(request, function, name, self.call)
-            if lowered.startswith("/admin/"):
-                return await self.admin(request, path)
             return web.Response(status=404)
         if self.route_prefix and not (lowered == self.route_prefix or lowered.startswith(self.route_prefix + "/")):
             return web.Response(status=404)
@@ -156,7 +175,7 @@ class DevHost:
             document = self._openapi_document(request, relative)
             return web.Response(status=404) if document is None else document
         target, params = found
-        if target.auth_level != "ANONYMOUS" and not self._has_key(request):
+        if not self._allows(request, _ROUTE_LEVELS.get(target.auth_level, ADMIN)):
             return web.Response(status=401)
         return await http_routes.invoke_http(target, request, params, self.call, lambda: self._client_json(request))
 

@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+from shared import logs
 from shared.errors import describe_azure_error
 
 SOURCE = "/aml-lifecycle"
@@ -69,13 +70,22 @@ def publish_alert(
     publisher = clients.alerts_publisher()
     if publisher is None:
         log.info("alert (no topic configured, logged only): %s %s %s",
-                 event_type, subject, json.dumps(data, default=str))
+                 event_type, subject, json.dumps(data, default=str),
+                 extra=_fields("alert.logged", event_type, subject, event_id, data))
         return event_id
     try:
         publisher.send([event], **clients.alerts_send_options())
     except Exception as exc:  # azure-core errors, network errors: all mean "not delivered"
         reason = describe_azure_error(exc)
-        log.warning("alert %s for %s not published: %s", event_type, subject, reason)
+        log.warning("alert %s for %s not published: %s", event_type, subject, reason,
+                    extra=_fields("alert.failed", event_type, subject, event_id, data))
         raise AlertPublishError(event_type, subject, reason) from exc
-    log.info("alert published: %s %s id=%s", event_type, subject, event_id)
+    log.info("alert published: %s %s id=%s", event_type, subject, event_id,
+             extra=_fields("alert.published", event_type, subject, event_id, data))
     return event_id
+
+
+def _fields(kind: str, event_type: str, subject: str, event_id: str, data: dict[str, Any]) -> dict[str, str]:
+    workspace = subject if subject.lower().startswith("/subscriptions/") else None
+    return logs.fields(kind=kind, alert_type=event_type, alert_id=event_id, workspace_id=workspace,
+                       move_id=data.get("moveId"), state=data.get("state"))

@@ -117,6 +117,21 @@ class AzureClients:
             lambda: AzureDatabricksManagementClient(self.credential, subscription_id, **self.common_kwargs()),
         )
 
+    def eventgrid(self, subscription_id: str):  # -> EventGridManagementClient
+        from azure.mgmt.eventgrid import EventGridManagementClient
+
+        return self._cached(
+            "eventgrid",
+            subscription_id.lower(),
+            lambda: EventGridManagementClient(self.credential, subscription_id, **self.common_kwargs()),
+        )
+
+    def management_groups(self):  # -> ManagementGroupsMgmtClient
+        from azure.mgmt.managementgroups import ManagementGroupsMgmtClient
+
+        return self._cached("managementgroups", "",
+                            lambda: ManagementGroupsMgmtClient(self.credential, **self.common_kwargs()))
+
     def arm_pipeline(self) -> ARMPipelineClient:
         """The plain ARM pipeline (auth, retries, logging) for providers without a current SDK."""
         return self._cached("pipeline", "", self._build_pipeline)

@@ -47,6 +47,7 @@ class Workspace:
     managed_resource_group: str | None
     public_network_access: str | None
     private_endpoint_connections: tuple[dict[str, Any], ...] = ()
+    internal_id: str | None = None  # properties.workspaceId: the same across a recovery, new for a re-used name
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -65,6 +66,7 @@ class Workspace:
             managed_resource_group=props.get("serviceProvisionedResourceGroup"),
             public_network_access=props.get("publicNetworkAccess"),
             private_endpoint_connections=tuple(props.get("privateEndpointConnections") or ()),
+            internal_id=props.get("workspaceId"),
             raw=body,
         )
 

@@ -11,7 +11,8 @@ RETENTION = "WorkspaceRetention"
 MOVES = "WorkspaceMoves"
 INVENTORY = "WorkspaceInventory"
 SCHEDULE = "RetentionSchedule"
-ALL_TABLES = (RETENTION, MOVES, INVENTORY, SCHEDULE)
+RECONCILE = "RetentionReconcile"
+ALL_TABLES = (RETENTION, MOVES, INVENTORY, SCHEDULE, RECONCILE)
 
 _created: set[tuple[int, str]] = set()
 _lock = threading.Lock()

@@ -11,9 +11,11 @@ from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
+from shared import logs
 from shared.azure.clients import AzureClients
 from shared.azure.ml_gateway import MlGateway
 from shared.moves import operations as ops
+from shared.moves.cancel import is_cancelled
 from shared.moves.datastore_fix import check_datastores
 from shared.moves.inventory_reuse import fresh
 from shared.moves.move_reconcile import held_by_earlier_attempt, reconcile
@@ -66,6 +68,7 @@ def snapshot(clients: AzureClients, plan: MovePlan) -> dict[str, Any]:
 
 def start_validation(clients: AzureClients, plan: MovePlan, inventory: Inventory) -> dict[str, Any]:
     """Create the target group if asked and missing, then POST validateMoveResources (not waited for)."""
+    _refuse_if_cancelled(_store(clients).get(plan.move_id, partition=plan.partition))
     created = _ensure_target_group(clients, plan, inventory.location)
     status = ops.start_operation(
         clients.arm_pipeline(),
@@ -115,7 +118,17 @@ def start_move(clients: AzureClients, plan: MovePlan) -> dict[str, Any]:
     return status.to_json()
 
 
+class MoveCancelled(RuntimeError):
+    """The move was cancelled (POST /api/moves/{moveId}/cancel): no further ARM write."""
+
+
+def _refuse_if_cancelled(record: MoveRecord | None) -> None:
+    if is_cancelled(record):
+        raise MoveCancelled(f"move {record.move_id} was cancelled; nothing further is written to ARM")
+
+
 def _set_moving(record: MoveRecord) -> None:
+    _refuse_if_cancelled(record)  # inside the ETag-guarded update: a cancel and the move's start cannot both win
     record.state = MOVING
     record.put_step("move", "starting")
 
@@ -123,6 +136,7 @@ def _set_moving(record: MoveRecord) -> None:
 def poll(clients: AzureClients, plan: MovePlan, phase: str, location: str, poll_number: int) -> dict[str, Any]:
     """One GET of the operation's Location; the step keeps the poll count and, at the end, ARM's verdict."""
     if not location and phase == "move":  # throttled POST, or the earlier attempt's move: see move_reconcile
+        _refuse_if_cancelled(_store(clients).get(plan.move_id, partition=plan.partition))  # reconcile may POST
         status = reconcile(clients, plan)
     elif not location:  # the validation's POST was throttled: POST it again after the durable timer
         status = ops.start_operation(clients.arm_pipeline(), ops.VALIDATE, plan.source, plan.target,
@@ -205,9 +219,10 @@ def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str,
     error = None if outcome.error is None else {**outcome.error, "phase": outcome.phase}
 
     def change(row: MoveRecord) -> None:
-        row.state = conclusion.state
+        if not is_cancelled(row):  # a cancel already wrote the verdict and who asked for it
+            row.state = conclusion.state
+            row.error = error
         row.result = conclusion.result
-        row.error = error
         row.finished_at = row.finished_at or utcnow()
         for step in row.steps:
             if step["status"] in ("running", "starting"):  # a wait that ended at its deadline
@@ -242,6 +257,8 @@ def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str,
         plan.request.workspace.id,
         conclusion.state,
         len(conclusion.left_to_do),
+        extra=logs.fields(kind="move.finished", move_id=plan.move_id, workspace_id=plan.request.workspace.id,
+                          state=conclusion.state, alert_id=alerts.alert_id("move", plan.move_id)),
     )
     return {"moveId": plan.move_id, "state": conclusion.state, "leftToDo": len(conclusion.left_to_do), "error": error}
 

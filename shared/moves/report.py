@@ -59,7 +59,15 @@ class Conclusion:
 def conclude(plan: MovePlan, outcome: Outcome, inventory: dict[str, Any] | None) -> Conclusion:
     """Failed when the move did not happen; NeedsAttention when anything is left for a person; else Succeeded."""
     result: dict[str, Any] = {"targetWorkspaceId": plan.target_workspace.id if outcome.moved else None}
+    if plan.request.quiesce:  # issue 17: what was removed / re-created, and what could not be (shared/moves/workload_todo.py)
+        from shared.moves.workload_todo import workload_result
+
+        quiesced = workload_result(plan, inventory, moved=outcome.moved)
+        result.update(quiesced.result)
     if not outcome.moved:
+        if plan.request.quiesce:
+            result["leftToDo"] = list(quiesced.left_to_do)
+            return Conclusion(FAILED, quiesced.left_to_do, result)
         return Conclusion(FAILED, (), result)
     todo: list[dict[str, str]] = []
     approvals = outcome.approvals or {}
@@ -103,7 +111,9 @@ def conclude(plan: MovePlan, outcome: Outcome, inventory: dict[str, Any] | None)
                     f"{entry['roleDefinitionId'].rsplit('/', 1)[-1]} here: {entry.get('message', entry['status'])}",
                 )
             )
-    for child in (inventory or {}).get("computes") or []:
+    if plan.request.quiesce:
+        todo.extend(quiesced.left_to_do)
+    for child in [] if plan.request.quiesce else (inventory or {}).get("computes") or []:
         todo.append(
             _item(
                 "recreate-compute",
@@ -113,7 +123,7 @@ def conclude(plan: MovePlan, outcome: Outcome, inventory: dict[str, Any] | None)
                 "page)",
             )
         )
-    for child in (inventory or {}).get("endpoints") or []:
+    for child in [] if plan.request.quiesce else (inventory or {}).get("endpoints") or []:
         todo.append(
             _item(
                 "recreate-endpoint",
@@ -181,6 +191,14 @@ def status_view(record: MoveRecord) -> dict[str, Any]:
         "datastores": result.get("datastores", snapshot.get("datastores", [])),
         "roleAssignments": result.get("roleAssignments", snapshot.get("roleAssignments", [])),
         "leftToDo": result.get("leftToDo", []),
+        "workload": _workload_view(snapshot),  # issue 17: each removed / re-created item with its state
+        "renamedComputes": result.get("renamedComputes", {}),
         "snapshot": snapshot or None,
         "error": record.error,
     }
+
+
+def _workload_view(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
+    from shared.moves.workload import view
+
+    return view(snapshot)

@@ -19,6 +19,8 @@ VALIDATE_FIELDS = (
     "includeResources",
     "includeAssociated",
     "createTargetResourceGroup",
+    "quiesce",  # issue 17: remove computes / online endpoints before the move, re-create them after
+    "cancelJobs",  # issue 17: with quiesce, cancel the active jobs too
 )
 MOVE_FIELDS = ("approvePrivateEndpoints", "fixDatastores")
 
@@ -34,6 +36,8 @@ class MoveRequest:
     create_target_resource_group: bool = False
     approve_private_endpoints: str = "pre-existing"
     fix_datastores: bool = True
+    quiesce: bool = False
+    cancel_jobs: bool = False
 
     @property
     def source(self) -> ResourceGroupId:
@@ -49,6 +53,8 @@ class MoveRequest:
             "createTargetResourceGroup": self.create_target_resource_group,
             "approvePrivateEndpoints": self.approve_private_endpoints,
             "fixDatastores": self.fix_datastores,
+            "quiesce": self.quiesce,
+            "cancelJobs": self.cancel_jobs,
         }
 
     @classmethod
@@ -78,6 +84,10 @@ def parse_move_request(body: dict[str, Any], *, for_move: bool = False) -> MoveR
     include = _resource_list(body, workspace)
     include_associated = _bool_field(body, "includeAssociated", False)
     create_target = _bool_field(body, "createTargetResourceGroup", False)
+    quiesce = _bool_field(body, "quiesce", False)
+    cancel_jobs = _bool_field(body, "cancelJobs", False)
+    if cancel_jobs and not quiesce:
+        raise bad_request("cancelJobs", "only applies with quiesce: true (jobs are canceled as part of the quiesce)")
 
     approve, fix = "pre-existing", True
     if for_move:
@@ -97,6 +107,8 @@ def parse_move_request(body: dict[str, Any], *, for_move: bool = False) -> MoveR
         create_target_resource_group=create_target,
         approve_private_endpoints=approve,
         fix_datastores=fix,
+        quiesce=quiesce,
+        cancel_jobs=cancel_jobs,
     )
 
 

@@ -12,6 +12,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared import logs
 from shared.azure import tables
 from shared.moves.plan import TERMINAL_STATES
 
@@ -137,6 +138,7 @@ class MovesStore:
     def create(self, record: MoveRecord) -> None:
         """Insert a new row; ResourceExistsError if that move id is taken."""
         self._client.create_entity(record.to_entity())
+        logs.move_changes(logs.move_snapshot(None), record)
 
     def get(self, move_id: str, *, partition: str | None = None) -> MoveRecord | None:
         if partition is not None:
@@ -154,6 +156,7 @@ class MovesStore:
             record = self.get(move_id, partition=partition)
             if record is None:
                 raise LookupError(f"no WorkspaceMoves row for move {move_id}")
+            before = logs.move_snapshot(record)
             change(record)
             record.updated_at = utcnow()
             try:
@@ -163,6 +166,7 @@ class MovesStore:
                     etag=record.etag,
                     match_condition=MatchConditions.IfNotModified,
                 )
+                logs.move_changes(before, record)
                 return record
             except ResourceModifiedError:
                 time.sleep(0.05 * (attempt + 1))

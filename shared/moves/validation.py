@@ -9,9 +9,11 @@ from typing import Any
 
 from azure.core.exceptions import AzureError
 
+from shared import logs
 from shared.azure.arm_ids import ResourceId
 from shared.azure.clients import AzureClients
 from shared.errors import ApiError, describe_azure_error
+from shared.moves import quiesce_rules
 from shared.moves.arm_validation import validate_within
 from shared.moves.group_cleanup import remove_created_group
 from shared.moves.inventory_reuse import inventory_of
@@ -116,6 +118,9 @@ def validate_move(
     if any(c.status == FAILED for c in checks):
         failed = [c.id for c in checks if c.status == FAILED]
         arm = {"status": "skipped", "message": f"not run because these checks failed: {', '.join(failed)}"}
+    elif request.quiesce and quiesce_rules.defers_arm_validation(checks):  # issue 17
+        arm = {"status": "deferred", "message": "ARM refuses a workspace with computes or online endpoints: "
+               "validateMoveResources runs after the quiesce; if it fails, everything is re-created at the source"}
     elif not wanted:
         arm = {"status": "deferred", "message": "the move validates with ARM as its first step"}
     else:
@@ -131,6 +136,8 @@ def validate_move(
         [c.id for c in checks if c.status == FAILED],
         [c.id for c in checks if c.status == "skipped"],
         arm.get("status"),
+        extra=logs.fields(kind="move.validated", workspace_id=request.workspace.id, target_id=request.target.id,
+                          state="Ready" if ready else "NotReady"),
     )
     location = snapshot.workspace.value.location if snapshot.workspace.value is not None else None
     report = MoveReport(ready, checks, arm, resources, workspace_location=location,

@@ -85,6 +85,8 @@ def row_json(row: LedgerRow, now: datetime) -> dict[str, Any]:
         "lastEventTime": row.last_event_time.isoformat() if row.last_event_time else None,
         "lastEventId": row.last_event_id, "alertsSent": list(row.alerts_sent),
         "cmkEnabled": row.cmk_enabled, "managedResourceGroup": row.managed_resource_group,
+        "lastReconciledAt": row.reconciled_at.isoformat() if row.reconciled_at else None,
+        "armSaid": row.arm_said, "reason": row.reason,
     }
     if row.state is LedgerState.SOFT_DELETED:
         body["hoursLeft"] = max(0, int(row.time_left(now) // 3600))

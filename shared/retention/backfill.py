@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shared import logs
 from shared.azure import tables
 from shared.azure.arm_ids import ArmIdError, is_guid
 from shared.azure.ml_gateway import MlGateway
 from shared.errors import bad_request, describe_azure_error
 from shared.retention.inventory import Inventory
+from shared.retention.watched import resolve_watched, watch_mode
 from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.inventory")
@@ -21,6 +23,7 @@ MAX_SUBSCRIPTIONS = 100
 @dataclass(frozen=True)
 class BackfillRequest:
     subscription_ids: tuple[str, ...]
+    discover: bool = False  # `*` or a management group: the ids are resolved through ARM when the backfill runs
 
     @classmethod
     def from_json(cls, body: dict[str, Any], settings: Settings) -> "BackfillRequest":
@@ -29,6 +32,8 @@ class BackfillRequest:
         if unknown:
             raise bad_request(unknown[0], "unknown field; only subscriptionIds is accepted")
         ids = body.get("subscriptionIds")
+        if ids is None and watch_mode(settings) != "listed":
+            return cls((), discover=True)
         if ids is None:
             ids = list(settings.watched_subscriptions)
             if not ids:
@@ -42,12 +47,29 @@ class BackfillRequest:
         return cls(tuple(dict.fromkeys(v.lower() for v in ids)))
 
 
-def run_backfill(clients: Any, request: BackfillRequest, *, now: datetime) -> dict[str, Any]:
-    """Record every workspace of each subscription; one subscription's ARM failure does not stop the others."""
+def run_backfill(clients: Any, request: BackfillRequest, *, now: datetime,
+                 settings: Settings | None = None) -> dict[str, Any]:
+    """Record every workspace of each subscription; one subscription's ARM failure does not stop the others.
+
+    A discovering request first resolves the watched subscriptions (shared.retention.watched); if ARM refuses that
+    list the answer says so in `discovery.error` and covers no subscription. Result: per-subscription counts and
+    errors, totals, and for a discovering request `discovery` (`{"mode", "managementGroup"?, "subscriptions"?, "error"?}`).
+    """
     inventory = Inventory(tables.table(clients.tables(), tables.INVENTORY))
     gateway = MlGateway(clients.arm_pipeline())
     results = []
-    for sub in request.subscription_ids:
+    subscription_ids, discovery = request.subscription_ids, None
+    if request.discover:
+        settings = settings or clients.settings
+        discovery = {"mode": watch_mode(settings)}
+        try:
+            watched = resolve_watched(clients, settings)
+            subscription_ids = watched.ids
+            discovery.update(watched.describe(), subscriptions=len(subscription_ids))
+        except Exception as exc:  # the list itself failed: nothing to cover, say why
+            discovery["error"] = describe_azure_error(exc)
+            log.warning("backfill: discovering the watched subscriptions failed: %s", discovery["error"])
+    for sub in subscription_ids:
         try:
             workspaces = gateway.list_workspaces(f"/subscriptions/{sub}")
         except Exception as exc:  # ARM said no (404, 403, throttled past retries): report it, go on
@@ -59,11 +81,14 @@ def run_backfill(clients: Any, request: BackfillRequest, *, now: datetime) -> di
                 inventory.record_workspace(workspace, now=now)  # a storage failure raises: nothing is half-reported
                 recorded += 1
             except ArmIdError as exc:
-                log.warning("backfill: skipping %s: %s", workspace.id, exc)
+                log.warning("backfill: skipping %s: %s", workspace.id, exc, extra=logs.fields(workspace_id=workspace.id))
         results.append({"subscriptionId": sub, "workspaces": len(workspaces), "recorded": recorded})
-    return {
+    out = {
         "subscriptions": results,
         "workspaces": sum(r["workspaces"] for r in results),
         "recorded": sum(r["recorded"] for r in results),
         "failedSubscriptions": sum(1 for r in results if "error" in r),
     }
+    if discovery is not None:
+        out["discovery"] = discovery
+    return out

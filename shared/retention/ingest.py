@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from shared import logs
 from shared.azure import tables
 from shared.azure.alerts import AlertPublishError
 from shared.azure.ml_gateway import MlGateway
@@ -49,13 +50,16 @@ class RetentionEvents:
         try:
             event = normalise(envelope, received_at=now)
         except MalformedEvent as exc:
-            log.warning("dropping malformed event %s: %s", exc.event_id, exc.problem)
+            log.warning("dropping malformed event %s: %s", exc.event_id, exc.problem,
+                        extra=logs.fields(kind="event.malformed", event_id=exc.event_id))
             return EventResult("malformed", envelope.id)
         if event is None:
-            log.debug("ignoring event %s (%s on %s)", envelope.id, envelope.type, envelope.subject)
+            log.debug("ignoring event %s (%s on %s)", envelope.id, envelope.type, envelope.subject,
+                      extra=logs.fields(kind="event.ignored", event_id=envelope.id))
             return EventResult("ignored", envelope.id)
         if not event.time_from_event:
-            log.warning("event %s has no event time; using the time it was received", event.event_id)
+            log.warning("event %s has no event time; using the time it was received", event.event_id,
+                        extra=logs.fields(event_id=event.event_id, workspace_id=event.workspace_id))
         if event.kind is EventKind.WRITE:
             return self._write(event, now)
         return self._delete(event, now)

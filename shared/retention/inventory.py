@@ -12,6 +12,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared import logs
 from shared.azure.arm_ids import parse_workspace_id
 from shared.azure.ml_gateway import MlGateway, Workspace
 from shared.errors import describe_azure_error
@@ -38,6 +39,9 @@ class InventoryRow:
     last_write_time: datetime | None = None
     last_write_event_id: str | None = None
     recent_writes: tuple[tuple[datetime, str], ...] = ()  # (time, event id) within the reorder window
+    internal_id: str | None = None  # properties.workspaceId: tells a recovery from a re-used name
+    internal_ids: tuple[tuple[str, datetime], ...] = ()  # (internal id, first read) newest last: who held the name
+    moved_to: str | None = None  # set on the old row when a move succeeded: the workspace's new ARM id
     etag: str | None = field(default=None, compare=False)
 
     @property
@@ -47,7 +51,14 @@ class InventoryRow:
     def with_workspace(self, workspace: Workspace, read_at: datetime) -> "InventoryRow":
         return replace(self, workspace_id=workspace.id, location=workspace.location, cmk_enabled=workspace.cmk_enabled,
                        managed_resource_group=workspace.managed_resource_group,
-                       dependencies=dict(workspace.dependency_ids), read_at=read_at, read_error=None)
+                       dependencies=dict(workspace.dependency_ids), read_at=read_at, read_error=None,
+                       internal_id=workspace.internal_id or self.internal_id, moved_to=None,
+                       internal_ids=_held(self.internal_ids, workspace.internal_id, read_at))
+
+    def internal_id_at(self, at: datetime) -> str | None:
+        """The internal id of the workspace that held the name at `at` (the newest one read by then), if known."""
+        held = [i for i, seen in self.internal_ids if seen <= at]
+        return held[-1] if held else None
 
     def to_entity(self) -> dict[str, Any]:
         pk, rk = self.key
@@ -61,6 +72,9 @@ class InventoryRow:
             "LastWriteTime": self.last_write_time, "LastWriteEventId": self.last_write_event_id,
             "RecentWrites": (json.dumps([[t.isoformat(), i] for t, i in self.recent_writes])
                              if self.recent_writes else None),
+            "InternalWorkspaceId": self.internal_id, "MovedTo": self.moved_to,
+            "InternalIds": (json.dumps([[i, t.isoformat()] for i, t in self.internal_ids])
+                            if self.internal_ids else None),
         }
         return {k: v for k, v in entity.items() if v is not None}
 
@@ -78,8 +92,18 @@ class InventoryRow:
             last_write_time=utc(entity.get("LastWriteTime")), last_write_event_id=entity.get("LastWriteEventId"),
             recent_writes=tuple((datetime.fromisoformat(t), i)
                                 for t, i in json.loads(entity.get("RecentWrites") or "[]")),
+            internal_id=entity.get("InternalWorkspaceId"), moved_to=entity.get("MovedTo"),
+            internal_ids=tuple((i, datetime.fromisoformat(t)) for i, t in json.loads(entity.get("InternalIds") or "[]")),
             etag=getattr(entity, "metadata", {}).get("etag"),
         )
+
+
+def _held(history: tuple[tuple[str, datetime], ...], internal_id: str | None,
+          read_at: datetime) -> tuple[tuple[str, datetime], ...]:
+    """Append a newly seen internal id (a new workspace under the name); keep the last five."""
+    if not internal_id or (history and history[-1][0] == internal_id):
+        return history
+    return (*history, (internal_id, read_at))[-5:]
 
 
 class Inventory:
@@ -109,7 +133,8 @@ class Inventory:
             except Exception as exc:  # any ARM failure: record what we can
                 error = describe_azure_error(exc)
                 log.warning("inventory: reading %s after event %s failed: %s",
-                            event.workspace_id, event.event_id, error)
+                            event.workspace_id, event.event_id, error,
+                            extra=logs.fields(workspace_id=event.workspace_id, event_id=event.event_id))
 
         def change(row: InventoryRow | None) -> InventoryRow | None:
             if row is not None and any(i == event.event_id for _, i in row.recent_writes):
@@ -136,6 +161,30 @@ class Inventory:
             return base.with_workspace(workspace, now)
 
         return self._update(parsed.subscription_id, parsed.resource_group, parsed.name, change)
+
+    def follow_move(self, old_id: str, workspace: Workspace, *, now: datetime) -> InventoryRow:
+        """A move succeeded: write the row of the new id (facts of the old row, refreshed by `workspace`, the
+        workspace read at its new id) and close the old row (`MovedTo`), so a later delete of the moved workspace
+        finds its dependencies and internal id. Storage failures raise; running it twice changes nothing."""
+        old = parse_workspace_id(old_id)
+        previous = self.get(old.subscription_id, old.resource_group, old.name)
+        new = parse_workspace_id(workspace.id)
+
+        def write_new(row: InventoryRow | None) -> InventoryRow:
+            base = row or (replace(previous, subscription_id=new.subscription_id.lower(),
+                                   resource_group=new.resource_group.lower(), workspace_name=new.name.lower(),
+                                   etag=None, moved_to=None)
+                           if previous is not None else
+                           InventoryRow(new.subscription_id.lower(), new.resource_group.lower(), new.name.lower(),
+                                        workspace.id))
+            return base.with_workspace(workspace, now)
+
+        written = self._update(new.subscription_id, new.resource_group, new.name, write_new)
+        if previous is not None and (old.subscription_id.lower(), old.resource_group.lower()) != (
+                new.subscription_id.lower(), new.resource_group.lower()):
+            self._update(old.subscription_id, old.resource_group, old.name,
+                         lambda row: None if row is None else replace(row, moved_to=workspace.id))
+        return written
 
     def _update(self, sub: str, group: str, name: str, change) -> InventoryRow:
         for _ in range(12):

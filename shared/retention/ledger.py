@@ -15,6 +15,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared import logs
 from shared.azure.table_paging import InvalidContinuationToken, decode_token, encode_token  # noqa: F401 (re-exported)
 
 log = logging.getLogger("aml_lifecycle.ledger")
@@ -99,6 +100,10 @@ class LedgerRow:
     history: tuple[HistoryEntry, ...] = ()
     base: "LedgerRow | None" = None  # the row before the oldest event in `history`
     base_until: datetime | None = None  # newest event folded into `base`: anything older is stale
+    reconciled_at: datetime | None = None  # last workspace GET that answered (reconcile.py)
+    arm_said: str | None = None  # what that GET said, in words
+    reason: str | None = None  # why the state is what it is, when the sweep set it from ARM
+    internal_id: str | None = None  # properties.workspaceId of the deleted workspace, copied from the inventory
     etag: str | None = field(default=None, compare=False)
 
     @property
@@ -134,6 +139,10 @@ class LedgerRow:
             "History": json.dumps([h.to_json() for h in self.history], separators=(",", ":")) if self.history else None,
             "Base": json.dumps(self.base.to_entity(), default=_iso, separators=(",", ":")) if self.base else None,
             "BaseUntil": self.base_until,
+            "ReconciledAt": self.reconciled_at,
+            "ArmSaid": self.arm_said,
+            "Reason": self.reason,
+            "InternalWorkspaceId": self.internal_id,
         }
         return {name: value for name, value in entity.items() if value is not None}
 
@@ -161,6 +170,10 @@ class LedgerRow:
             history=tuple(HistoryEntry.from_json(h) for h in json.loads(entity.get("History") or "[]")),
             base=_base(entity.get("Base")),
             base_until=utc(entity.get("BaseUntil")),
+            reconciled_at=utc(entity.get("ReconciledAt")),
+            arm_said=entity.get("ArmSaid"),
+            reason=entity.get("Reason"),
+            internal_id=entity.get("InternalWorkspaceId"),
             etag=etag,
         )
 
@@ -173,7 +186,7 @@ def _base(text: str | None) -> "LedgerRow | None":
     if not text:
         return None
     entity = json.loads(text)
-    for name in ("DeletedAt", "PurgeAfter", "LastEventTime", "BaseUntil"):
+    for name in ("DeletedAt", "PurgeAfter", "LastEventTime", "BaseUntil", "ReconciledAt"):
         if entity.get(name):
             entity[name] = datetime.fromisoformat(entity[name])
     return LedgerRow.from_entity(entity)
@@ -271,9 +284,10 @@ class RetentionLedger:
                     )
             except (ResourceExistsError, ResourceModifiedError):
                 log.debug("ledger row %s|%s changed concurrently (attempt %d); retrying",
-                          partition_key, row_key, attempt + 1)
+                          partition_key, row_key, attempt + 1, extra=logs.fields(workspace_id=new.workspace_id))
                 time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
                 continue
+            logs.ledger_transition(current, new)
             return replace(new, etag=(metadata or {}).get("etag")), True
         raise LedgerConflictError(
             f"ledger row {partition_key}|{row_key} kept changing; gave up after {MAX_UPDATE_ATTEMPTS} attempts")

@@ -105,8 +105,12 @@ def deliver(
     *,
     now: datetime,
     known: LedgerRow | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Delivery:
-    """Claim the row's pending alert (ETag-guarded), publish it, then record it sent; at most one sender wins."""
+    """Claim the row's pending alert (ETag-guarded), publish it, then record it sent; at most one sender wins.
+
+    `extra` is merged into the alert's data (the sweep's ARM check: confirmed, or unconfirmed and why).
+    """
     nonce = secrets.token_hex(6)
     chosen: dict[str, Selection] = {}
 
@@ -128,6 +132,8 @@ def deliver(
         return Delivery(Outcome.NOTHING)
     selection = chosen["s"]
     event_type, data = alert_for(row, selection.token, now)
+    if extra:
+        data.update(extra)
     try:
         alerts.publish_alert(clients, event_type, row.workspace_id, data,
                              event_id=alerts.alert_id(*row.key, row.deleted_at.isoformat(), selection.token))

@@ -11,6 +11,7 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from shared.azure.arm_ids import ArmIdError, ResourceId
 from shared.errors import describe_azure_error
+from shared.retention.dependency_states import refine
 from shared.retention.inventory import InventoryRow
 from shared.retention.ledger import LedgerRow, LedgerState
 from shared.retention.notices import NOT_RESTORED
@@ -76,10 +77,15 @@ def check_dependency(clients: Any, role: str, resource_id: str | None, required:
 
 
 def recovery_report(clients: Any, row: LedgerRow, inventory: InventoryRow | None, *, now: datetime) -> dict[str, Any]:
-    """The recovery section of `GET /api/retention/{sub}/{rg}/{name}` for a soft-deleted workspace."""
+    """The recovery section of `GET /api/retention/{sub}/{rg}/{name}` for a soft-deleted workspace.
+
+    A missing Key Vault or storage account is told apart as soft-deleted (recover it first: the action says how)
+    or purged, and Application Insights' Log Analytics workspace likewise (dependency_states.py).
+    """
     in_window = row.state is LedgerState.SOFT_DELETED and now < row.purge_after
     deps = inventory.dependencies if inventory else {}
     checks = [check_dependency(clients, role, deps.get(role), required, action) for role, _, required, action in STEPS]
+    checks = refine(clients, checks)
     blocking = [c.role for c in checks if c.required and c.status != "exists"]
     order = [
         {"step": i + 1, "role": c.role, "resourceId": c.resource_id, "status": c.status, "action": c.action}
@@ -91,6 +97,8 @@ def recovery_report(clients: Any, row: LedgerRow, inventory: InventoryRow | None
     report: dict[str, Any] = {
         "recoverable": in_window and not blocking,
         "blockedBy": blocking,
+        "recoverFirst": [c.role for c in checks if c.status == "soft-deleted"],
+        "purged": [c.role for c in checks if c.status == "purged"],
         "dependencies": [c.to_json() for c in checks],
         "recoveryOrder": order,
         "notRestored": NOT_RESTORED,

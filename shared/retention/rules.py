@@ -131,6 +131,11 @@ def _carry_over(old: LedgerRow | None, new: LedgerRow) -> LedgerRow:
     state = new.state
     if old.state is LedgerState.EXPIRED and new.state is LedgerState.SOFT_DELETED:
         state = LedgerState.EXPIRED  # the sweep closed it
+    if old.reason and old.state is not LedgerState.SOFT_DELETED and state in (LedgerState.SOFT_DELETED,
+                                                                              LedgerState.RECOVERED):
+        state = old.state  # the sweep settled it from what ARM said (reconcile.py): events of the episode keep it
+    new = replace(new, reconciled_at=old.reconciled_at, arm_said=old.arm_said, internal_id=old.internal_id,
+                  reason=old.reason if state is old.state else new.reason)
     return replace(new, state=state, alerts_sent=old.alerts_sent, alert_claim=old.alert_claim,
                    cmk_enabled=old.cmk_enabled if old.cmk_enabled is not None else new.cmk_enabled,
                    managed_resource_group=old.managed_resource_group or new.managed_resource_group, etag=old.etag)
@@ -139,7 +144,8 @@ def _carry_over(old: LedgerRow | None, new: LedgerRow) -> LedgerRow:
 def _strip(row: LedgerRow | None) -> LedgerRow | None:
     if row is None:
         return None
-    return replace(row, history=(), base=None, base_until=None, alerts_sent=(), alert_claim=None)
+    return replace(row, history=(), base=None, base_until=None, alerts_sent=(), alert_claim=None, reconciled_at=None,
+                   arm_said=None, reason=None)
 
 
 def new_episode(old: LedgerRow | None, new: LedgerRow) -> bool:

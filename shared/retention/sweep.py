@@ -11,9 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared import logs
 from shared.azure import alerts, tables
+from shared.retention.arm_probe import WorkspaceProbe
+from shared.retention.inventory import Inventory
 from shared.retention.ledger import LedgerRow, LedgerState, RetentionLedger
 from shared.retention.notices import Outcome, Selection, deliver
+from shared.retention.reconcile import Reconciler, ReconcileReport
+from shared.retention.reconcile_index import ReconcileIndex
 from shared.retention.schedule import DELETED, EXPIRED, RetentionSchedule, ScheduleEntry, bucket
 from shared.settings import Settings
 
@@ -31,11 +36,12 @@ class SweepReport:
     failed: int = 0
     busy: int = 0
     digest: str | None = None  # sent | failed | None
+    reconcile: ReconcileReport = field(default_factory=ReconcileReport)
 
     def summary(self) -> str:
         return (f"sweep at {self.now.isoformat()}: {self.due} due, {len(self.sent)} alert(s) sent, {self.stale} stale, "
                 f"{self.failed} failed (retried next sweep), {self.busy} held by another sweep, "
-                f"digest {self.digest or '-'}")
+                f"digest {self.digest or '-'}; {self.reconcile.summary()}")
 
 
 def pending(row: LedgerRow | None, token: str, now: datetime) -> bool:
@@ -61,12 +67,16 @@ def most_urgent(tokens: list[str]) -> Selection:
 
 
 class RetentionSweep:
-    def __init__(self, clients: Any, settings: Settings) -> None:
+    def __init__(self, clients: Any, settings: Settings, *, probe: Any = None) -> None:
+        """`probe(workspace_id) -> ProbeResult` reads ARM (default: a bounded workspace GET through the ARM pipeline)."""
         service = clients.tables()
         self.clients = clients
         self.settings = settings
         self.ledger = RetentionLedger(tables.table(service, tables.RETENTION))
         self.schedule = RetentionSchedule(tables.table(service, tables.SCHEDULE))
+        self.reconciler = Reconciler(self.ledger, Inventory(tables.table(service, tables.INVENTORY)),
+                                     ReconcileIndex(tables.table(service, tables.RECONCILE)),
+                                     probe or WorkspaceProbe(clients.arm_pipeline()))
 
     def run(self, now: datetime) -> SweepReport:
         report = SweepReport(now)
@@ -74,15 +84,17 @@ class RetentionSweep:
         for entry in self.schedule.due(now):
             groups[entry.ledger_key].append(entry)
         report.due = sum(len(g) for g in groups.values())
+        report.reconcile = self.reconciler.run(groups.keys(), now)  # before any alert: ARM may show it live
         for key, entries in groups.items():
-            self._handle(key, entries, now, report)
+            self._handle(key, entries, now, report, report.reconcile.notes.get(key))
         self.schedule.advance_watermark(bucket(now))
         if self.settings.digest_hour_utc is not None and now.hour >= self.settings.digest_hour_utc:
             report.digest = self._digest(now)
-        log.info(report.summary())
+        log.info(report.summary(), extra=logs.fields(kind="sweep.finished"))
         return report
 
-    def _handle(self, key: tuple[str, str], entries: list[ScheduleEntry], now: datetime, report: SweepReport) -> None:
+    def _handle(self, key: tuple[str, str], entries: list[ScheduleEntry], now: datetime, report: SweepReport,
+                note: dict[str, Any] | None = None) -> None:
         row = self.ledger.get_by_key(*key)
         live = [e for e in entries if e.matches(row) and pending(row, e.token, now)]
         for entry in entries:
@@ -96,7 +108,8 @@ class RetentionSweep:
             tokens = [e.token for e in live if e.matches(current) and pending(current, e.token, at)]
             return most_urgent(tokens) if tokens else None
 
-        delivery = deliver(self.clients, self.ledger, key, select, now=now, known=row)
+        delivery = deliver(self.clients, self.ledger, key, select, now=now, known=row,
+                           extra=note)
         outcome = delivery.outcome
         if outcome in (Outcome.SENT, Outcome.NOTHING):
             if outcome is Outcome.SENT:

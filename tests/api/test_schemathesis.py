@@ -32,7 +32,7 @@ from tests.api.conftest import TALLY, CaseTally
 MAX_EXAMPLES = 50  # generated cases per operation (the coverage phase adds its own, bounded by the schema)
 SEED = 7071
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-YEARLY = "0 0 0 1 1 *"  # keep the retention sweep timer out of the run
+YEARLY = "0 0 0 1 1 *"  # keep the retention sweep and backfill timers out of the run
 DELETED = ("rg-ml-dev", "ws-batch")  # a demo workspace soft-deleted before the run, so the ledger has a row
 TERMINAL = {"Succeeded", "Failed", "NeedsAttention"}
 
@@ -49,7 +49,8 @@ def tally(request: pytest.FixtureRequest) -> Iterator[CaseTally]:
 def stack(tmp_path_factory: pytest.TempPathFactory, tally: CaseTally) -> Iterator[Stack]:
     with ExitStack() as processes:
         running = start_stack(processes, state_dir=Path(tmp_path_factory.mktemp("api-stack")), devhost_port=0,
-                              retry_after=0, polls=1, extra_env={"AML_LIFECYCLE_SWEEP_SCHEDULE": YEARLY},
+                              retry_after=0, polls=1, extra_env={"AML_LIFECYCLE_SWEEP_SCHEDULE": YEARLY,
+                                                                    "AML_LIFECYCLE_BACKFILL_SCHEDULE": YEARLY},
                               log=lambda *args, **kwargs: None)
         soft_delete(running, *DELETED)
         wait_for(lambda: call(running, "GET", "retention")[1].get("value"), "the soft delete in the ledger")

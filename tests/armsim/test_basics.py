@@ -56,12 +56,17 @@ def test_api_version_is_required_and_paths_match_case_insensitively(simulator, t
     assert status == 200 and json.loads(body)["name"] == "rg-ml-dev"
 
 
-def test_subscriptions_carry_their_tenant(credential, client_kwargs):
+def test_subscriptions_carry_their_tenant_and_a_foreign_tenants_are_out_of_reach(credential, client_kwargs):
+    from azure.core.exceptions import ClientAuthenticationError
     from azure.mgmt.resource.subscriptions import SubscriptionClient
     client = SubscriptionClient(credential, **client_kwargs)
     subs = {s.subscription_id: s for s in client.subscriptions.list()}
-    assert {s.display_name for s in subs.values()} == {"ml-dev", "ml-prod", "partner", "sandbox"}
-    assert subs[SUB_PARTNER].tenant_id == FOREIGN_TENANT
+    # ARM lists the token's tenant's subscriptions; another tenant's answers 401 InvalidAuthenticationTokenTenant.
+    assert {s.display_name for s in subs.values()} == {"ml-dev", "ml-prod", "sandbox"}
+    assert all(s.tenant_id == TENANT for s in subs.values())
+    with pytest.raises(ClientAuthenticationError) as refused:
+        client.subscriptions.get(SUB_PARTNER)
+    assert FOREIGN_TENANT in str(refused.value) or "InvalidAuthenticationTokenTenant" in str(refused.value)
     assert client.subscriptions.get(SUB_PROD).tenant_id == TENANT
     with pytest.raises(ResourceNotFoundError):
         client.subscriptions.get("99999999-9999-4999-8999-999999999999")

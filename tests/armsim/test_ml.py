@@ -35,38 +35,68 @@ def test_soft_delete_hides_the_workspace_and_blocks_its_name(ml):
     assert blocked.json()["error"]["target"] == ws_id("ws-twin")
 
 
-def test_seeded_soft_deleted_twin_blocks_prod_and_can_be_recovered(ml):
+def test_seeded_soft_deleted_twin_blocks_prod_and_is_recovered_only_through_the_control_api(ml, simulator):
     prod_twin = ws_id("ws-twin", SUB_PROD, "rg-ml-prod")
     assert call(ml, "GET", prod_twin).status_code == 404
     other = call(ml, "PUT", ws_id("ws-twin", SUB_PROD, "rg-ml-prod-us"), {"location": "eastus"})
     assert other.status_code == 409
-    recovered = call(ml, "PUT", prod_twin, {"location": "westeurope", "properties": {}})
-    assert recovered.status_code == 200
+    same = call(ml, "PUT", prod_twin, {"location": "westeurope", "properties": {}})
+    assert same.status_code == 409, "a PUT never recovers an Azure ML workspace (that is Log Analytics' contract)"
+    assert same.json()["error"]["code"] == "SoftDeletedWorkspaceNameConflict"
+    assert simulator.control("POST", "/_sim/workspaces/recover", {"id": prod_twin}) == {
+        "recovered": prod_twin, "emitted": "none"}
     body = call(ml, "GET", prod_twin).json()
     assert body["properties"]["provisioningState"] == "Succeeded"
     assert [d["name"] for d in call(ml, "GET", prod_twin + "/datastores").json()["value"]] == ["workspaceblobstore"]
 
 
-def test_recover_needs_the_dependencies_back(ml, resources):
+def test_recover_needs_the_dependencies_back(ml, resources, simulator):
+    import urllib.error
+
     begin(ml, "DELETE", ws_id("ws-twin")).result()
     resources.resources.begin_delete_by_id(dep_id("kv", "kv-ws-twin"), api_version="2024-11-01").result()
-    refused = call(ml, "PUT", ws_id("ws-twin"), {"location": "westeurope"})
-    assert refused.status_code == 400
-    assert refused.json()["error"]["details"][0]["target"] == dep_id("kv", "kv-ws-twin")
+    try:
+        simulator.control("POST", "/_sim/workspaces/recover", {"id": ws_id("ws-twin")})
+        raise AssertionError("recovered without its Key Vault")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 400 and dep_id("kv", "kv-ws-twin") in exc.read().decode()
     resources.resources.begin_create_or_update_by_id(dep_id("kv", "kv-ws-twin"), api_version="2024-11-01",
                                                      parameters={"location": "westeurope"}).result()
-    assert call(ml, "PUT", ws_id("ws-twin"), {"location": "westeurope"}).status_code == 200
+    simulator.control("POST", "/_sim/workspaces/recover", {"id": ws_id("ws-twin")})
+    assert call(ml, "GET", ws_id("ws-twin")).status_code == 200
 
 
-def test_purge_of_live_and_of_soft_deleted_workspaces(ml):
+def test_purge_of_live_and_of_soft_deleted_workspaces(ml, simulator):
     begin(ml, "DELETE", ws_id("ws-quiet"), forceToPurge="true").result()
     assert call(ml, "PUT", ws_id("ws-quiet", SUB_DEV, "rg-ml-dev-2"), {"location": "westeurope"}).status_code == 200
     prod_twin = ws_id("ws-twin", SUB_PROD, "rg-ml-prod")
-    refused = call(ml, "DELETE", prod_twin)
-    assert refused.status_code == 409
-    begin(ml, "DELETE", prod_twin, forceToPurge="true").result()
+    assert call(ml, "DELETE", prod_twin).status_code == 204  # as GET: not found; no REST purge is documented
+    assert call(ml, "PUT", ws_id("ws-twin", SUB_PROD, "rg-ml-prod-us"), {"location": "eastus"}).status_code == 409
+    simulator.control("POST", "/_sim/workspaces/purge", {"id": prod_twin})
     created = call(ml, "PUT", ws_id("ws-twin", SUB_PROD, "rg-ml-prod-us"), {"location": "eastus"})
     assert created.status_code == 200
+
+
+def test_a_re_created_name_gets_a_new_internal_workspace_id(ml, simulator):
+    before = call(ml, "GET", ws_id("ws-quiet")).json()["properties"]["workspaceId"]
+    begin(ml, "DELETE", ws_id("ws-quiet"), forceToPurge="true").result()
+    call(ml, "PUT", ws_id("ws-quiet"), {"location": "westeurope"})
+    after = call(ml, "GET", ws_id("ws-quiet")).json()["properties"]["workspaceId"]
+    assert before and after and before != after
+
+
+def test_deleted_vault_account_and_log_analytics_workspace_are_listed_until_purged(ml, resources, simulator):
+    kv, st = dep_id("kv", "kv-ws-twin"), dep_id("st", "stwsquiet")
+    for rid, version in ((kv, "2024-11-01"), (st, "2025-01-01")):
+        resources.resources.begin_delete_by_id(rid, api_version=version).result()
+    vaults = call(ml, "GET", f"/subscriptions/{SUB_DEV}/providers/Microsoft.KeyVault/deletedVaults").json()["value"]
+    assert [(v["type"], v["properties"]["vaultId"]) for v in vaults] == [("Microsoft.KeyVault/deletedVaults", kv)]
+    one = call(ml, "GET", vaults[0]["id"]).json()
+    assert one["properties"]["scheduledPurgeDate"] > one["properties"]["deletionDate"]
+    accounts = call(ml, "GET", f"/subscriptions/{SUB_DEV}/providers/Microsoft.Storage/deletedAccounts").json()["value"]
+    assert [a["properties"]["storageAccountResourceId"] for a in accounts] == [st]
+    simulator.control("POST", "/_sim/deleted/purge", {"id": kv})
+    assert call(ml, "GET", f"/subscriptions/{SUB_DEV}/providers/Microsoft.KeyVault/deletedVaults").json()["value"] == []
 
 
 def test_delete_is_an_lro_with_location(ml, simulator):

@@ -64,7 +64,8 @@ def run_client(host: RunningDevHost, hub: str, use: Callable[[Any], Any]) -> Any
     from azure.durable_functions.models.utils.http_utils import _close_session
 
     async def main() -> Any:
-        client = df.DurableOrchestrationClient(durable_client_json(host.url, f"{host.url}/durabletask/", hub, host.key))
+        client = df.DurableOrchestrationClient(
+            durable_client_json(host.url, f"{host.url}/durabletask/", hub, host.durable_key))
         try:
             return await use(client)
         finally:
@@ -85,7 +86,20 @@ class DevHostUnderTest:
 
     @property
     def key(self) -> str:
+        """The function key (the app's FUNCTION-level routes only)."""
         return self.host.key
+
+    @property
+    def master_key(self) -> str:
+        return self.host.master_key
+
+    @property
+    def durable_key(self) -> str:
+        return self.host.durable_key
+
+    @property
+    def eventgrid_key(self) -> str:
+        return self.host.eventgrid_key
 
     def records_of(self, kind: str) -> list[dict]:
         file = self.records / f"{kind}.jsonl"
@@ -96,7 +110,7 @@ class DevHostUnderTest:
 
     def status(self, instance_id: str, **query: str) -> Reply:
         suffix = "".join(f"&{k}={v}" for k, v in query.items())
-        return http("GET", f"{self.url}/runtime/webhooks/durabletask/instances/{instance_id}?code={self.key}{suffix}")
+        return http("GET", f"{self.url}/runtime/webhooks/durabletask/instances/{instance_id}?code={self.durable_key}{suffix}")
 
     def wait_status(self, instance_id: str, *statuses: str, timeout: float = 20.0) -> dict:
         wanted = statuses or ("Completed", "Failed", "Terminated")
@@ -123,14 +137,16 @@ def storage(azurite: Any) -> str:
 
 @pytest.fixture(scope="session")
 def devhost(tmp_path_factory: pytest.TempPathFactory, storage: str) -> Iterator[DevHostUnderTest]:
-    """One dev host for the module tests; its function key comes from a local.settings.json file."""
+    """One dev host for the module tests; its function and master keys come from a local.settings.json file."""
     records = tmp_path_factory.mktemp("devhost-records")
     settings = records / "local.settings.json"
-    key = secrets.token_urlsafe(24)
-    settings.write_text(json.dumps({"IsEncrypted": False, "Values": {"AML_LIFECYCLE_DEV_FUNCTION_KEY": key}}))
+    key, master = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    settings.write_text(json.dumps({"IsEncrypted": False, "Values": {
+        "AML_LIFECYCLE_DEV_FUNCTION_KEY": key, "AML_LIFECYCLE_DEV_MASTER_KEY": master}}))
     hub = "DevHostTests"
-    host = launch(records, storage, hub, settings=settings, extra_env={"AML_LIFECYCLE_DEV_FUNCTION_KEY": None})
-    assert host.key == key
+    host = launch(records, storage, hub, settings=settings,
+                  extra_env={"AML_LIFECYCLE_DEV_FUNCTION_KEY": None, "AML_LIFECYCLE_DEV_MASTER_KEY": None})
+    assert (host.key, host.master_key) == (key, master)
     try:
         yield DevHostUnderTest(host, hub, records)
     finally:

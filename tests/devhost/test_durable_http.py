@@ -17,8 +17,9 @@ def test_starter_check_status_response_and_completion(devhost: DevHostUnderTest)
     instance_id = payload["id"]
     assert reply.headers["location"] == payload["statusQueryGetUri"]
     assert payload["statusQueryGetUri"].startswith(f"{devhost.url}/runtime/webhooks/durabletask/instances/{instance_id}?")
-    assert f"code={devhost.key}" in payload["statusQueryGetUri"]
-    assert http("GET", payload["statusQueryGetUri"].replace(f"code={devhost.key}", "code=bad")).status == 401
+    assert f"code={devhost.durable_key}" in payload["statusQueryGetUri"]  # the durabletask system key, as the host
+    assert http("GET", payload["statusQueryGetUri"].replace(f"code={devhost.durable_key}", "code=bad")).status == 401
+    assert http("GET", payload["statusQueryGetUri"].replace(devhost.durable_key, devhost.key)).status == 401
 
     devhost.wait_status(instance_id)
     final = http("GET", payload["statusQueryGetUri"])
@@ -65,7 +66,7 @@ def test_external_event_and_duplicate_start(devhost: DevHostUnderTest) -> None:
     assert devhost.status(instance_id).status == 202
 
     conflict = http("POST", f"{devhost.url}/runtime/webhooks/durabletask/orchestrators/approval/{instance_id}"
-                            f"?code={devhost.key}")
+                            f"?code={devhost.durable_key}")
     assert conflict.status == 409
     assert conflict.json() == {"Message": "An Orchestration instance with the status Running already exists."}
     assert devhost.start("approval", instance_id=instance_id).status == 500  # the SDK's start_new raises on 409
@@ -86,11 +87,11 @@ def test_terminate_and_gone(devhost: DevHostUnderTest) -> None:
     devhost.client(lambda client: client.terminate(instance_id, "no longer needed"))
     status = devhost.wait_status(instance_id, "Terminated")
     assert status["output"] == "no longer needed"
-    terminate_url = f"{devhost.url}/runtime/webhooks/durabletask/instances/{instance_id}/terminate?code={devhost.key}"
+    terminate_url = f"{devhost.url}/runtime/webhooks/durabletask/instances/{instance_id}/terminate?code={devhost.durable_key}"
     assert http("POST", terminate_url).status == 410
-    raise_url = f"{devhost.url}/runtime/webhooks/durabletask/instances/{instance_id}/raiseEvent/Approval?code={devhost.key}"
+    raise_url = f"{devhost.url}/runtime/webhooks/durabletask/instances/{instance_id}/raiseEvent/Approval?code={devhost.durable_key}"
     assert http("POST", raise_url, body="late").status == 410
-    missing = f"{devhost.url}/runtime/webhooks/durabletask/instances/nope/terminate?code={devhost.key}"
+    missing = f"{devhost.url}/runtime/webhooks/durabletask/instances/nope/terminate?code={devhost.durable_key}"
     assert http("POST", missing).status == 404
 
 
@@ -119,7 +120,7 @@ def test_query_and_purge(devhost: DevHostUnderTest) -> None:
     every = devhost.client(lambda client: client.get_status_all())
     assert {done, waiting} <= {s.instance_id for s in every}
 
-    purge_running = http("DELETE", f"{devhost.url}/runtime/webhooks/durabletask/instances/{waiting}?code={devhost.key}")
+    purge_running = http("DELETE", f"{devhost.url}/runtime/webhooks/durabletask/instances/{waiting}?code={devhost.durable_key}")
     assert purge_running.status == 412
     result = devhost.client(lambda client: client.purge_instance_history(done))
     assert result.instances_deleted == 1

@@ -38,7 +38,7 @@ def _event(event_id: str, **data: object) -> dict:
 
 
 def _webhook(devhost: DevHostUnderTest, name: str = "record_event", key: bool = True) -> str:
-    code = f"&code={devhost.key}" if key else ""
+    code = f"&code={devhost.eventgrid_key}" if key else ""
     return f"{devhost.url}/runtime/webhooks/eventgrid?functionName={name}{code}"
 
 
@@ -96,10 +96,10 @@ def test_admin_endpoint_runs_the_timer_now(devhost: DevHostUnderTest) -> None:
     before = len(devhost.records_of("timer"))
     url = f"{devhost.url}/admin/functions/nightly"
     assert http("POST", url, body={"input": ""}).status == 401
-    assert http("POST", url, body={"input": ""}, headers={"x-functions-key": devhost.key}).status == 202
+    assert http("POST", url, body={"input": ""}, headers={"x-functions-key": devhost.master_key}).status == 202
     records = poll(lambda: devhost.records_of("timer")[before:], what="the timer to run")
     assert records[0]["past_due"] is False
     assert set(records[0]["status"]) == {"Last", "Next", "LastUpdated"}
     assert records[0]["status"]["Next"].endswith("03:00:00+00:00")
     assert http("POST", f"{devhost.url}/admin/functions/missing", body={},
-                headers={"x-functions-key": devhost.key}).status == 404
+                headers={"x-functions-key": devhost.master_key}).status == 404

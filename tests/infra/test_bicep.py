@@ -20,6 +20,7 @@ ROLE_GUIDS = {
     "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor",
     "76199698-9eea-4c19-bc75-cec21354c6b6": "Storage Table Data Reader",
     "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": "Storage Blob Data Reader",
+    "f1a07417-d97a-45cb-824c-7a7467783830": "Managed Identity Operator",
 }
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 ACTION = re.compile(r"^Microsoft\.[A-Za-z]+(/[A-Za-z]+)+/(read|write|delete|action)$")
@@ -144,7 +145,9 @@ def test_function_app_runs_as_user_assigned_identity(bicep):
     assert props["functionAppConfig"]["runtime"]["name"] == "python"
     assert bicep["app/function-app.bicep"]["parameters"]["runtimeVersion"]["default"] == "3.11"
     assert props["siteConfig"]["minTlsVersion"] == "1.2"
-    assert props["siteConfig"]["ftpsState"] == "Disabled"
+    # Flex Consumption deprecates these site properties (functions-app-settings.md#flex-consumption-plan-deprecations)
+    for deprecated in ("ftpsState", "alwaysOn", "linuxFxVersion", "use32BitWorkerProcess", "functionAppScaleLimit"):
+        assert deprecated not in props["siteConfig"] and deprecated not in props, deprecated
 
 
 def test_flex_consumption_plan(bicep):
@@ -161,7 +164,14 @@ def test_basic_publishing_credentials_are_off(bicep):
 def test_host_storage_uses_managed_identity(bicep):
     settings = bicep["app/function-app.bicep"]["variables"]["hostSettings"]["value"]
     assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
-    assert settings["AzureWebJobsStorage__accountName"] == "storageAccountName"
+    # service URIs from the account (sovereign clouds too), not __accountName (public-cloud host names only)
+    assert "AzureWebJobsStorage__accountName" not in settings
+    assert settings["AzureWebJobsStorage__blobServiceUri"] == "storageBlobEndpoint"
+    assert settings["AzureWebJobsStorage__queueServiceUri"] == "storageQueueEndpoint"
+    assert settings["AzureWebJobsStorage__tableServiceUri"] == "storageTableEndpoint"
+    params = body(bicep["main.bicep"]["modules"]["api"])["params"]
+    for service in ("Blob", "Queue", "Table"):
+        assert f"{service.lower()}Endpoint" in json.dumps(params[f"storage{service}Endpoint"]), service
     assert settings["AzureWebJobsStorage__clientId"] == "identityClientId"
     assert settings["AZURE_CLIENT_ID"] == "identityClientId"
     assert "Authorization=AAD" in settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]
@@ -239,7 +249,8 @@ def test_storage_disables_shared_keys_and_public_blobs(bicep):
 
 def test_app_tables_are_created(bicep):
     tables = bicep["main.bicep"]["variables"]["tableNames"]["value"]
-    assert set(tables) == {"WorkspaceRetention", "WorkspaceMoves", "WorkspaceInventory", "RetentionSchedule"}
+    assert set(tables) == {"WorkspaceRetention", "WorkspaceMoves", "WorkspaceInventory", "RetentionSchedule",
+                           "RetentionReconcile"}
 
 
 def test_monitoring_and_alerts_topic_disable_local_auth(bicep):
@@ -251,6 +262,14 @@ def test_monitoring_and_alerts_topic_disable_local_auth(bicep):
     topic = body(only(resources_of(bicep["app/alerts-topic.bicep"], "Microsoft.EventGrid/topics")))["properties"]
     assert topic["disableLocalAuth"] is True
     assert topic["inputSchema"] == "CloudEventSchemaV1_0"
+
+
+def test_alerts_topic_keeps_its_system_assigned_identity_and_outputs_it(bicep):
+    """docs/alerts.md delivers with the topic's identity: a provision must not drop it (it used to set None)."""
+    topic = body(only(resources_of(bicep["app/alerts-topic.bicep"], "Microsoft.EventGrid/topics")))
+    assert topic["identity"]["type"] == "SystemAssigned"
+    assert "principalId" in bicep["app/alerts-topic.bicep"]["outputs"]
+    assert "AML_LIFECYCLE_ALERTS_TOPIC_PRINCIPAL_ID" in bicep["main.bicep"]["outputs"]
 
 
 # ---- Event Grid ------------------------------------------------------------------------------------
@@ -373,9 +392,41 @@ def test_custom_role_lists_exact_actions(bicep):
         "Microsoft.MachineLearningServices/workspaces/datastores/listsecrets/action",
         "Microsoft.Authorization/roleAssignments/read",
         "Microsoft.Databricks/workspaces/read",
+        # approving the re-created private endpoint connections (the RP's approval action, as in the built-in
+        # "Azure AI Enterprise Network Connection Approver" role)
+        "Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action",
     ):
         assert required in actions, required
     assert not any(a.endswith("/register/action") for a in actions), "the app never registers providers"
+
+
+def test_inventory_reader_reads_what_the_recovery_report_checks(bicep):
+    """The recovery report checks each dependency of a soft-deleted workspace exists (Key Vault, storage,
+    Application Insights, registry): the inventory reader, assigned on watched subscriptions, needs those reads."""
+    definitions = resources_of(bicep["app/role-definition.bicep"], "Microsoft.Authorization/roleDefinitions")
+    inventory = next(d for d in definitions if "inventory" in json.dumps(body(d)["properties"]["roleName"]).lower()
+                     or "inventoryRoleName" in json.dumps(body(d)))
+    actions = {a for a in walk(body(inventory)) if isinstance(a, str) and ACTION.match(a)}
+    for required in (
+        "Microsoft.KeyVault/vaults/read",
+        "Microsoft.Storage/storageAccounts/read",
+        "Microsoft.Insights/components/read",
+        "Microsoft.ContainerRegistry/registries/read",
+    ):
+        assert required in actions, required
+    assert not {a for a in actions if not a.endswith("/read")}, "the inventory reader only reads"
+
+
+def test_inventory_role_reads_deleted_dependencies_and_writes_nothing(bicep):
+    parsed = bicep["app/role-definition.bicep"]
+    inventory = next(d for d in resources_of(parsed, "Microsoft.Authorization/roleDefinitions")
+                     if "inventoryRoleName" in json.dumps(body(d)))
+    actions = {v for v in walk(body(inventory)) if isinstance(v, str) and ACTION.match(v)}
+    for required in ("Microsoft.KeyVault/deletedVaults/read", "Microsoft.Storage/deletedAccounts/read",
+                     "Microsoft.OperationalInsights/deletedWorkspaces/read",
+                     "Microsoft.MachineLearningServices/workspaces/read"):
+        assert required in actions, required
+    assert all(a.endswith("/read") for a in actions), sorted(actions)
 
 
 def test_no_wildcards_anywhere_in_role_definitions(bicep):
@@ -444,6 +495,21 @@ def test_parameters_file_matches_main(bicep):
     assert parameters["environmentName"]["value"] == "${AZURE_ENV_NAME}"
     assert parameters["location"]["value"] == "${AZURE_LOCATION}"
     assert parameters["deployEventSubscriptions"]["value"] == "${DEPLOY_EVENT_SUBSCRIPTIONS=false}"
+
+
+def test_azd_minimum_version_is_required_and_documented():
+    """JSON arrays in azd environment values reach the array parameters only from azd 1.23.4 on."""
+    text = (REPO / "azure.yaml").read_text(encoding="utf-8")
+    match = re.search(r'^requiredVersions:\n  azd: ">= ?(\d+)\.(\d+)\.(\d+)"$', text, re.M)
+    assert match and tuple(map(int, match.groups())) >= (1, 23, 4)
+    deploy_doc = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
+    assert f"{'.'.join(match.groups())} or later" in deploy_doc
+
+
+def test_funcignore_keeps_local_state_out_of_the_package():
+    ignored = (REPO / ".funcignore").read_text(encoding="utf-8").split()
+    for entry in (".azure/", "local.settings.json", ".local/", "tests/", "infra/", ".venv/"):
+        assert entry in ignored, entry
 
 
 def test_azure_yaml_service_and_hooks():

@@ -79,12 +79,13 @@ def fast_devhost(move_env: dict, sim: Any, tmp_path: Any) -> Any:
     """The dev host serving the real app with the move's waits shrunk (tests/moves/fast_app.py)."""
     from local.devhost.process import start_devhost
 
-    # Memory Durable store; the retention sweep timer (not under test) set to once a year.
+    # Memory Durable store; the retention sweep and backfill timers (not under test) set to once a year.
     env = {
         **move_env,
         "REQUESTS_CA_BUNDLE": sim.ca_bundle,
         "AzureWebJobsStorage": None,
         "AML_LIFECYCLE_SWEEP_SCHEDULE": "0 0 0 1 1 *",
+        "AML_LIFECYCLE_BACKFILL_SCHEDULE": "0 0 0 1 1 *",
     }
     with start_devhost("tests.moves.fast_app:app", app_dir=tmp_path, env=env, timeout=60) as host:
         yield host

@@ -8,9 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 from shared.azure.clients import get_clients
+from shared.logs import of_record
 from shared.moves.plan import MoveTiming
 from shared.moves.store import MovesStore
-from tests.conftest import SUB_DEV, SUB_PROD, TOPIC, rg_id, ws_id
+from tests.conftest import SUB_DEV, SUB_PROD, TOPIC, log_text, rg_id, ws_id
 from tests.moves.conftest import PROD, TEST_TIMING, make_plan
 from tests.moves.durable_driver import T0
 
@@ -90,7 +91,8 @@ def test_private_endpoint_reapproved_datastore_fixed_secret_kept_and_never_store
     assert alert["type"] == "AmlLifecycle.Move.NeedsAttention"
     # The secret is nowhere we write: the row, the orchestration history and output, the logs.
     stored = json.dumps(record.to_entity(), default=str) + json.dumps(run.history) + json.dumps(run.output)
-    assert TRAINING_KEY not in stored and TRAINING_KEY not in caplog.text
+    assert TRAINING_KEY not in stored and TRAINING_KEY not in log_text(caplog)
+    assert {"moveId", "workspaceId", "state"} <= {k for r in caplog.records for k in of_record(r)}
 
 
 def test_datastore_whose_account_stayed_is_reported_not_changed(run_move, sim, sim_state):
@@ -146,9 +148,11 @@ def test_throttled_polls_wait_out_retry_after_and_succeed(functions, move_env, s
     sim.control("POST", "faults", json={"path": "/operationresults/", "kind": "throttle", "retryAfter": 9, "count": 3})
     plan = make_plan("ws-twin", DEV2, timing=MoveTiming(min_poll_seconds=0, retry_first_ms=1000, retry_attempts=3))
     record_start(get_clients(), plan)
-    run = Driver(functions["move_orchestrator"].get_user_function(), real_activities(functions, ACTIVITIES)).run(
-        "move_orchestrator", plan.to_json()
-    )
+    run = Driver(
+        functions["move_orchestrator"].get_user_function(),
+        real_activities(functions, ACTIVITIES),
+        instance_id=plan.move_id[:21],
+    ).run("move_orchestrator", plan.to_json())
     assert run.output["state"] == "Succeeded"
     throttled = [r for r in sim_requests() if r["status"] == 429]
     assert len(throttled) == 3  # each answered by a durable timer, not by a retry loop inside the activity
@@ -279,9 +283,9 @@ def test_a_group_the_move_created_is_deleted_again_when_its_validation_fails(run
 def test_a_move_step_rerun_after_a_crash_before_its_location_was_recorded_converges(move_env, sim):
     """The host died between POST moveResources and recording its Location: the re-run's POST is refused while
     that move holds the groups; the step then converges by reading instead of failing the move."""
+    from local.waiting import wait_until
     from shared.moves import activities, operations
     from shared.moves.launch import record_start
-    from local.waiting import wait_until
 
     sim.control("POST", "settings", json={"unpolledOperationSeconds": 0.5})
     plan = make_plan("ws-twin", DEV2)
@@ -313,3 +317,35 @@ def test_a_throttled_start_waits_on_a_durable_timer_not_in_the_activity(run_move
     assert [r["status"] for r in posts] == [429, 202]
     gaps = [b - a for a, b in zip([T0, *run.timers], run.timers)]
     assert timedelta(seconds=plan.timing.max_poll_seconds) in gaps
+
+
+def test_inventory_follows_the_moved_workspace_so_a_later_delete_gets_a_full_recovery_report(run_move, functions,
+                                                                                            sim):
+    from datetime import datetime, timezone
+
+    from shared.azure import tables
+    from shared.retention.ingest import RetentionEvents
+    from shared.retention.inventory import Inventory
+    from shared.settings import get_settings
+    from tests.conftest import call_http
+    from tests.retention.conftest import arm_soft_delete, delivered, event_body
+
+    assert call_http(functions, "inventory_backfill", method="POST", body={"subscriptionIds": [SUB_DEV]}).status_code == 200
+    inventory = Inventory(tables.table(get_clients().tables(), tables.INVENTORY))
+    before = inventory.get(SUB_DEV, "rg-ml-dev", "ws-twin")
+    plan = make_plan("ws-twin", DEV2)
+    assert run_move(plan).output["state"] == "Succeeded"
+
+    moved = inventory.get(SUB_DEV, "rg-ml-dev-2", "ws-twin")
+    assert moved is not None and moved.workspace_id.lower() == ws_id("ws-twin", rg="rg-ml-dev-2").lower()
+    assert moved.internal_id == before.internal_id and set(moved.dependencies) >= {"keyVault", "storageAccount"}
+    assert inventory.get(SUB_DEV, "rg-ml-dev", "ws-twin").moved_to.lower() == moved.workspace_id.lower()
+
+    arm_soft_delete("ws-twin", rg="rg-ml-dev-2")
+    now = datetime.now(timezone.utc)
+    event = delivered(event_body("delete", "ws-twin", rg="rg-ml-dev-2", at=now))
+    RetentionEvents(get_clients(), get_settings()).handle(event, now=now)
+    route = {"subscriptionId": SUB_DEV, "resourceGroup": "rg-ml-dev-2", "workspaceName": "ws-twin"}
+    recovery = json.loads(call_http(functions, "retention_get", route_params=route).get_body())["recovery"]
+    assert "note" not in recovery, recovery.get("note")
+    assert {d["role"] for d in recovery["dependencies"] if d["resourceId"]} >= {"keyVault", "storageAccount"}

@@ -30,6 +30,7 @@ class FakeDurableClient:
         self.status = DurableOrchestrationStatus.from_json(status) if status else DurableOrchestrationStatus()
         self.start_error = start_error
         self.started: list[tuple[str, str, Any]] = []
+        self.terminated: list[tuple[str, str]] = []
 
     async def get_status(
         self, instance_id: str, show_history: bool = False, show_history_output: bool = False, show_input: bool = False
@@ -42,7 +43,10 @@ class FakeDurableClient:
         self.started.append((name, instance_id, client_input))
         return instance_id
 
-    def create_http_management_payload(self, instance_id: str) -> dict[str, str]:
+    async def terminate(self, instance_id: str, reason: str) -> None:
+        self.terminated.append((instance_id, reason))
+
+    def create_http_management_payload(self, instance_id: str) -> dict[str, str]:  # what the starter must not use
         base = f"http://localhost/runtime/webhooks/durabletask/instances/{instance_id}"
         return {
             "id": instance_id,
@@ -147,9 +151,9 @@ def test_start_is_202_then_status_follows_the_move_to_its_end(move_env, function
     code, answer = start(functions, {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2}, client)
     assert code == 202, answer
     move_id, instance_id = answer["moveId"], instance_id_for(parse_workspace_id(ws_id("ws-twin")))
-    assert is_move_id(move_id) and move_id.startswith(instance_id) and answer["instanceId"] == instance_id
-    assert answer["statusUrl"] == f"http://localhost:7071/api/moves/{move_id}"
-    assert answer["statusQueryGetUri"] and answer["state"] == "Validating"
+    assert is_move_id(move_id) and move_id.startswith(instance_id)
+    assert answer == {"moveId": move_id, "statusUrl": f"http://localhost:7071/api/moves/{move_id}", "state": "Validating"}
+    assert SYSTEM_KEY not in json.dumps(answer)  # no Durable management URL: they carry the system key
     ((name, started_id, plan),) = client.started
     assert (name, started_id, plan["moveId"]) == ("move_orchestrator", instance_id, move_id)
 
@@ -257,7 +261,8 @@ def test_a_finished_move_keeps_its_row_when_the_workspace_moves_again(move_env, 
             }
         ),
     )
-    assert code == 202 and second["moveId"] != first["moveId"] and second["instanceId"] == first["instanceId"]
+    assert code == 202 and second["moveId"] != first["moveId"]
+    assert second["moveId"][:21] == first["moveId"][:21]  # the same per-workspace instance id
     assert {r["RowKey"] for r in rows()} == {first["moveId"], second["moveId"]}
 
 

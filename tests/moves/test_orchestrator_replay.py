@@ -44,6 +44,7 @@ def scripted(results: list[Any]) -> Callable[[Any], Any]:
 
 def activities(**overrides: Callable[[Any], Any]) -> dict[str, Callable[[Any], Any]]:
     table = {
+        "move_admit": lambda p: {"admitted": True, "code": "", "reason": ""},
         "move_snapshot": lambda p: INVENTORY,
         "move_start_validation": lambda p: running(LOC_V, 7),
         "move_start": lambda p: running(LOC_M),
@@ -80,6 +81,7 @@ def test_happy_path_calls_timers_and_output(handle):
     plan, run = drive(handle, activities())
     assert run.error is None
     assert run.names == [
+        "move_admit",
         "move_snapshot",
         "move_start_validation",
         "move_poll",
@@ -104,6 +106,7 @@ def test_happy_path_calls_timers_and_output(handle):
     ]
     assert [p["round"] for n, p in run.calls if n == "move_approve_private_endpoints"] == [1, 2]
     assert all(p["plan"] == plan.to_json() for _, p in run.calls)
+    assert run.calls[0][1]["instanceId"] == "move-test"  # the admission check gets the instance id to compare
     outcome = run.output["outcome"]
     assert outcome["moved"] is True and outcome["error"] is None and outcome["stepErrors"] == {}
     assert outcome["approvals"]["done"] is True and outcome["datastores"] == [] and outcome["roleAssignments"] == []
@@ -131,7 +134,7 @@ def test_failed_validation_stops_before_the_move(handle):
         "error": {"code": "ResourceMoveProviderValidationFailed", "message": "no", "reasons": [{"code": "X"}]},
     }
     _, run = drive(handle, activities(move_poll=scripted([verdict])))
-    assert run.names == ["move_snapshot", "move_start_validation", "move_poll", "move_finish"]
+    assert run.names == ["move_admit", "move_snapshot", "move_start_validation", "move_poll", "move_finish"]
     outcome = run.output["outcome"]
     assert outcome["moved"] is False and outcome["phase"] == "validate"
     assert outcome["error"]["code"] == "ResourceMoveProviderValidationFailed"
@@ -141,7 +144,7 @@ def test_activity_failing_every_attempt_ends_in_a_clear_failure(handle):
     boom = RuntimeError("ARM unreachable: HTTP 503")
     _, run = drive(handle, activities(move_snapshot=scripted([boom, boom, boom])))
     assert run.error is None
-    assert run.names == ["move_snapshot"] * 3 + ["move_finish"]
+    assert run.names == ["move_admit"] + ["move_snapshot"] * 3 + ["move_finish"]
     outcome = run.output["outcome"]
     assert outcome["error"]["code"] == "StepFailed" and "ARM unreachable" in outcome["error"]["message"]
     assert outcome["moved"] is False and outcome["phase"] == "snapshot"
@@ -197,3 +200,10 @@ def test_a_failing_post_move_step_does_not_stop_the_others(handle):
     assert run.names[-3:] == ["move_check_datastores", "move_check_role_assignments", "move_finish"]
     outcome = run.output["outcome"]
     assert outcome["moved"] is True and "datastore listing failed" in outcome["stepErrors"]["datastores"]
+
+
+def test_a_refused_plan_ends_failed_before_any_other_activity(handle):
+    refused = {"admitted": False, "code": "TargetNotAllowed", "reason": "moves to /x are refused"}
+    _, run = drive(handle, activities(move_admit=lambda p: refused))
+    assert run.names == ["move_admit"]
+    assert run.output is None and "TargetNotAllowed" in str(run.error)

@@ -83,3 +83,20 @@ def test_yaml_passes_inputs_and_the_key_through_env_only(path: str) -> None:
         assert "${{" not in script, f"{path}: template expressions inside a script invite injection: {script!r}"
         assert "secrets." not in script and "FunctionKey" not in script  # the key reaches the script as env only
     assert "set -x" not in text
+
+
+def test_script_moves_a_busy_workspace_with_quiesce(fast_devhost: Any, sim: Any, tmp_path: Path) -> None:
+    from tests.moves.busy_workspace import INSTANCE, make_busy
+
+    make_busy(ws_id("ws-twin"))
+    body = {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": rg_id(SUB_DEV, "rg-ml-dev-2")}
+    blocked = run_script(fast_devhost, body, tmp_path)
+    assert blocked.returncode == 1 and "workspace.no-computes" in blocked.stdout + blocked.stderr
+
+    moved = run_script(fast_devhost, {**body, "quiesce": True}, tmp_path)
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    assert "WARNING\tworkspace.no-computes" in moved.stdout  # the validation says what will be removed
+    assert "== result: Succeeded" in moved.stdout
+    assert f"RENAMED\tcompute instance {INSTANCE} -> {INSTANCE}-" in moved.stdout
+    assert "WORKLOAD\ttraffic\tep-score\trestored" in moved.stdout
+    assert fast_devhost.key not in moved.stdout + moved.stderr

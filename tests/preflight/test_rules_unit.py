@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from shared.azure.ml_gateway import Child, Datastore, PrivateEndpointConnection, Workspace
+from shared.moves.operations import ArmFailure
 from shared.moves.preflight import CheckResult, evaluate
 from shared.moves.request import parse_move_request
 from shared.moves.snapshot import (
@@ -18,7 +19,6 @@ from shared.moves.snapshot import (
     Read,
     RoleAssignment,
 )
-from shared.moves.operations import ArmFailure
 from shared.moves.validation import MoveReport, move_resources
 from tests.conftest import SUB_DEV, SUB_PROD, TENANT, rg_id, ws_id
 

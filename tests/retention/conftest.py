@@ -118,13 +118,30 @@ def topic_events(sim: Any) -> list[dict]:
 
 
 def soft_delete(name: str, at: datetime, **extra: Any):
-    """Apply a soft-delete event at `at` through the event service (its clock set to the event time)."""
+    """Apply a soft-delete event at `at` through the event service (its clock set to the event time). Against the
+    simulator the workspace is soft-deleted there too, so the sweep's ARM check agrees with the event."""
     from shared.azure.clients import get_clients
     from shared.retention.ingest import RetentionEvents
     from shared.settings import get_settings
 
+    if get_settings().arm_ca_bundle:  # the simulator (events_env has no ARM at all)
+        arm_soft_delete(name, sub=extra.get("sub", SUB_DEV), rg=extra.get("rg", "rg-ml-dev"))
     event = delivered(event_body("delete", name, at=at, **extra))
     return RetentionEvents(get_clients(), get_settings()).handle(event, now=at)
+
+
+def arm_soft_delete(name: str, *, sub: str = SUB_DEV, rg: str = "rg-ml-dev") -> None:
+    """DELETE the workspace through the SDK (the simulator soft-deletes it); nothing if it is not live."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    from shared.azure.clients import get_clients
+
+    workspace = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces/{name}"
+    try:
+        get_clients().resources(sub).resources.begin_delete_by_id(workspace, api_version="2025-09-01",
+                                                                 polling_interval=0.05).result()
+    except ResourceNotFoundError:
+        pass
 
 
 def sweep(at: datetime):

@@ -53,9 +53,10 @@ def test_deleted_workspace_reaches_the_ledger_alerts_and_reports_its_dependencie
     assert report["state"] == "SoftDeleted"
     recovery = report["recovery"]
     status = {d["role"]: d["status"] for d in recovery["dependencies"]}
-    assert status == {"keyVault": "deleted", "storageAccount": "exists", "applicationInsights": "exists",
+    assert status == {"keyVault": "soft-deleted", "storageAccount": "exists", "applicationInsights": "exists",
                       "containerRegistry": "exists"}
     assert recovery["recoverable"] is False and recovery["blockedBy"] == ["keyVault"]
+    assert recovery["recoverFirst"] == ["keyVault"] and recovery["purged"] == []
     assert [s["role"] for s in recovery["recoveryOrder"]] == [
         "keyVault", "storageAccount", "applicationInsights", "containerRegistry", "workspace"]
     assert any("role assignments" in item for item in recovery["notRestored"])
@@ -90,18 +91,13 @@ def inventory_get(name: str):
     return Inventory(tables.table(get_clients().tables(), tables.INVENTORY)).get(SUB_DEV, "rg-ml-dev", name)
 
 
-def test_recovery_in_the_simulator_marks_the_row_recovered_and_reads_the_workspace(topic_env, sim, functions, webhook):
-    from azure.mgmt.resource.resources.models import GenericResource
-
-    from shared.azure.clients import get_clients
-
+def test_a_recovery_that_emits_a_write_event_marks_the_row_recovered_and_reads_the_workspace(topic_env, sim, functions,
+                                                                                              webhook):
     sim.control("POST", "eventgrid/subscriptions", json={"endpoint": webhook.url})
     arm_delete(ws_id("ws-batch"), "2025-09-01")
     wait_for(lambda: ledger_get("ws-batch"), what="the soft-delete row")
-    # recover: PUT the workspace again in the same resource group and region
-    get_clients().resources(SUB_DEV).resources.begin_create_or_update_by_id(
-        ws_id("ws-batch"), api_version="2025-09-01", parameters=GenericResource(location="westeurope"),
-        polling_interval=0.05).result()
+    # a portal recover (no REST operation is documented); this variant emits a workspaces/write event
+    sim.control("POST", "workspaces/recover", json={"id": ws_id("ws-batch"), "emit": "write"})
     row = wait_for(lambda: (r := ledger_get("ws-batch")) and r.state is LedgerState.RECOVERED and r,
                    what="the recovered row")
     assert row.deleted_at < row.last_event_time

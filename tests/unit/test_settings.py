@@ -47,6 +47,13 @@ def test_full_configuration():
         ({**BASE, "AML_LIFECYCLE_ARM_CA_BUNDLE": "/nope.pem"}, "AML_LIFECYCLE_ARM_CA_BUNDLE", "does not exist"),
         ({**BASE, "AML_LIFECYCLE_ALERTS_TOPIC_KEY": "k"}, "AML_LIFECYCLE_ALERTS_TOPIC_KEY", "ENDPOINT is not"),
         ({**BASE, "AML_LIFECYCLE_SWEEP_SCHEDULE": "0 * * * *"}, "AML_LIFECYCLE_SWEEP_SCHEDULE", "6 fields"),
+        ({**BASE, "AML_LIFECYCLE_BACKFILL_SCHEDULE": "daily"}, "AML_LIFECYCLE_BACKFILL_SCHEDULE", "6 fields"),
+        ({**BASE, "AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS": "*,11111111-1111-4111-8111-111111111111"},
+         "AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS", "stands alone"),
+        ({**BASE, "AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS": "/providers/Microsoft.Management/managementGroups/mg,*"},
+         "AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS", "stands alone"),
+        ({**BASE, "AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS": "mg-platform"}, "AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS",
+         "mg-platform"),
     ],
 )
 def test_errors_name_the_setting(env, name, fragment):
@@ -63,3 +70,17 @@ def test_static_token_only_for_loopback():
     settings = Settings.from_env({**BASE, "AML_LIFECYCLE_LOCAL_TOKEN": "t", "AML_LIFECYCLE_ARM_ENDPOINT": "https://127.0.0.1:8443"})
     assert settings.arm_is_loopback
     assert "local_token" not in repr(settings)
+
+
+@pytest.mark.parametrize("value, listed, watch_all, group", [
+    ("", (), False, None),
+    ("11111111-1111-4111-8111-111111111111, /subscriptions/22222222-2222-4222-8222-222222222222",
+     ("11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"), False, None),
+    (" * ", (), True, None),
+    ("/providers/Microsoft.Management/managementGroups/mg-platform", (), False, "mg-platform"),
+])
+def test_watched_subscriptions_listed_every_readable_or_a_management_group(value, listed, watch_all, group):
+    settings = Settings.from_env({**BASE, "AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS": value})
+    assert (settings.watched_subscriptions, settings.watch_all, settings.watched_management_group) == (
+        listed, watch_all, group)
+    assert settings.backfill_schedule == "0 30 3 * * *"

@@ -1,0 +1,19 @@
+"""`GET /api/coverage`: which watched subscriptions have the event subscription to workspace_events, which not."""
+
+from datetime import datetime, timezone
+
+import azure.functions as func
+
+from handlers.http import api, json_response
+from shared.azure.clients import get_clients
+from shared.retention.coverage import coverage_report
+from shared.settings import get_settings
+
+bp = func.Blueprint()
+
+
+@bp.function_name("coverage")
+@bp.route(route="coverage", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@api
+def coverage(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(coverage_report(get_clients(), get_settings(), now=datetime.now(timezone.utc)))

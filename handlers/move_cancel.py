@@ -1,0 +1,51 @@
+"""`POST /api/moves/{moveId}/cancel`: stop a move through the Durable client, audited on the move's row."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from handlers.http import api, json_body, json_response
+from shared.azure.clients import get_clients
+from shared.errors import ApiError, describe_azure_error
+from shared.moves.cancel import check_cancellable, mark_cancelled, parse_cancel
+from shared.moves.launch import is_running, running_move_id
+from shared.moves.plan import is_move_id
+from shared.moves.report import status_view
+from shared.moves.store import MoveRecord, MovesStore
+
+bp = df.Blueprint()
+log = logging.getLogger("aml_lifecycle.moves")
+
+
+@bp.function_name("move_cancel")
+@bp.route(route="moves/{moveId}/cancel", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+@api
+async def move_cancel(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    move_id = req.route_params.get("moveId") or ""
+    request = parse_cancel(json_body(req))
+    store = MovesStore.of(get_clients())
+    record = await asyncio.to_thread(store.get, move_id) if is_move_id(move_id) else None
+    if record is None:
+        raise ApiError(404, "MoveNotFound", f"no move with id {move_id!r}", "moveId")
+
+    def change(row: MoveRecord) -> None:
+        check_cancellable(row)  # under the row's ETag: a move that starts meanwhile is not cancelled (409)
+        mark_cancelled(row, request)
+
+    record = await asyncio.to_thread(store.update, record.partition, move_id, change)
+    # The row says cancelled first, so an activity still in flight writes nothing more to ARM; then the instance
+    # stops, if it is still running this move (the instance id is per workspace and may run a later move).
+    try:
+        current = await client.get_status(record.instance_id, show_input=True)
+        if is_running(current) and running_move_id(current) == move_id:
+            await client.terminate(record.instance_id, f"cancelled: {request.reason}"[:300])
+    except Exception as exc:  # the Durable client raises plain Exceptions carrying the host's answer
+        log.warning("move %s: terminate failed (%s); its activities see the cancel on the row", move_id,
+                    describe_azure_error(exc))
+    log.info("move %s cancelled by %s", move_id, request.requested_by)
+    return json_response(status_view(record))

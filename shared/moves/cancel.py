@@ -1,0 +1,80 @@
+"""Cancelling a move: the request body, which states allow it, and the audit entry on the move's row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shared.errors import ApiError, bad_request, redact
+from shared.moves.plan import FAILED, MOVING, NEEDS_ATTENTION, POST_MOVE, VALIDATING
+from shared.moves.store import MoveRecord, iso, utcnow
+
+CANCEL_STEP = "cancellation"
+MAX_TEXT = 500
+_FIELDS = ("reason", "requestedBy")
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    """Why and by whom (as the caller states it: a function key names nobody), both required, secret-free."""
+
+    reason: str
+    requested_by: str
+
+
+def parse_cancel(body: dict[str, Any]) -> CancelRequest:
+    """`{"reason": str, "requestedBy": str}` (1..500 characters each) or ApiError(400) naming the field."""
+    unknown = sorted(set(body) - set(_FIELDS))
+    if unknown:
+        raise bad_request(unknown[0], f"unknown field; expected {', '.join(_FIELDS)}")
+    values = []
+    for name in _FIELDS:
+        value = body.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise bad_request(name, "a non-empty string is required")
+        if len(value) > MAX_TEXT:
+            raise bad_request(name, f"at most {MAX_TEXT} characters, got {len(value)}")
+        if redact(value) != value:
+            raise bad_request(name, "looks like it holds a secret (key=..., token=...); leave secrets out")
+        values.append(value.strip())
+    return CancelRequest(*values)
+
+
+def check_cancellable(record: MoveRecord) -> None:
+    """409 unless the move is Validating or PostMove: a finished move has nothing to cancel, and ARM offers no way
+    to stop a moveResources operation once started (it runs to its end, up to 4 hours, both groups locked)."""
+    if record.step(CANCEL_STEP) is not None:
+        raise ApiError(409, "MoveAlreadyCancelled", f"move {record.move_id} was cancelled already", "moveId")
+    if record.state == MOVING:
+        raise ApiError(
+            409,
+            "MoveNotCancellable",
+            f"move {record.move_id} is Moving: ARM cannot stop a started move; wait for it to finish",
+            "moveId",
+        )
+    if record.state not in (VALIDATING, POST_MOVE):
+        raise ApiError(409, "MoveFinished", f"move {record.move_id} is {record.state}; nothing to cancel", "moveId")
+
+
+def mark_cancelled(record: MoveRecord, request: CancelRequest, *, now: datetime | None = None) -> None:
+    """The audit entry (step `cancellation`: who, when, why) and the verdict: Failed before the move,
+    NeedsAttention after it (the workspace moved; the post-move work stopped part way)."""
+    now = now or utcnow()
+    moved = record.state == POST_MOVE
+    record.put_step(CANCEL_STEP, "succeeded", at=now, requestedBy=request.requested_by, reason=request.reason)
+    for step in record.steps:
+        if step["status"] in ("running", "starting"):
+            record.put_step(step["name"], "incomplete", at=now)
+    record.state = NEEDS_ATTENTION if moved else FAILED
+    record.error = {
+        "code": "Cancelled",
+        "message": f"cancelled by {request.requested_by} at {iso(now)}: {request.reason}",
+        "reasons": [],
+        "phase": "post-move" if moved else "validate",
+    }
+    record.finished_at = record.finished_at or now
+
+
+def is_cancelled(record: MoveRecord | None) -> bool:
+    return record is not None and record.step(CANCEL_STEP) is not None
