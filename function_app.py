@@ -1,4 +1,4 @@
-"""The Functions app object: registers the blueprint of each handlers/ module, then wires telemetry (handlers/telemetry.py)."""
+"""The Functions app object: registers the blueprint of each handlers/ module, and starts telemetry when configured."""
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -14,9 +14,9 @@ from handlers import (
     moves,
     retention,
     retention_sweep,
-    telemetry,
     workspace_events,
 )
+from shared import telemetry
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -32,5 +32,5 @@ app.register_functions(retention.bp)
 app.register_functions(retention_sweep.bp)
 app.register_functions(workspace_events.bp)
 
-# Last: Azure Monitor when APPLICATIONINSIGHTS_CONNECTION_STRING is set, and a span around every invocation.
-telemetry.instrument(app)
+# Azure Monitor, once at start, when APPLICATIONINSIGHTS_CONNECTION_STRING is set (shared/telemetry.py).
+telemetry.configure()
