@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.parse
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, Mapping
 
@@ -18,6 +19,11 @@ WORKSPACE_OPERATIONS = {
     "microsoft.machinelearningservices/workspaces/write": "write",
 }
 UPN_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
+# Longest value we store from an event field. Table Storage caps a string property at 64 KiB (32 K UTF-16 chars) and
+# the row's History keeps up to 40 events' caller and correlation id: longer is not an ARM value, it is malformed.
+MAX_FIELD_CHARS = 512
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)  # Table Storage DateTime starts at 1601; ARM events are recent
+LATEST_AHEAD = timedelta(days=366)  # beyond this past the receive time, an event time is not a clock skew
 _TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$")
 
 
@@ -78,6 +84,7 @@ class WorkspaceEvent:
     correlation_id: str | None = None
     force_to_purge: bool = False
     time_from_event: bool = True
+    reason: str | None = None  # why the app applies this delete (e.g. the workspace went with its resource group)
 
     @property
     def workspace_id(self) -> str:
@@ -121,24 +128,53 @@ def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> Wor
         workspace = parse_workspace_id(str(resource or ""))
     except ArmIdError as exc:
         raise MalformedEvent(envelope.id, f"resourceUri is not a workspace id: {exc}") from None
+    received = received_at or datetime.now(timezone.utc)
     time_from_event = envelope.time is not None
-    event_time = envelope.time or received_at or datetime.now(timezone.utc)
-    request = data.get("httpRequest") if isinstance(data.get("httpRequest"), Mapping) else {}
-    return WorkspaceEvent(
+    event_time = envelope.time or received
+    if not EARLIEST <= event_time <= received + LATEST_AHEAD:
+        raise MalformedEvent(envelope.id, f"eventTime {event_time.isoformat()} is not a time ARM could have sent")
+    correlation = data.get("correlationId")
+    if correlation is not None and not isinstance(correlation, str):
+        raise MalformedEvent(envelope.id, f"correlationId is a {type(correlation).__name__}, not a string")
+    request = json_object(data.get("httpRequest")) or {}
+    result = WorkspaceEvent(
         event_id=str(envelope.id),
         kind=EventKind(kind),
         workspace=workspace,
         event_time=event_time,
         caller=caller_of(data.get("claims")),
-        correlation_id=data.get("correlationId") or None,
+        correlation_id=correlation or None,
         force_to_purge=kind == "delete" and _force_to_purge(request.get("url")),
         time_from_event=time_from_event,
     )
+    for name, value in (("id", result.event_id), ("caller", result.caller), ("correlationId", correlation)):
+        if value is not None and len(value) > MAX_FIELD_CHARS:
+            raise MalformedEvent(str(envelope.id)[:64], f"{name} is {len(value)} characters long (at most "
+                                                   f"{MAX_FIELD_CHARS} are stored)")
+    return result
+
+
+def json_object(value: Any) -> Mapping[str, Any] | None:
+    """`data.claims` / `httpRequest` / `authorization` as a mapping: an object, or a JSON string of one.
+
+    Event Grid's schema has them as objects; relays and older SDK models re-publish them as JSON strings.
+    """
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, (str, bytes)):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return None
+        return parsed if isinstance(parsed, Mapping) else None
+    return None
 
 
 def caller_of(claims: Any) -> str | None:
-    """Who made the request: the upn claim, then `name`, then `appid` (a service principal)."""
-    if not isinstance(claims, Mapping):
+    """Who made the request: the upn claim, then `name`, then `appid` (a service principal); claims as a mapping or
+    a JSON string of one."""
+    claims = json_object(claims)
+    if claims is None:
         return None
     for name in (UPN_CLAIM, "name", "appid"):
         value = claims.get(name)

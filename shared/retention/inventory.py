@@ -38,6 +38,8 @@ class InventoryRow:
     last_write_time: datetime | None = None
     last_write_event_id: str | None = None
     recent_writes: tuple[tuple[datetime, str], ...] = ()  # (time, event id) within the reorder window
+    identity_type: str | None = None  # ARM `identity.type`, e.g. "SystemAssigned", "UserAssigned"
+    retention_days: int | None = None  # `properties.softDeleteRetentionInDays` when ARM returns it
     etag: str | None = field(default=None, compare=False)
 
     @property
@@ -45,9 +47,14 @@ class InventoryRow:
         return ledger_key(self.subscription_id, self.resource_group, self.workspace_name)
 
     def with_workspace(self, workspace: Workspace, read_at: datetime) -> "InventoryRow":
+        raw = workspace.raw or {}
+        identity = (raw.get("identity") or {}).get("type") if isinstance(raw.get("identity"), dict) else None
+        days = (raw.get("properties") or {}).get("softDeleteRetentionInDays")
         return replace(self, workspace_id=workspace.id, location=workspace.location, cmk_enabled=workspace.cmk_enabled,
                        managed_resource_group=workspace.managed_resource_group,
-                       dependencies=dict(workspace.dependency_ids), read_at=read_at, read_error=None)
+                       dependencies=dict(workspace.dependency_ids), read_at=read_at, read_error=None,
+                       identity_type=identity if isinstance(identity, str) else None,
+                       retention_days=days if isinstance(days, int) and not isinstance(days, bool) else None)
 
     def to_entity(self) -> dict[str, Any]:
         pk, rk = self.key
@@ -61,6 +68,7 @@ class InventoryRow:
             "LastWriteTime": self.last_write_time, "LastWriteEventId": self.last_write_event_id,
             "RecentWrites": (json.dumps([[t.isoformat(), i] for t, i in self.recent_writes])
                              if self.recent_writes else None),
+            "IdentityType": self.identity_type, "SoftDeleteRetentionDays": self.retention_days,
         }
         return {k: v for k, v in entity.items() if v is not None}
 
@@ -78,6 +86,7 @@ class InventoryRow:
             last_write_time=utc(entity.get("LastWriteTime")), last_write_event_id=entity.get("LastWriteEventId"),
             recent_writes=tuple((datetime.fromisoformat(t), i)
                                 for t, i in json.loads(entity.get("RecentWrites") or "[]")),
+            identity_type=entity.get("IdentityType"), retention_days=entity.get("SoftDeleteRetentionDays"),
             etag=getattr(entity, "metadata", {}).get("etag"),
         )
 

@@ -64,16 +64,18 @@ class HistoryEntry:
     correlation_id: str | None = None
     workspace_id: str | None = None
     retention_days: int | None = None
+    reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         body = {"id": self.event_id, "k": self.kind[0], "t": self.time.isoformat(), "p": self.purge or None,
-                "by": self.caller, "c": self.correlation_id, "ws": self.workspace_id, "r": self.retention_days}
+                "by": self.caller, "c": self.correlation_id, "ws": self.workspace_id, "r": self.retention_days,
+                "why": self.reason}
         return {k: v for k, v in body.items() if v is not None}
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> "HistoryEntry":
         return cls(body["id"], "delete" if body["k"] == "d" else "write", datetime.fromisoformat(body["t"]),
-                   bool(body.get("p")), body.get("by"), body.get("c"), body.get("ws"), body.get("r"))
+                   bool(body.get("p")), body.get("by"), body.get("c"), body.get("ws"), body.get("r"), body.get("why"))
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ class LedgerRow:
     cmk_enabled: bool | None = None
     managed_resource_group: str | None = None
     alert_claim: str | None = None
+    reason: str | None = None  # why the row is in its state when the event alone does not say (e.g. closed on arrival)
+    noticed: tuple[str, ...] = ()  # DeletedAt (ISO) of each episode whose soft-delete alert went out
     history: tuple[HistoryEntry, ...] = ()
     base: "LedgerRow | None" = None  # the row before the oldest event in `history`
     base_until: datetime | None = None  # newest event folded into `base`: anything older is stale
@@ -131,6 +135,8 @@ class LedgerRow:
             "CmkEnabled": self.cmk_enabled,
             "ManagedResourceGroup": self.managed_resource_group,
             "AlertClaim": self.alert_claim,
+            "Reason": self.reason,
+            "Noticed": ",".join(self.noticed) or None,
             "History": json.dumps([h.to_json() for h in self.history], separators=(",", ":")) if self.history else None,
             "Base": json.dumps(self.base.to_entity(), default=_iso, separators=(",", ":")) if self.base else None,
             "BaseUntil": self.base_until,
@@ -158,6 +164,8 @@ class LedgerRow:
             cmk_enabled=entity.get("CmkEnabled"),
             managed_resource_group=entity.get("ManagedResourceGroup"),
             alert_claim=entity.get("AlertClaim"),
+            reason=entity.get("Reason"),
+            noticed=tuple(t for t in (entity.get("Noticed") or "").split(",") if t),
             history=tuple(HistoryEntry.from_json(h) for h in json.loads(entity.get("History") or "[]")),
             base=_base(entity.get("Base")),
             base_until=utc(entity.get("BaseUntil")),
@@ -201,6 +209,17 @@ class RetentionLedger:
             return LedgerRow.from_entity(self._table.get_entity(partition_key, row_key))
         except ResourceNotFoundError:
             return None
+
+    def create(self, row: LedgerRow) -> LedgerRow:
+        """Insert a row that should not exist yet (one request); raises ResourceExistsError if it does."""
+        metadata = self._table.create_entity(row.to_entity())
+        return replace(row, etag=(metadata or {}).get("etag"))
+
+    def replace_row(self, row: LedgerRow, etag: str) -> LedgerRow:
+        """Replace the row if it is still at `etag` (one request); raises ResourceModifiedError otherwise."""
+        metadata = self._table.update_entity(row.to_entity(), mode=UpdateMode.REPLACE, etag=etag,
+                                             match_condition=MatchConditions.IfNotModified)
+        return replace(row, etag=(metadata or {}).get("etag"))
 
     def query(
         self,
