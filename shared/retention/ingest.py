@@ -117,9 +117,17 @@ class RetentionEvents:
             current, read = self.ledger.get_by_key(*key), True
             if seen(current, event.event_id, event.event_time):  # a redelivery: only an owed alert costs more
                 return self._store(key, None, now, WorkspaceFacts(), (), current)
-        known = self.inventory.get(event.subscription_id, event.resource_group, event.workspace_name)
+        # The new episode's next entry depends on the inventory only when the workspace has its own retention (or is
+        # not soft-deleted): file the likely one while the inventory is read; _store files the right one if it differs.
+        likely = None if read else self._likely_entry(event, now)
+        filing = _pool().submit(self.schedule.add, [likely]) if likely is not None else None
+        try:
+            known = self.inventory.get(event.subscription_id, event.resource_group, event.workspace_name)
+        finally:
+            if filing is not None:
+                filing.result()  # a storage fault raises before anything of the row is written
         writes = _writes(known)
-        result = self._store(key, event, now, facts_of(known), writes, current)
+        result = self._store(key, event, now, facts_of(known), writes, current, filed=likely)
         if not read or result.status != "applied":
             return result
         # Read path (late or repeated events): fold in writes a concurrent write handler recorded meanwhile.
@@ -131,7 +139,8 @@ class RetentionEvents:
         return result if folded.row is None else EventResult("applied", event.event_id, folded.row, result.alert)
 
     def _store(self, key: tuple[str, str], event: WorkspaceEvent | None, now: datetime, facts: WorkspaceFacts,
-               writes: tuple[HistoryEntry, ...] | list[HistoryEntry], current: LedgerRow | None) -> EventResult:
+               writes: tuple[HistoryEntry, ...] | list[HistoryEntry], current: LedgerRow | None, *,
+               filed: ScheduleEntry | None = None) -> EventResult:
         """Fold the event into the row; publish the soft-delete alerts it owes, then write them recorded.
 
         `current` is the row as read, or None (absent, or not read: created blind, a 409 falls back to a read). Raises AlertPublishError after storing the row when a publish failed (Event Grid redelivers and
@@ -148,6 +157,7 @@ class RetentionEvents:
             fresh = [row for row in owed if notice_key(row) not in published]
             entry = next_entry(with_notices(base, owed), self.settings.alert_days, now=now) \
                 if changed is not None and new_episode(current, changed) else None
+            entry = None if entry == filed else entry  # already filed while the inventory was read
             failed = self._publish_with(fresh, entry, published, now)
             new = with_notices(base, [row for row in owed if notice_key(row) in published])
             if failed and new.state is LedgerState.SOFT_DELETED and DELETED not in new.alerts_sent:
@@ -170,26 +180,30 @@ class RetentionEvents:
                                event.event_id if event else None, stored, alert)
         raise LedgerConflictError(f"ledger row {key[0]}|{key[1]} kept changing; gave up after {MAX_UPDATE_ATTEMPTS}")
 
+    def _likely_entry(self, event: WorkspaceEvent, now: datetime) -> ScheduleEntry | None:
+        """The entry a new row of this delete needs with the default retention and its notice sent (or None)."""
+        row = apply_event(None, event, retention_days=self.settings.default_retention_days, now=now)
+        if row is None or not new_episode(None, row):
+            return None
+        return next_entry(with_notices(row, owed_notices(row, now)), self.settings.alert_days, now=now)
+
     def _publish_with(self, rows: list[LedgerRow], entry: ScheduleEntry | None, published: set[str],
                       now: datetime) -> bool:
-        """File `entry` while the alerts go out (both before the row: a crash leaves a skippable entry and at most a
-        duplicate alert with the same id). Adds each sent alert's key to `published`; True if one failed."""
-        filing = _pool().submit(self.schedule.add, [entry]) if entry is not None else None
-        failed = False
-        try:
-            for row in rows:
-                event_type, data = alert_for(row, DELETED, now)
-                try:
-                    alerts.publish_alert(self.clients, event_type, row.workspace_id, data,
-                                         event_id=alerts.alert_id(*row.key, row.deleted_at.isoformat(), DELETED))
-                    published.add(notice_key(row))
-                except alerts.AlertPublishError:
-                    failed = True
-                    break
-        finally:
-            if filing is not None:
-                filing.result()  # a storage fault raises: nothing of the row is written yet
-        return failed
+        """File `entry`, then send the alerts (both before the row: a crash leaves a skippable entry and at most a
+        duplicate alert with the same id). Adds each sent alert's key to `published`; True if one failed.
+
+        """
+        if entry is not None:
+            self.schedule.add([entry])  # a storage fault raises: nothing of the row is written yet
+        for row in rows:
+            event_type, data = alert_for(row, DELETED, now)
+            try:
+                alerts.publish_alert(self.clients, event_type, row.workspace_id, data,
+                                     event_id=alerts.alert_id(*row.key, row.deleted_at.isoformat(), DELETED))
+            except alerts.AlertPublishError:
+                return True
+            published.add(notice_key(row))
+        return False
 
 
 def _recently_handled(key: tuple[str, str]) -> bool:
