@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, Mapping
 
-from shared.azure.arm_ids import ArmIdError, ResourceId, parse_workspace_id
+from shared.azure.arm_ids import ArmIdError, ResourceGroupId, ResourceId, parse_scope, parse_workspace_id
 
 DELETE_SUCCESS = "Microsoft.Resources.ResourceDeleteSuccess"
 WRITE_SUCCESS = "Microsoft.Resources.ResourceWriteSuccess"
@@ -18,6 +18,10 @@ WORKSPACE_OPERATIONS = {
     "microsoft.machinelearningservices/workspaces/delete": "delete",
     "microsoft.machinelearningservices/workspaces/write": "write",
 }
+# A resource group's delete: ARM emits events per management request (docs: event-schema-resource-groups, "resource
+# events are created for PUT, PATCH, POST and DELETE operations sent to management.azure.com"), and deleting a group
+# is one request; nothing documents an event per resource it held. The app records the group's inventoried workspaces.
+GROUP_DELETE = "microsoft.resources/subscriptions/resourcegroups/delete"
 UPN_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
 # Longest value we store from an event field. Table Storage caps a string property at 64 KiB (32 K UTF-16 chars) and
 # the row's History keeps up to 40 events' caller and correlation id: longer is not an ARM value, it is malformed.
@@ -103,8 +107,25 @@ class WorkspaceEvent:
         return self.workspace.name
 
 
-def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> WorkspaceEvent | None:
-    """The workspace event, None if the event is not one the ledger tracks, or :class:`MalformedEvent`."""
+@dataclass(frozen=True)
+class GroupDeleteEvent:
+    """A successful delete of a resource group: its workspaces went with it."""
+
+    event_id: str
+    group: ResourceGroupId
+    event_time: datetime
+    caller: str | None = None
+    correlation_id: str | None = None
+
+    def workspace_event(self, workspace: ResourceId) -> WorkspaceEvent:
+        """The delete of one of the group's workspaces (its id is stable per event and workspace: redeliveries dedupe)."""
+        return WorkspaceEvent(f"{self.event_id}|{workspace.name.lower()}", EventKind.DELETE, workspace, self.event_time,
+                              self.caller, self.correlation_id,
+                              reason=f"deleted with its resource group {self.group.name} (event {self.event_id})")
+
+
+def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> WorkspaceEvent | GroupDeleteEvent | None:
+    """The workspace (or resource group) event, None if the ledger does not track it, or :class:`MalformedEvent`."""
     data = envelope.data
     if not isinstance(data, Mapping):
         if envelope.type in (DELETE_SUCCESS, WRITE_SUCCESS):
@@ -112,6 +133,8 @@ def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> Wor
         return None
     operation = str(data.get("operationName") or "").lower()
     kind = WORKSPACE_OPERATIONS.get(operation)
+    if operation == GROUP_DELETE:
+        kind = "group"
     if kind is None:
         return None
     if envelope.type is not None:
@@ -119,15 +142,21 @@ def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> Wor
             return None  # failures, cancellations, actions
     elif str(data.get("status") or "").lower() != "succeeded":
         return None  # the type was lost in mapping: only a succeeded operation counts
-    if kind == "delete" and envelope.type == WRITE_SUCCESS or kind == "write" and envelope.type == DELETE_SUCCESS:
+    if kind in ("delete", "group") and envelope.type == WRITE_SUCCESS or kind == "write" and envelope.type == DELETE_SUCCESS:
         raise MalformedEvent(envelope.id, f"event type {envelope.type} does not match operation {operation}")
     if not envelope.id:
         raise MalformedEvent(None, "has no id")
     resource = data.get("resourceUri") or envelope.subject
     try:
-        workspace = parse_workspace_id(str(resource or ""))
+        if kind == "group":
+            workspace = parse_scope(str(resource or ""))
+            if not isinstance(workspace, ResourceGroupId):
+                raise ArmIdError("resourceUri", "is a subscription id", str(resource))
+        else:
+            workspace = parse_workspace_id(str(resource or ""))
     except ArmIdError as exc:
-        raise MalformedEvent(envelope.id, f"resourceUri is not a workspace id: {exc}") from None
+        raise MalformedEvent(envelope.id, f"resourceUri is not a {'resource group' if kind == 'group' else 'workspace'}"
+                                          f" id: {exc}") from None
     received = received_at or datetime.now(timezone.utc)
     time_from_event = envelope.time is not None
     event_time = envelope.time or received
@@ -137,6 +166,11 @@ def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> Wor
     if correlation is not None and not isinstance(correlation, str):
         raise MalformedEvent(envelope.id, f"correlationId is a {type(correlation).__name__}, not a string")
     request = json_object(data.get("httpRequest")) or {}
+    if kind == "group":
+        group = GroupDeleteEvent(str(envelope.id), workspace, event_time, caller_of(data.get("claims")),
+                                 correlation or None)
+        _check_lengths(envelope.id, group.event_id, group.caller, correlation)
+        return group
     result = WorkspaceEvent(
         event_id=str(envelope.id),
         kind=EventKind(kind),
@@ -147,11 +181,15 @@ def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> Wor
         force_to_purge=kind == "delete" and _force_to_purge(request.get("url")),
         time_from_event=time_from_event,
     )
-    for name, value in (("id", result.event_id), ("caller", result.caller), ("correlationId", correlation)):
-        if value is not None and len(value) > MAX_FIELD_CHARS:
-            raise MalformedEvent(str(envelope.id)[:64], f"{name} is {len(value)} characters long (at most "
-                                                   f"{MAX_FIELD_CHARS} are stored)")
+    _check_lengths(envelope.id, result.event_id, result.caller, correlation)
     return result
+
+
+def _check_lengths(envelope_id: Any, event_id: str, caller: str | None, correlation: str | None) -> None:
+    for name, value in (("id", event_id), ("caller", caller), ("correlationId", correlation)):
+        if value is not None and len(value) > MAX_FIELD_CHARS:
+            raise MalformedEvent(str(envelope_id)[:64], f"{name} is {len(value)} characters long (at most "
+                                                        f"{MAX_FIELD_CHARS} are stored)")
 
 
 def json_object(value: Any) -> Mapping[str, Any] | None:

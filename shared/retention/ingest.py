@@ -17,7 +17,8 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
 
 from shared.azure import alerts, tables
 from shared.azure.ml_gateway import MlGateway
-from shared.retention.events import Envelope, EventKind, MalformedEvent, WorkspaceEvent, normalise
+from shared.azure.arm_ids import workspace_id
+from shared.retention.events import Envelope, EventKind, GroupDeleteEvent, MalformedEvent, WorkspaceEvent, normalise
 from shared.retention.inventory import Inventory, InventoryRow
 from shared.retention.ledger import (
     MAX_UPDATE_ATTEMPTS,
@@ -96,6 +97,8 @@ class RetentionEvents:
         if event is None:
             log.debug("ignoring event %s (%s on %s)", envelope.id, envelope.type, envelope.subject)
             return EventResult("ignored", envelope.id)
+        if isinstance(event, GroupDeleteEvent):
+            return self._group(event, now)
         if not event.time_from_event:
             log.warning("event %s has no event time; using the time it was received", event.event_id)
         if event.kind is EventKind.WRITE:
@@ -137,6 +140,26 @@ class RetentionEvents:
             return result
         folded = self._store(key, None, now, WorkspaceFacts(), fresh, result.row)
         return result if folded.row is None else EventResult("applied", event.event_id, folded.row, result.alert)
+
+    def _group(self, event: GroupDeleteEvent, now: datetime) -> EventResult:
+        """Each workspace the inventory holds in a deleted resource group is deleted with it (with that reason).
+
+        One that the ledger already shows deleted, and that no write or read has shown alive since, is left alone.
+        """
+        applied = False
+        for known in self.inventory.in_group(event.group.subscription_id, event.group.name):
+            current = self.ledger.get_by_key(*known.key)
+            alive = max((t for t in (known.last_write_time, known.read_at) if t is not None), default=None)
+            if current is not None and current.state is not LedgerState.RECOVERED and current.last_event_time \
+                    and (alive is None or alive <= current.last_event_time):
+                continue
+            workspace = workspace_id(event.group.subscription_id, event.group.name, known.workspace_name)
+            result = self._store(known.key, event.workspace_event(workspace), now, facts_of(known), _writes(known),
+                                 current)
+            applied = applied or result.status == "applied"
+        log.info("resource group %s deleted (event %s): its inventoried workspaces recorded", event.group.id,
+                 event.event_id)
+        return EventResult("applied" if applied else "unchanged", event.event_id)
 
     def _store(self, key: tuple[str, str], event: WorkspaceEvent | None, now: datetime, facts: WorkspaceFacts,
                writes: tuple[HistoryEntry, ...] | list[HistoryEntry], current: LedgerRow | None, *,

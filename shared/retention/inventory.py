@@ -102,6 +102,14 @@ class Inventory:
         except ResourceNotFoundError:
             return None
 
+    def in_group(self, subscription_id: str, resource_group: str) -> list[InventoryRow]:
+        """Every workspace recorded in one resource group (one partition range query)."""
+        low = f"{resource_group.lower()}|"
+        entities = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey ge @low and RowKey lt @high",
+            parameters={"pk": subscription_id.lower(), "low": low, "high": low[:-1] + "}"})  # "}" sorts after "|"
+        return [InventoryRow.from_entity(e) for e in entities]
+
     def record_write(self, event: WorkspaceEvent, gateway: MlGateway, *, now: datetime) -> InventoryRow:
         """Note the write (its time orders later deletes) and read the workspace once through ARM.
 

@@ -167,3 +167,33 @@ def test_fuzzed_continuation_tokens_are_never_a_500(functions, events_env, value
         assert response.status_code in (200, 400), (forged, response.get_body())
         if response.status_code == 400:
             assert json.loads(response.get_body())["error"]["target"] == "continuationToken"
+
+
+def group_delete(at: datetime, event_id: str = "rg-del-1") -> dict:
+    body = event_body("delete", "ws-quiet", at=at, event_id=event_id)
+    group = f"/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev"
+    body["subject"] = body["data"]["resourceUri"] = body["data"]["authorization"]["scope"] = group
+    body["data"]["operationName"] = "Microsoft.Resources/subscriptions/resourceGroups/delete"
+    return body
+
+
+def test_a_deleted_resource_group_records_each_inventoried_workspace_with_the_reason(functions, events_env):
+    from azure.data.tables import TableServiceClient
+
+    from shared.azure import tables
+
+    table = tables.table(TableServiceClient.from_connection_string(events_env["AML_LIFECYCLE_TABLES"]), tables.INVENTORY)
+    for rg, name in (("rg-ml-dev", "ws-quiet"), ("rg-ml-dev", "ws-online"), ("rg-ml-dev-2", "ws-other")):
+        table.upsert_entity({"PartitionKey": SUB_DEV, "RowKey": f"{rg}|{name}", "WorkspaceId": ws_id(name, rg=rg)})
+    fire(functions, event_body("delete", "ws-gone", at=NOW - timedelta(hours=5), purge=True))  # purged before
+    table.upsert_entity({"PartitionKey": SUB_DEV, "RowKey": "rg-ml-dev|ws-gone", "WorkspaceId": ws_id("ws-gone")})
+    fire(functions, group_delete(NOW))
+    rows = ledger_rows(events_env["AML_LIFECYCLE_TABLES"])
+    for name in ("ws-quiet", "ws-online"):
+        stored = rows[(SUB_DEV, f"rg-ml-dev|{name}")]
+        assert (stored["State"], stored["DeletedAt"]) == ("SoftDeleted", NOW)
+        assert "resource group rg-ml-dev" in stored["Reason"] and stored["AlertsSent"] == "deleted"
+    assert (SUB_DEV, "rg-ml-dev-2|ws-other") not in rows
+    assert rows[(SUB_DEV, "rg-ml-dev|ws-gone")]["DeletedAt"] == NOW - timedelta(hours=5)  # not seen alive since
+    fire(functions, group_delete(NOW))  # redelivered: nothing changes
+    assert ledger_rows(events_env["AML_LIFECYCLE_TABLES"]) == rows
