@@ -89,7 +89,8 @@ def main() -> None:
                                log_path=os.path.join(state, "devhost.log")) as devhost:
                 stack = Stack(azurite, sim, devhost, env)
                 group = f"/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev"
-                body = {"workspaceId": f"{group}/providers/Microsoft.MachineLearningServices/workspaces/{args.workspace}",
+                workspace = f"{group}/providers/Microsoft.MachineLearningServices/workspaces/{args.workspace}"
+                body = {"workspaceId": workspace,
                         "targetResourceGroupId": f"/subscriptions/{SUB_PROD}/resourceGroups/rg-ml-prod"}
                 if args.workspace == "ws-quiet":  # its datastore's account moves along: the datastore fix runs too
                     body["includeResources"] = [f"{group}/providers/Microsoft.Storage/storageAccounts/sttrainingdata"]

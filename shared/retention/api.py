@@ -84,7 +84,7 @@ def row_json(row: LedgerRow, now: datetime) -> dict[str, Any]:
         "correlationId": row.correlation_id,
         "lastEventTime": row.last_event_time.isoformat() if row.last_event_time else None,
         "lastEventId": row.last_event_id, "alertsSent": list(row.alerts_sent),
-        "cmkEnabled": row.cmk_enabled, "managedResourceGroup": row.managed_resource_group,
+        "cmkEnabled": row.cmk_enabled, "managedResourceGroup": row.managed_resource_group, "reason": row.reason,
     }
     if row.state is LedgerState.SOFT_DELETED:
         body["hoursLeft"] = max(0, int(row.time_left(now) // 3600))

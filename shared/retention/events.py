@@ -118,7 +118,8 @@ class GroupDeleteEvent:
     correlation_id: str | None = None
 
     def workspace_event(self, workspace: ResourceId) -> WorkspaceEvent:
-        """The delete of one of the group's workspaces (its id is stable per event and workspace: redeliveries dedupe)."""
+        """The delete of one of the group's workspaces (its id is stable per event and workspace: redeliveries
+        dedupe)."""
         return WorkspaceEvent(f"{self.event_id}|{workspace.name.lower()}", EventKind.DELETE, workspace, self.event_time,
                               self.caller, self.correlation_id,
                               reason=f"deleted with its resource group {self.group.name} (event {self.event_id})")
@@ -142,7 +143,8 @@ def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> Wor
             return None  # failures, cancellations, actions
     elif str(data.get("status") or "").lower() != "succeeded":
         return None  # the type was lost in mapping: only a succeeded operation counts
-    if kind in ("delete", "group") and envelope.type == WRITE_SUCCESS or kind == "write" and envelope.type == DELETE_SUCCESS:
+    deleting = kind in ("delete", "group")
+    if deleting and envelope.type == WRITE_SUCCESS or kind == "write" and envelope.type == DELETE_SUCCESS:
         raise MalformedEvent(envelope.id, f"event type {envelope.type} does not match operation {operation}")
     if not envelope.id:
         raise MalformedEvent(None, "has no id")

@@ -166,8 +166,9 @@ class RetentionEvents:
                filed: ScheduleEntry | None = None) -> EventResult:
         """Fold the event into the row; publish the soft-delete alerts it owes, then write them recorded.
 
-        `current` is the row as read, or None (absent, or not read: created blind, a 409 falls back to a read). Raises AlertPublishError after storing the row when a publish failed (Event Grid redelivers and
-        the sweep retries the episode's own notice), LedgerConflictError under endless contention.
+        `current` is the row as read, or None (absent, or not read: created blind, a 409 falls back to a read);
+        `filed`, an entry already filed. Raises AlertPublishError after storing the row when a publish failed (Event
+        Grid redelivers, the sweep retries the episode's own notice), LedgerConflictError under endless contention.
         """
         days = facts.retention_days or self.settings.default_retention_days
         published: set[str] = set()  # alerts out in this invocation: a retry after a conflict does not resend them

@@ -89,7 +89,8 @@ class RetentionSweep:
             """Every alert of the entries' episode owed by `at` (one entry stands for the episode's whole plan)."""
             if current is None or not any(e.matches(current) for e in entries):
                 return []
-            return [t for t, due in alerts_of(current, self.settings.alert_days) if due <= at and pending(current, t, at)]
+            due_by = alerts_of(current, self.settings.alert_days)
+            return [t for t, due in due_by if due <= at and pending(current, t, at)]
 
         if not due_tokens(row, now):
             report.stale += len(entries)

@@ -61,7 +61,7 @@ def test_a_delete_whose_window_had_closed_on_arrival_is_expired_without_soft_del
     assert not stored.get("AlertsSent") and soft_delete_alerts(caplog) == []
     body = json.loads(call_http(functions, "retention_get", route_params={
         "subscriptionId": SUB_DEV, "resourceGroup": "rg-ml-dev", "workspaceName": "ws-quiet"}).get_body())
-    assert body["state"] == "Expired" and "recovery" not in body
+    assert body["state"] == "Expired" and "recovery" not in body and "closed" in body["reason"]
 
 
 def test_the_workspace_own_retention_from_the_inventory_wins_over_the_setting(functions, events_env):
@@ -182,7 +182,8 @@ def test_a_deleted_resource_group_records_each_inventoried_workspace_with_the_re
 
     from shared.azure import tables
 
-    table = tables.table(TableServiceClient.from_connection_string(events_env["AML_LIFECYCLE_TABLES"]), tables.INVENTORY)
+    service = TableServiceClient.from_connection_string(events_env["AML_LIFECYCLE_TABLES"])
+    table = tables.table(service, tables.INVENTORY)
     for rg, name in (("rg-ml-dev", "ws-quiet"), ("rg-ml-dev", "ws-online"), ("rg-ml-dev-2", "ws-other")):
         table.upsert_entity({"PartitionKey": SUB_DEV, "RowKey": f"{rg}|{name}", "WorkspaceId": ws_id(name, rg=rg)})
     fire(functions, event_body("delete", "ws-gone", at=NOW - timedelta(hours=5), purge=True))  # purged before
