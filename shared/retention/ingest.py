@@ -41,7 +41,7 @@ from shared.retention.rules import (
     with_notices,
     write_entry,
 )
-from shared.retention.schedule import DELETED, RetentionSchedule, ScheduleEntry, _pool, bucket, next_entry
+from shared.retention.schedule import DELETED, RetentionSchedule, ScheduleEntry, _pool, bucket, first_entry
 from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.workspace_events")
@@ -184,7 +184,7 @@ class RetentionEvents:
             if changed is None and not owed:
                 return EventResult("unchanged", event.event_id if event else None, current)
             fresh = [row for row in owed if notice_key(row) not in published]
-            entry = next_entry(with_notices(base, owed), self.settings.alert_days, now=now) \
+            entry = first_entry(with_notices(base, owed), self.settings.alert_days, now=now) \
                 if changed is not None and new_episode(current, changed) else None
             entry = None if entry == filed else entry  # already filed while the inventory was read
             failed = self._publish_with(fresh, entry, published, now)
@@ -214,7 +214,7 @@ class RetentionEvents:
         row = apply_event(None, event, retention_days=self.settings.default_retention_days, now=now)
         if row is None or not new_episode(None, row):
             return None
-        return next_entry(with_notices(row, owed_notices(row, now)), self.settings.alert_days, now=now)
+        return first_entry(with_notices(row, owed_notices(row, now)), self.settings.alert_days, now=now)
 
     def _publish_with(self, rows: list[LedgerRow], entry: ScheduleEntry | None, published: set[str],
                       now: datetime) -> bool:

@@ -13,7 +13,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.retention.ledger import LedgerRow, utc
+from shared.retention.ledger import LedgerRow, LedgerState, utc
 
 log = logging.getLogger("aml_lifecycle.schedule")
 
@@ -91,8 +91,6 @@ def next_entry(row: LedgerRow, alert_days: Iterable[int], *, now: datetime) -> S
     The sweep files the following one when it handles this one, so an episode costs one schedule write per alert
     instead of all of them up front. Never filed into an hour the sweep may already have passed.
     """
-    from shared.retention.ledger import LedgerState
-
     if row.state not in (LedgerState.SOFT_DELETED, LedgerState.EXPIRED):
         return None
     pending = [(at, token) for token, at in alerts_of(row, alert_days) if token not in row.alerts_sent]
@@ -103,6 +101,16 @@ def next_entry(row: LedgerRow, alert_days: Iterable[int], *, now: datetime) -> S
     at, token = min(pending, key=lambda p: (p[0], p[1] != DELETED))
     pk, rk = row.key
     return ScheduleEntry(pk, rk, token, at, row.purge_after, max(bucket(at), bucket(now)))
+
+
+def first_entry(row: LedgerRow, alert_days: Iterable[int], *, now: datetime) -> ScheduleEntry | None:
+    """A new episode's one entry: due at the next sweep, whose reconciliation then checks the workspace with ARM
+    (a recovery or purge may emit no event) and enrols it in the daily checks; handling it files the first alert's.
+    Its token is the soft-delete notice's, owed only if that alert could not be sent at ingestion."""
+    if next_entry(row, alert_days, now=now) is None or row.state is not LedgerState.SOFT_DELETED:
+        return None
+    pk, rk = row.key
+    return ScheduleEntry(pk, rk, DELETED, row.deleted_at, row.purge_after, bucket(now))
 
 
 def plan(row: LedgerRow, alert_days: Iterable[int], *, now: datetime) -> list[ScheduleEntry]:
