@@ -201,6 +201,7 @@ class RetentionEvents:
                 current = self.ledger.get_by_key(*key)
                 continue
             _remember(key)
+            logs.ledger_transition(current, new)
             if failed:
                 raise alerts.AlertPublishError(alerts.WORKSPACE_SOFT_DELETED, new.workspace_id,
                                                "the alerts topic did not accept it; the ledger row is recorded")

@@ -14,6 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TABLE_SPAN_HINT = "devstoreaccount1"  # Azurite's account: every Table Storage call's URL carries it
 
 
+
 def url_of(span: Any) -> str:
     attributes = span.attributes or {}
     return str(attributes.get("url.full") or attributes.get("http.url") or "")
@@ -42,10 +43,10 @@ def test_one_event_is_a_span_with_its_fields_over_storage_then_topic_calls(
 ):
     from opentelemetry.trace import SpanKind
 
-    from tests.retention.conftest import T0, delivered, event_body
+    from tests.retention.conftest import delivered, event_body, recent
 
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_bundle)  # the alerts topic client trusts the simulator's CA
-    body = event_body("delete", "ws-traced", at=T0, event_id="evt-traced-1")
+    body = event_body("delete", "ws-traced", at=recent(), event_id="evt-traced-1")
     functions["workspace_events"].get_user_function()(delivered(body))
 
     finished = list(spans.get_finished_spans())
