@@ -1,4 +1,4 @@
-"""The Functions app object: registers the blueprint of each handlers/ module, then wires telemetry (handlers/telemetry.py)."""
+"""The Functions app object: registers the blueprint of each handlers/ module, and starts telemetry when configured."""
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -14,10 +14,10 @@ from handlers import (
     moves,
     retention,
     retention_sweep,
-    telemetry,
     validation_orchestration,
     workspace_events,
 )
+from shared import telemetry
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -34,5 +34,5 @@ app.register_functions(retention_sweep.bp)
 app.register_functions(validation_orchestration.bp)
 app.register_functions(workspace_events.bp)
 
-# Last: Azure Monitor when APPLICATIONINSIGHTS_CONNECTION_STRING is set, and a span around every invocation.
-telemetry.instrument(app)
+# Azure Monitor, once at start, when APPLICATIONINSIGHTS_CONNECTION_STRING is set (shared/telemetry.py).
+telemetry.configure()

@@ -1,8 +1,7 @@
-"""Cold-start import cost: the ML gateway choice (ours vs azure-ai-ml's MLClient) and `function_app` itself.
-
-The `function_app` rows compare, in interleaved rounds, this tree with telemetry off (no Application Insights
-connection string: the default), the same with telemetry on, and `--baseline-ref` (default `main`) as a baseline.
-"""
+"""Cold-start import cost: `function_app` imported and indexed (what the Functions worker pays on a cold start),
+with telemetry off (no Application Insights connection string, the default) and on, against the bare SDK set it
+stands on; `--baseline-ref` also compares with another commit's `function_app`; `--azure-ai-ml` adds the ML
+gateway choice (ours vs azure-ai-ml's MLClient)."""
 
 from __future__ import annotations
 
@@ -29,9 +28,11 @@ print(json.dumps({{"seconds": elapsed, "maxrss_mb": resource.getrusage(resource.
 """
 
 OURS = "from shared.azure.clients import AzureClients\nfrom shared.azure.ml_gateway import MlGateway"
+# What a cold start really pays: the worker imports the script and indexes its functions.
+APP = "import function_app\nfunctions = function_app.app.get_functions()"
+# The bare SDK set any Durable Functions Python app imports at start (the app loads the rest lazily, on first use).
+SDK_SET = "import azure.functions, azure.durable_functions, azure.core"
 AZURE_AI_ML_IMPORT = "from azure.ai.ml import MLClient\nfrom azure.ai.ml.entities import Workspace"
-# What every cold start pays anyway (the Functions library + Durable SDK + azure-core), for context.
-BASELINE = "import azure.functions, azure.durable_functions, azure.core"
 
 
 FUNCTION_APP = "import function_app"
@@ -71,12 +72,8 @@ def function_app_rows(python: str, runs: int, baseline_ref: str) -> dict[str, li
     return rows
 
 
-def measure(python: str, imports: str, runs: int) -> dict[str, float]:
-    samples = []
-    for _ in range(runs):
-        out = subprocess.run([python, "-c", PROBE.format(imports=imports)], cwd=ROOT, check=True,
-                             capture_output=True, text=True).stdout
-        samples.append(json.loads(out.strip().splitlines()[-1]))
+def measure(python: str, imports: str, runs: int, extra_env: dict[str, str] | None = None) -> dict[str, float]:
+    samples = [probe(python, imports, ROOT, extra_env) for _ in range(runs)]
     return {
         "median_s": statistics.median(s["seconds"] for s in samples),
         "min_s": min(s["seconds"] for s in samples),
@@ -96,29 +93,49 @@ def bench_python() -> str:
     return str(python)
 
 
+def interleaved(python: str, probes: dict[str, tuple[str, dict[str, str] | None]],
+                runs: int) -> dict[str, dict[str, float]]:
+    """Each probe (imports, extra environment) once per round, rounds interleaved, so a busy machine weighs on every
+    probe alike."""
+    rounds = [{name: measure(python, imports, 1, env) for name, (imports, env) in probes.items()} for _ in range(runs)]
+    result = {}
+    for name in probes:
+        samples = [r[name] for r in rounds]
+        result[name] = {"median_s": statistics.median(s["median_s"] for s in samples),
+                        "min_s": min(s["min_s"] for s in samples),
+                        "maxrss_mb": statistics.median(s["maxrss_mb"] for s in samples),
+                        "modules": samples[-1]["modules"]}
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--baseline-ref", default="main", help="git ref whose function_app is the cold-start baseline")
-    parser.add_argument("--function-app-only", action="store_true",
-                        help="only the function_app rows, with this interpreter (no azure-ai-ml venv)")
+    parser.add_argument("--azure-ai-ml", action="store_true",
+                        help="also compare with azure-ai-ml (installs it into a separate .venv-bench)")
+    parser.add_argument("--baseline-ref", help="also compare function_app with this git ref's (e.g. a commit before a change)")
     args = parser.parse_args()
-    if args.function_app_only:
-        print_function_app(sys.executable, args.runs, args.baseline_ref)
-        return
-    python = bench_python()  # one interpreter for all three, so the comparison is like for like
-    rows = {
-        "baseline (functions + durable + core)": measure(python, BASELINE, args.runs),
-        "ours (azure_clients + ml_gateway)": measure(python, OURS, args.runs),
-        "azure-ai-ml (MLClient + entities)": measure(python, AZURE_AI_ML_IMPORT, args.runs),
-    }
+    probes = {"bare SDK set (imports only)": (SDK_SET, None), "function_app + index, telemetry off": (APP, None),
+              "function_app + index, telemetry on": (APP, TELEMETRY_ON), "ours (azure_clients + ml_gateway)": (OURS, None)}
+    python = sys.executable
+    if args.azure_ai_ml:
+        python = bench_python()  # one interpreter for all, so the comparison is like for like
+        probes["azure-ai-ml (MLClient + entities)"] = (AZURE_AI_ML_IMPORT, None)
+    rows = interleaved(python, probes, args.runs)
     print(f"{'import':42} {'median s':>9} {'min s':>7} {'RSS MB':>7} {'modules':>8}")
     for name, row in rows.items():
         print(f"{name:42} {row['median_s']:9.3f} {row['min_s']:7.3f} {row['maxrss_mb']:7.1f} {row['modules']:8d}")
-    ours = rows["ours (azure_clients + ml_gateway)"]["median_s"]
-    theirs = rows["azure-ai-ml (MLClient + entities)"]["median_s"]
-    print(f"ratio azure-ai-ml / ours: {theirs / ours:.1f}x")
-    print_function_app(python, args.runs, args.baseline_ref)
+    sdk = rows["bare SDK set (imports only)"]
+    for mode in ("off", "on"):
+        app = rows[f"function_app + index, telemetry {mode}"]
+        print(f"cold start, telemetry {mode}: function_app / bare SDK set = {app['median_s'] / sdk['median_s']:.2f}x the "
+              f"import time (+{(app['median_s'] - sdk['median_s']) * 1000:.0f} ms, +{app['modules'] - sdk['modules']} modules)")
+    if args.azure_ai_ml:
+        ours = rows["ours (azure_clients + ml_gateway)"]["median_s"]
+        theirs = rows["azure-ai-ml (MLClient + entities)"]["median_s"]
+        print(f"ratio azure-ai-ml / ours: {theirs / ours:.1f}x")
+    if args.baseline_ref:
+        print_function_app(python, args.runs, args.baseline_ref)
 
 
 def print_function_app(python: str, runs: int, baseline_ref: str) -> None:

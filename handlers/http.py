@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import azure.functions as func
 
+from handlers.telemetry import traced
 from shared.errors import ApiError, bad_request
 from shared.settings import SettingsError
 
@@ -42,7 +43,8 @@ def json_body(req: func.HttpRequest) -> dict[str, Any]:
 
 
 def api(handler: Callable[..., func.HttpResponse]) -> Callable[..., func.HttpResponse]:
-    """Turn ApiError and configuration errors into the contract's error shape; log anything unexpected."""
+    """Turn ApiError and configuration errors into the contract's error shape; log anything unexpected; one span per
+    request (method, path without the query string, status)."""
 
     import functools
     import inspect
@@ -65,7 +67,7 @@ def api(handler: Callable[..., func.HttpResponse]) -> Callable[..., func.HttpRes
             except Exception as exc:
                 return convert(exc)
 
-        return run_async
+        return traced("http")(run_async)
 
     @functools.wraps(handler)
     def run(*args: Any, **kwargs: Any) -> func.HttpResponse:
@@ -74,4 +76,4 @@ def api(handler: Callable[..., func.HttpResponse]) -> Callable[..., func.HttpRes
         except Exception as exc:
             return convert(exc)
 
-    return run
+    return traced("http")(run)

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 import azure.functions as func
 
 from handlers.http import api, json_body, json_response
+from handlers.telemetry import traced
 from shared.azure.clients import get_clients
 from shared.errors import ApiError
 from shared.retention import BackfillRequest, run_backfill
@@ -31,6 +32,7 @@ def inventory_backfill(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.function_name("inventory_backfill_daily")
 @bp.timer_trigger(arg_name="timer", schedule="%AML_LIFECYCLE_BACKFILL_SCHEDULE%", use_monitor=True)
+@traced("timer")
 def inventory_backfill_daily(timer: func.TimerRequest) -> None:
     try:
         request = BackfillRequest.from_json({}, get_settings())

@@ -8,6 +8,7 @@ from typing import Any, Generator
 import azure.durable_functions as df
 
 from handlers import move_workload
+from handlers.telemetry import activity
 from shared.azure.clients import get_clients
 from shared.errors import redact
 from shared.moves import activities as work
@@ -164,49 +165,49 @@ def _plan(payload: dict) -> MovePlan:
     return MovePlan.from_json(payload["plan"])
 
 
-@bp.activity_trigger(input_name="payload")
+@activity(bp)
 def move_admit(payload: dict) -> dict:
     return admit(get_clients(), get_settings(), payload.get("plan"), str(payload.get("instanceId") or "")).to_json()
 
 
-@bp.activity_trigger(input_name="payload")
+@activity(bp)
 def move_snapshot(payload: dict) -> dict:
     return work.snapshot(get_clients(), _plan(payload))
 
 
-@bp.activity_trigger(input_name="payload")
+@activity(bp)
 def move_start_validation(payload: dict) -> dict:
     return work.start_validation(get_clients(), _plan(payload), Inventory.from_json(payload["inventory"]))
 
 
-@bp.activity_trigger(input_name="payload")
+@activity(bp)
 def move_start(payload: dict) -> dict:
     return work.start_move(get_clients(), _plan(payload))
 
 
-@bp.activity_trigger(input_name="payload")
+@activity(bp)
 def move_poll(payload: dict) -> dict:
     return work.poll(get_clients(), _plan(payload), payload["phase"], payload["location"], int(payload["poll"]))
 
 
-@bp.activity_trigger(input_name="payload")
+@activity(bp)
 def move_approve_private_endpoints(payload: dict) -> dict:
     return work.approve_endpoints(
         get_clients(), _plan(payload), Inventory.from_json(payload["inventory"]), int(payload["round"])
     )
 
 
-@bp.activity_trigger(input_name="payload")
+@activity(bp)
 def move_check_datastores(payload: dict) -> list:
     return work.datastores(get_clients(), _plan(payload), Inventory.from_json(payload["inventory"]))
 
 
-@bp.activity_trigger(input_name="payload")
+@activity(bp)
 def move_check_role_assignments(payload: dict) -> list:
     return work.role_assignments(get_clients(), _plan(payload), Inventory.from_json(payload["inventory"]))
 
 
-@bp.activity_trigger(input_name="payload")
+@activity(bp)
 def move_finish(payload: dict) -> dict:
     plan, outcome = _plan(payload), Outcome.from_json(payload["outcome"])
     if outcome.moved:  # the inventory follows the workspace (retention's side; moves does not import it)

@@ -7,6 +7,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from handlers.telemetry import activity
 from shared.azure.clients import get_clients
 from shared.errors import redact
 from shared.moves import workload as work
@@ -59,11 +60,11 @@ def _passes(context: df.DurableOrchestrationContext, call: Any, phase: str, timi
 
 
 # activities ------------------------------------------------------------------------------------------------------
-@bp.activity_trigger(input_name="payload")
+@activity(bp)
 def move_workload_snapshot(payload: dict) -> dict:
     return work.snapshot_workload(get_clients(), MovePlan.from_json(payload["plan"]))
 
 
-@bp.activity_trigger(input_name="payload")
+@activity(bp)
 def move_workload_step(payload: dict) -> dict:
     return work.advance(get_clients(), MovePlan.from_json(payload["plan"]), payload["phase"], int(payload["round"]))

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 import azure.functions as func
 
+from handlers.telemetry import traced
 from shared import logs
 from shared.azure.clients import get_clients
 from shared.retention import RetentionSweep
@@ -20,6 +21,7 @@ log = logging.getLogger("aml_lifecycle.sweep")
 
 @bp.function_name("retention_sweep")
 @bp.timer_trigger(arg_name="timer", schedule="%AML_LIFECYCLE_SWEEP_SCHEDULE%", use_monitor=True)
+@traced("timer")
 def retention_sweep(timer: func.TimerRequest) -> None:
     if timer.past_due:
         log.info("retention sweep is past due (the app was stopped?): catching up from the watermark",

@@ -1,4 +1,4 @@
-"""Telemetry wiring of the app object: Azure Monitor at start, and one span around every invocation."""
+"""Handler telemetry: one span per invocation (`traced`, `activity`); Azure Monitor is set up by shared/telemetry.py."""
 
 from __future__ import annotations
 
@@ -10,55 +10,41 @@ from urllib.parse import urlsplit
 
 from shared import telemetry
 
-# Trigger binding type → OpenTelemetry `faas.trigger`. Orchestrators and entities are left alone: their code
-# replays, so a span per replay would be noise (the activities they call each get one).
-TRIGGERS = {
-    "httpTrigger": "http",
-    "eventGridTrigger": "pubsub",
-    "timerTrigger": "timer",
-    "activityTrigger": "other",
-}
 
+def traced(trigger: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: one span per invocation of the function below it (`faas.trigger` = `trigger`: http, pubsub,
+    timer, other). Keeps the function's name, signature and sync/async kind, so the worker and the dev host bind
+    it as before. Orchestrators are never traced: their code replays, so a span per replay would be noise (the
+    activities they call each get one). HTTP functions get theirs from `handlers.http.api`."""
 
-def instrument(app: Any) -> int:
-    """Configure Azure Monitor (only when its connection string is set) and wrap each function in a span.
+    def decorate(user: Callable[..., Any]) -> Callable[..., Any]:
+        name = user.__name__
+        if inspect.iscoroutinefunction(user):
 
-    Wraps the user function the way the Durable SDK wraps durable-client functions (`_function._func`,
-    azure-functions pinned in requirements.txt), keeping its signature, sync/async kind and attributes, so the
-    worker and the dev host bind it as before. Call once, after every blueprint is registered. Returns how many
-    functions were wrapped.
-    """
-    telemetry.configure()
-    wrapped = 0
-    for builder in getattr(app, "_function_builders", ()):
-        function = builder._function
-        trigger = function.get_trigger()
-        kind = TRIGGERS.get(trigger.get_binding_name() if trigger is not None else "")
-        if kind is None or getattr(function._func, "_aml_traced", False):
-            continue
-        function._func = _traced(function._func, function.get_function_name(), kind)
-        wrapped += 1
-    return wrapped
+            @functools.wraps(user)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                with telemetry.invocation_span(name, trigger, _attributes(args, kwargs)) as span:
+                    return _outcome(span, await user(*args, **kwargs))
 
-
-def _traced(user: Callable[..., Any], name: str, kind: str) -> Callable[..., Any]:
-    if inspect.iscoroutinefunction(user):
+            return run_async
 
         @functools.wraps(user)
-        async def run_async(*args: Any, **kwargs: Any) -> Any:
-            with telemetry.invocation_span(name, kind, _attributes(args, kwargs)) as span:
-                return _outcome(span, await user(*args, **kwargs))
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with telemetry.invocation_span(name, trigger, _attributes(args, kwargs)) as span:
+                return _outcome(span, user(*args, **kwargs))
 
-        run_async._aml_traced = True
-        return run_async
+        return run
 
-    @functools.wraps(user)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        with telemetry.invocation_span(name, kind, _attributes(args, kwargs)) as span:
-            return _outcome(span, user(*args, **kwargs))
+    return decorate
 
-    run._aml_traced = True
-    return run
+
+def activity(bp: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`@bp.activity_trigger(input_name="payload")` with the activity's span: every move activity takes `payload`."""
+
+    def register(user: Callable[..., Any]) -> Any:
+        return bp.activity_trigger(input_name="payload")(traced("other")(user))
+
+    return register
 
 
 def _attributes(args: tuple, kwargs: dict) -> dict[str, str]:

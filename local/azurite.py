@@ -73,8 +73,12 @@ def start_azurite(
     ports: dict[str, int] | None = None,
     timeout: float = 30.0,
     log_file: str | None = None,
+    debug_log: str | None = None,
 ) -> RunningAzurite:
-    """Start Azurite for the given services ('blob', 'queue', 'table') on loopback and wait until it listens."""
+    """Start Azurite for the given services ('blob', 'queue', 'table') on loopback and wait until it listens.
+
+    `debug_log`: Azurite's own debug log (`--debug`), one `RequestMethod=` line per request it serves (benches count
+    storage requests with it)."""
     owned = location is None
     location = location or tempfile.mkdtemp(prefix="azurite-")
     chosen = {service: (ports or {}).get(service) or free_port() for service in services}
@@ -88,6 +92,8 @@ def start_azurite(
             else:
                 args += [f"--{service}Port", "0"]
     args += ["--location", location, "--disableTelemetry", "--skipApiVersionCheck", "--loose"]
+    if debug_log:
+        args += ["--debug", debug_log]
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL
     process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     running = RunningAzurite(process, location, chosen, owned)

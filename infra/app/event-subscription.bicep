@@ -45,6 +45,9 @@ resource workspaceEvents 'Microsoft.EventGrid/systemTopics/eventSubscriptions@20
           values: [
             'Microsoft.MachineLearningServices/workspaces/write'
             'Microsoft.MachineLearningServices/workspaces/delete'
+            // A deleted resource group's workspaces: ARM emits one event per management request and nothing
+            // documents one per resource the group held (docs: event-schema-resource-groups).
+            'Microsoft.Resources/subscriptions/resourceGroups/delete'
           ]
         }
       ]

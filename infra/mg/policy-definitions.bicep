@@ -253,6 +253,7 @@ var wiringTemplate = {
               values: [
                 'Microsoft.MachineLearningServices/workspaces/write'
                 'Microsoft.MachineLearningServices/workspaces/delete'
+                'Microsoft.Resources/subscriptions/resourceGroups/delete' // its workspaces (app/event-subscription.bicep)
               ]
             }
           ]

@@ -85,5 +85,8 @@ async def dispatch_events(function: IndexedFunction, events: list[dict], call: C
         log.error("function %s failed for event %s: %s", function.name, event.get("id"), error,
                   exc_info=(type(error), error, error.__traceback__))
     if failures:
-        return web.Response(status=500, text=str(failures[0][1]))
+        # The exception stays in the log: its text may name internal hosts and ports (a storage endpoint, say).
+        ids = ", ".join(str(event.get("id")) for event, _ in failures)
+        return web.json_response({"error": f"the function failed for event(s) {ids}; the host log has the reason"},
+                                 status=500)
     return web.Response(status=202)

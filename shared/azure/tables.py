@@ -14,19 +14,22 @@ SCHEDULE = "RetentionSchedule"
 RECONCILE = "RetentionReconcile"
 ALL_TABLES = (RETENTION, MOVES, INVENTORY, SCHEDULE, RECONCILE)
 
-_created: set[tuple[int, str]] = set()
+_clients: dict[tuple[int, str], tuple[TableServiceClient, TableClient]] = {}
 _lock = threading.Lock()
 
 
 def table(service: TableServiceClient, name: str) -> TableClient:
-    """A client for one of the app's tables, created on first use in this process."""
+    """A client for one of the app's tables (created on first use in this process), reused: building one costs
+    about as much as a request."""
     key = (id(service), name)
-    if key not in _created:
+    known = _clients.get(key)
+    if known is None or known[0] is not service:
         with _lock:
-            if key not in _created:
+            known = _clients.get(key)
+            if known is None or known[0] is not service:
                 try:
                     service.create_table(name)
                 except ResourceExistsError:
                     pass
-                _created.add(key)
-    return service.get_table_client(name)
+                known = _clients[key] = (service, service.get_table_client(name))
+    return known[1]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.parse
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, Mapping
 
-from shared.azure.arm_ids import ArmIdError, ResourceId, parse_workspace_id
+from shared.azure.arm_ids import ArmIdError, ResourceGroupId, ResourceId, parse_scope, parse_workspace_id
 
 DELETE_SUCCESS = "Microsoft.Resources.ResourceDeleteSuccess"
 WRITE_SUCCESS = "Microsoft.Resources.ResourceWriteSuccess"
@@ -17,7 +18,16 @@ WORKSPACE_OPERATIONS = {
     "microsoft.machinelearningservices/workspaces/delete": "delete",
     "microsoft.machinelearningservices/workspaces/write": "write",
 }
+# A resource group's delete: ARM emits events per management request (docs: event-schema-resource-groups, "resource
+# events are created for PUT, PATCH, POST and DELETE operations sent to management.azure.com"), and deleting a group
+# is one request; nothing documents an event per resource it held. The app records the group's inventoried workspaces.
+GROUP_DELETE = "microsoft.resources/subscriptions/resourcegroups/delete"
 UPN_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
+# Longest value we store from an event field. Table Storage caps a string property at 64 KiB (32 K UTF-16 chars) and
+# the row's History keeps up to 40 events' caller and correlation id: longer is not an ARM value, it is malformed.
+MAX_FIELD_CHARS = 512
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)  # Table Storage DateTime starts at 1601; ARM events are recent
+LATEST_AHEAD = timedelta(days=366)  # beyond this past the receive time, an event time is not a clock skew
 _TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$")
 
 
@@ -78,6 +88,7 @@ class WorkspaceEvent:
     correlation_id: str | None = None
     force_to_purge: bool = False
     time_from_event: bool = True
+    reason: str | None = None  # why the app applies this delete (e.g. the workspace went with its resource group)
 
     @property
     def workspace_id(self) -> str:
@@ -96,8 +107,26 @@ class WorkspaceEvent:
         return self.workspace.name
 
 
-def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> WorkspaceEvent | None:
-    """The workspace event, None if the event is not one the ledger tracks, or :class:`MalformedEvent`."""
+@dataclass(frozen=True)
+class GroupDeleteEvent:
+    """A successful delete of a resource group: its workspaces went with it."""
+
+    event_id: str
+    group: ResourceGroupId
+    event_time: datetime
+    caller: str | None = None
+    correlation_id: str | None = None
+
+    def workspace_event(self, workspace: ResourceId) -> WorkspaceEvent:
+        """The delete of one of the group's workspaces (its id is stable per event and workspace: redeliveries
+        dedupe)."""
+        return WorkspaceEvent(f"{self.event_id}|{workspace.name.lower()}", EventKind.DELETE, workspace, self.event_time,
+                              self.caller, self.correlation_id,
+                              reason=f"deleted with its resource group {self.group.name} (event {self.event_id})")
+
+
+def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> WorkspaceEvent | GroupDeleteEvent | None:
+    """The workspace (or resource group) event, None if the ledger does not track it, or :class:`MalformedEvent`."""
     data = envelope.data
     if not isinstance(data, Mapping):
         if envelope.type in (DELETE_SUCCESS, WRITE_SUCCESS):
@@ -105,6 +134,8 @@ def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> Wor
         return None
     operation = str(data.get("operationName") or "").lower()
     kind = WORKSPACE_OPERATIONS.get(operation)
+    if operation == GROUP_DELETE:
+        kind = "group"
     if kind is None:
         return None
     if envelope.type is not None:
@@ -112,33 +143,78 @@ def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> Wor
             return None  # failures, cancellations, actions
     elif str(data.get("status") or "").lower() != "succeeded":
         return None  # the type was lost in mapping: only a succeeded operation counts
-    if kind == "delete" and envelope.type == WRITE_SUCCESS or kind == "write" and envelope.type == DELETE_SUCCESS:
+    deleting = kind in ("delete", "group")
+    if deleting and envelope.type == WRITE_SUCCESS or kind == "write" and envelope.type == DELETE_SUCCESS:
         raise MalformedEvent(envelope.id, f"event type {envelope.type} does not match operation {operation}")
     if not envelope.id:
         raise MalformedEvent(None, "has no id")
     resource = data.get("resourceUri") or envelope.subject
     try:
-        workspace = parse_workspace_id(str(resource or ""))
+        if kind == "group":
+            workspace = parse_scope(str(resource or ""))
+            if not isinstance(workspace, ResourceGroupId):
+                raise ArmIdError("resourceUri", "is a subscription id", str(resource))
+        else:
+            workspace = parse_workspace_id(str(resource or ""))
     except ArmIdError as exc:
-        raise MalformedEvent(envelope.id, f"resourceUri is not a workspace id: {exc}") from None
+        raise MalformedEvent(envelope.id, f"resourceUri is not a {'resource group' if kind == 'group' else 'workspace'}"
+                                          f" id: {exc}") from None
+    received = received_at or datetime.now(timezone.utc)
     time_from_event = envelope.time is not None
-    event_time = envelope.time or received_at or datetime.now(timezone.utc)
-    request = data.get("httpRequest") if isinstance(data.get("httpRequest"), Mapping) else {}
-    return WorkspaceEvent(
+    event_time = envelope.time or received
+    if not EARLIEST <= event_time <= received + LATEST_AHEAD:
+        raise MalformedEvent(envelope.id, f"eventTime {event_time.isoformat()} is not a time ARM could have sent")
+    correlation = data.get("correlationId")
+    if correlation is not None and not isinstance(correlation, str):
+        raise MalformedEvent(envelope.id, f"correlationId is a {type(correlation).__name__}, not a string")
+    request = json_object(data.get("httpRequest")) or {}
+    if kind == "group":
+        group = GroupDeleteEvent(str(envelope.id), workspace, event_time, caller_of(data.get("claims")),
+                                 correlation or None)
+        _check_lengths(envelope.id, group.event_id, group.caller, correlation)
+        return group
+    result = WorkspaceEvent(
         event_id=str(envelope.id),
         kind=EventKind(kind),
         workspace=workspace,
         event_time=event_time,
         caller=caller_of(data.get("claims")),
-        correlation_id=data.get("correlationId") or None,
+        correlation_id=correlation or None,
         force_to_purge=kind == "delete" and _force_to_purge(request.get("url")),
         time_from_event=time_from_event,
     )
+    _check_lengths(envelope.id, result.event_id, result.caller, correlation)
+    return result
+
+
+def _check_lengths(envelope_id: Any, event_id: str, caller: str | None, correlation: str | None) -> None:
+    for name, value in (("id", event_id), ("caller", caller), ("correlationId", correlation)):
+        if value is not None and len(value) > MAX_FIELD_CHARS:
+            raise MalformedEvent(str(envelope_id)[:64], f"{name} is {len(value)} characters long (at most "
+                                                        f"{MAX_FIELD_CHARS} are stored)")
+
+
+def json_object(value: Any) -> Mapping[str, Any] | None:
+    """`data.claims` / `httpRequest` / `authorization` as a mapping: an object, or a JSON string of one.
+
+    Event Grid's schema has them as objects; relays and older SDK models re-publish them as JSON strings.
+    """
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, (str, bytes)):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return None
+        return parsed if isinstance(parsed, Mapping) else None
+    return None
 
 
 def caller_of(claims: Any) -> str | None:
-    """Who made the request: the upn claim, then `name`, then `appid` (a service principal)."""
-    if not isinstance(claims, Mapping):
+    """Who made the request: the upn claim, then `name`, then `appid` (a service principal); claims as a mapping or
+    a JSON string of one."""
+    claims = json_object(claims)
+    if claims is None:
         return None
     for name in (UPN_CLAIM, "name", "appid"):
         value = claims.get(name)

@@ -1,25 +1,60 @@
-"""Applies one workspace event: inventory on write, ledger row and alert schedule, and the soft-delete alert."""
+"""Applies one workspace event: the ledger row, the episode's next schedule entry and the soft-delete alert.
+
+A new soft delete costs three storage requests (inventory read, schedule entry, ledger create) plus the publish; a
+redelivery one (the ledger read answers "seen"). See docs/retention.md, "Cost of an event".
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
+
 from shared import logs
-from shared.azure import tables
+from shared.azure import alerts, tables
 from shared.azure.alerts import AlertPublishError
 from shared.azure.ml_gateway import MlGateway
-from shared.retention.events import Envelope, EventKind, MalformedEvent, WorkspaceEvent, normalise
+from shared.azure.arm_ids import workspace_id
+from shared.retention.events import Envelope, EventKind, GroupDeleteEvent, MalformedEvent, WorkspaceEvent, normalise
 from shared.retention.inventory import Inventory, InventoryRow
-from shared.retention.ledger import HistoryEntry, LedgerRow, LedgerState, RetentionLedger
-from shared.retention.notices import Outcome, Selection, deliver
-from shared.retention.rules import WorkspaceFacts, apply_event, new_episode, write_entry
-from shared.retention.schedule import DELETED, RetentionSchedule, plan
+from shared.retention.ledger import (
+    MAX_UPDATE_ATTEMPTS,
+    HistoryEntry,
+    LedgerConflictError,
+    LedgerRow,
+    LedgerState,
+    RetentionLedger,
+)
+from shared.retention.notices import Outcome, alert_for
+from shared.retention.rules import (
+    WorkspaceFacts,
+    apply_event,
+    new_episode,
+    notice_key,
+    owed_notices,
+    seen,
+    with_notices,
+    write_entry,
+)
+from shared.retention.schedule import DELETED, RetentionSchedule, ScheduleEntry, _pool, bucket, first_entry
 from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.workspace_events")
+
+# A delete this recent, of a workspace this process has not handled lately, is most likely new: the row is created
+# without a read (a 409 falls back to read-modify-write). Older, or a key seen lately: read first (a redelivery is
+# then one request). Either path is correct; only the cost differs.
+FRESH = timedelta(minutes=5)
+RECENT_KEYS = 10_000
+USER_ASSIGNED_ONLY = ("the workspace uses only user-assigned managed identities: Azure Machine Learning does not "
+                      "soft-delete such a workspace, the delete is permanent (docs: concept-soft-delete)")
+_recent: OrderedDict[tuple[str, str], None] = OrderedDict()
+_recent_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -31,6 +66,15 @@ class EventResult:
     row: LedgerRow | None = None
     alert: Outcome | None = None
     inventory_error: str | None = None
+
+
+def facts_of(known: InventoryRow | None) -> WorkspaceFacts:
+    """What the inventory adds to a delete: CMK facts, the workspace's own retention, whether it is soft-deleted."""
+    if known is None:
+        return WorkspaceFacts()
+    days = known.retention_days if known.retention_days is not None and 1 <= known.retention_days <= 14 else None
+    reason = USER_ASSIGNED_ONLY if (known.identity_type or "").replace(" ", "").lower() == "userassigned" else None
+    return WorkspaceFacts(known.cmk_enabled, known.managed_resource_group, days, reason)
 
 
 class RetentionEvents:
@@ -57,6 +101,8 @@ class RetentionEvents:
             log.debug("ignoring event %s (%s on %s)", envelope.id, envelope.type, envelope.subject,
                       extra=logs.fields(kind="event.ignored", event_id=envelope.id))
             return EventResult("ignored", envelope.id)
+        if isinstance(event, GroupDeleteEvent):
+            return self._group(event, now)
         if not event.time_from_event:
             log.warning("event %s has no event time; using the time it was received", event.event_id,
                         extra=logs.fields(event_id=event.event_id, workspace_id=event.workspace_id))
@@ -67,51 +113,146 @@ class RetentionEvents:
     def _write(self, event: WorkspaceEvent, now: datetime) -> EventResult:
         # Inventory first, ledger second (a concurrent delete does the opposite): one of the two sees the other.
         recorded = self.inventory.record_write(event, MlGateway(self.clients.arm_pipeline()), now=now)
-        row, wrote = self._apply(event, now)
-        alert = self._alert(row, event, now)
-        return EventResult("applied" if wrote else "unchanged", event.event_id, row, alert, recorded.read_error)
+        key = _key(event)
+        current = self.ledger.get_by_key(*key)
+        result = self._store(key, event, now, WorkspaceFacts(), (), current)
+        return EventResult(result.status, result.event_id, result.row, result.alert, recorded.read_error)
 
     def _delete(self, event: WorkspaceEvent, now: datetime) -> EventResult:
-        known = self.inventory.get(event.subscription_id, event.resource_group, event.workspace_name)
-        facts = WorkspaceFacts(known.cmk_enabled, known.managed_resource_group) if known else WorkspaceFacts()
+        key = _key(event)
+        current, read = None, False
+        if now - event.event_time >= FRESH or _recently_handled(key):
+            current, read = self.ledger.get_by_key(*key), True
+            if seen(current, event.event_id, event.event_time):  # a redelivery: only an owed alert costs more
+                return self._store(key, None, now, WorkspaceFacts(), (), current)
+        # The new episode's next entry depends on the inventory only when the workspace has its own retention (or is
+        # not soft-deleted): file the likely one while the inventory is read; _store files the right one if it differs.
+        likely = None if read else self._likely_entry(event, now)
+        filing = _pool().submit(self.schedule.add, [likely]) if likely is not None else None
+        try:
+            known = self.inventory.get(event.subscription_id, event.resource_group, event.workspace_name)
+        finally:
+            if filing is not None:
+                filing.result()  # a storage fault raises before anything of the row is written
         writes = _writes(known)
-        row, wrote = self._apply(event, now, facts=facts, writes=writes)
-        row = self._later_writes(event, writes, now) or row
-        alert = self._alert(row, event, now)
-        return EventResult("applied" if wrote else "unchanged", event.event_id, row, alert)
-
-    def _apply(self, event: WorkspaceEvent | None, now: datetime, *, key: tuple[str, str] | None = None,
-               facts: WorkspaceFacts | None = None, writes: list[HistoryEntry] = ()) -> tuple[LedgerRow | None, bool]:
-        def schedule_first(old: LedgerRow | None, new: LedgerRow) -> None:
-            if new_episode(old, new):  # entries before the row: a crash in between leaves only skippable entries
-                self.schedule.add(plan(new, self.settings.alert_days, now=now))
-
-        days = self.settings.default_retention_days
-        return self.ledger.update(
-            *(key or _key(event)),
-            lambda current: apply_event(current, event, retention_days=days, facts=facts, writes=writes),
-            before_write=schedule_first,
-        )
-
-    def _alert(self, row: LedgerRow | None, event: WorkspaceEvent, now: datetime) -> Outcome | None:
-        if row is None or row.state is not LedgerState.SOFT_DELETED or DELETED in row.alerts_sent:
-            return None
-        alert = deliver(self.clients, self.ledger, row.key, _select_deleted, now=now, known=row).outcome
-        if alert is Outcome.FAILED:
-            # The row is stored; failing the invocation makes Event Grid redeliver (the sweep retries too).
-            raise AlertPublishError("AmlLifecycle.Workspace.SoftDeleted", row.workspace_id,
-                                    "the alerts topic did not accept it; the ledger row is recorded")
-        return alert
-
-    def _later_writes(self, delete: WorkspaceEvent, seen: list[HistoryEntry], now: datetime) -> LedgerRow | None:
-        """Writes the inventory recorded meanwhile (a concurrent write handler saw no row yet): fold them in now."""
-        known = self.inventory.get(delete.subscription_id, delete.resource_group, delete.workspace_name)
-        ids = {w.event_id for w in seen}
-        fresh = [w for w in _writes(known) if w.event_id not in ids]
+        result = self._store(key, event, now, facts_of(known), writes, current, filed=likely)
+        if not read or result.status != "applied":
+            return result
+        # Read path (late or repeated events): fold in writes a concurrent write handler recorded meanwhile.
+        later = _writes(self.inventory.get(event.subscription_id, event.resource_group, event.workspace_name))
+        fresh = [w for w in later if w.event_id not in {x.event_id for x in writes}]
         if not fresh:
+            return result
+        folded = self._store(key, None, now, WorkspaceFacts(), fresh, result.row)
+        return result if folded.row is None else EventResult("applied", event.event_id, folded.row, result.alert)
+
+    def _group(self, event: GroupDeleteEvent, now: datetime) -> EventResult:
+        """Each workspace the inventory holds in a deleted resource group is deleted with it (with that reason).
+
+        One that the ledger already shows deleted, and that no write or read has shown alive since, is left alone.
+        """
+        applied = False
+        for known in self.inventory.in_group(event.group.subscription_id, event.group.name):
+            current = self.ledger.get_by_key(*known.key)
+            alive = max((t for t in (known.last_write_time, known.read_at) if t is not None), default=None)
+            if current is not None and current.state is not LedgerState.RECOVERED and current.last_event_time \
+                    and (alive is None or alive <= current.last_event_time):
+                continue
+            workspace = workspace_id(event.group.subscription_id, event.group.name, known.workspace_name)
+            result = self._store(known.key, event.workspace_event(workspace), now, facts_of(known), _writes(known),
+                                 current)
+            applied = applied or result.status == "applied"
+        log.info("resource group %s deleted (event %s): its inventoried workspaces recorded", event.group.id,
+                 event.event_id)
+        return EventResult("applied" if applied else "unchanged", event.event_id)
+
+    def _store(self, key: tuple[str, str], event: WorkspaceEvent | None, now: datetime, facts: WorkspaceFacts,
+               writes: tuple[HistoryEntry, ...] | list[HistoryEntry], current: LedgerRow | None, *,
+               filed: ScheduleEntry | None = None) -> EventResult:
+        """Fold the event into the row; publish the soft-delete alerts it owes, then write them recorded.
+
+        `current` is the row as read, or None (absent, or not read: created blind, a 409 falls back to a read);
+        `filed`, an entry already filed. Raises AlertPublishError after storing the row when a publish failed (Event
+        Grid redelivers, the sweep retries the episode's own notice), LedgerConflictError under endless contention.
+        """
+        days = facts.retention_days or self.settings.default_retention_days
+        published: set[str] = set()  # alerts out in this invocation: a retry after a conflict does not resend them
+        for _ in range(MAX_UPDATE_ATTEMPTS):
+            changed = apply_event(current, event, retention_days=days, facts=facts, writes=writes, now=now)
+            base = changed or current
+            owed = owed_notices(base, now) if base is not None else []
+            if changed is None and not owed:
+                return EventResult("unchanged", event.event_id if event else None, current)
+            fresh = [row for row in owed if notice_key(row) not in published]
+            entry = first_entry(with_notices(base, owed), self.settings.alert_days, now=now) \
+                if changed is not None and new_episode(current, changed) else None
+            entry = None if entry == filed else entry  # already filed while the inventory was read
+            failed = self._publish_with(fresh, entry, published, now)
+            new = with_notices(base, [row for row in owed if notice_key(row) in published])
+            if failed and new.state is LedgerState.SOFT_DELETED and DELETED not in new.alerts_sent:
+                self.schedule.add([ScheduleEntry(*new.key, DELETED, new.deleted_at, new.purge_after, bucket(now))])
+            try:
+                if current is None:
+                    stored = self.ledger.create(new)
+                else:
+                    stored = self.ledger.replace_row(new, current.etag)
+            except (ResourceExistsError, ResourceModifiedError):
+                log.debug("ledger row %s|%s changed concurrently; reading it", *key)
+                current = self.ledger.get_by_key(*key)
+                continue
+            _remember(key)
+            logs.ledger_transition(current, new)
+            if failed:
+                raise alerts.AlertPublishError(alerts.WORKSPACE_SOFT_DELETED, new.workspace_id,
+                                               "the alerts topic did not accept it; the ledger row is recorded")
+            alert = Outcome.SENT if owed else None
+            return EventResult("applied" if changed is not None else "unchanged",
+                               event.event_id if event else None, stored, alert)
+        raise LedgerConflictError(f"ledger row {key[0]}|{key[1]} kept changing; gave up after {MAX_UPDATE_ATTEMPTS}")
+
+    def _likely_entry(self, event: WorkspaceEvent, now: datetime) -> ScheduleEntry | None:
+        """The entry a new row of this delete needs with the default retention and its notice sent (or None)."""
+        row = apply_event(None, event, retention_days=self.settings.default_retention_days, now=now)
+        if row is None or not new_episode(None, row):
             return None
-        row, _ = self._apply(None, now, key=_key(delete), writes=fresh)
-        return row
+        return first_entry(with_notices(row, owed_notices(row, now)), self.settings.alert_days, now=now)
+
+    def _publish_with(self, rows: list[LedgerRow], entry: ScheduleEntry | None, published: set[str],
+                      now: datetime) -> bool:
+        """File `entry`, then send the alerts (both before the row: a crash leaves a skippable entry and at most a
+        duplicate alert with the same id). Adds each sent alert's key to `published`; True if one failed.
+
+        """
+        if entry is not None:
+            self.schedule.add([entry])  # a storage fault raises: nothing of the row is written yet
+        for row in rows:
+            event_type, data = alert_for(row, DELETED, now)
+            try:
+                alerts.publish_alert(self.clients, event_type, row.workspace_id, data,
+                                     event_id=alerts.alert_id(*row.key, row.deleted_at.isoformat(), DELETED))
+            except alerts.AlertPublishError:
+                return True
+            published.add(notice_key(row))
+        return False
+
+
+def _recently_handled(key: tuple[str, str]) -> bool:
+    with _recent_lock:
+        return key in _recent
+
+
+def _remember(key: tuple[str, str]) -> None:
+    with _recent_lock:
+        _recent[key] = None
+        _recent.move_to_end(key)
+        while len(_recent) > RECENT_KEYS:
+            _recent.popitem(last=False)
+
+
+def forget_recent() -> None:
+    """Clear this process's memory of recently handled workspaces (benches measure the cold path with it)."""
+    with _recent_lock:
+        _recent.clear()
 
 
 def _writes(known: InventoryRow | None) -> list[HistoryEntry]:
@@ -120,9 +261,3 @@ def _writes(known: InventoryRow | None) -> list[HistoryEntry]:
 
 def _key(event: WorkspaceEvent) -> tuple[str, str]:
     return event.subscription_id.lower(), f"{event.resource_group}|{event.workspace_name}".lower()
-
-
-def _select_deleted(row: LedgerRow, now: datetime) -> Selection | None:
-    if row.state is LedgerState.SOFT_DELETED and DELETED not in row.alerts_sent:
-        return Selection(DELETED)
-    return None

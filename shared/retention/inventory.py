@@ -42,6 +42,8 @@ class InventoryRow:
     internal_id: str | None = None  # properties.workspaceId: tells a recovery from a re-used name
     internal_ids: tuple[tuple[str, datetime], ...] = ()  # (internal id, first read) newest last: who held the name
     moved_to: str | None = None  # set on the old row when a move succeeded: the workspace's new ARM id
+    identity_type: str | None = None  # ARM `identity.type`, e.g. "SystemAssigned", "UserAssigned"
+    retention_days: int | None = None  # `properties.softDeleteRetentionInDays` when ARM returns it
     etag: str | None = field(default=None, compare=False)
 
     @property
@@ -49,11 +51,16 @@ class InventoryRow:
         return ledger_key(self.subscription_id, self.resource_group, self.workspace_name)
 
     def with_workspace(self, workspace: Workspace, read_at: datetime) -> "InventoryRow":
+        raw = workspace.raw or {}
+        identity = (raw.get("identity") or {}).get("type") if isinstance(raw.get("identity"), dict) else None
+        days = (raw.get("properties") or {}).get("softDeleteRetentionInDays")
         return replace(self, workspace_id=workspace.id, location=workspace.location, cmk_enabled=workspace.cmk_enabled,
                        managed_resource_group=workspace.managed_resource_group,
                        dependencies=dict(workspace.dependency_ids), read_at=read_at, read_error=None,
                        internal_id=workspace.internal_id or self.internal_id, moved_to=None,
-                       internal_ids=_held(self.internal_ids, workspace.internal_id, read_at))
+                       internal_ids=_held(self.internal_ids, workspace.internal_id, read_at),
+                       identity_type=identity if isinstance(identity, str) else None,
+                       retention_days=days if isinstance(days, int) and not isinstance(days, bool) else None)
 
     def internal_id_at(self, at: datetime) -> str | None:
         """The internal id of the workspace that held the name at `at` (the newest one read by then), if known."""
@@ -75,6 +82,7 @@ class InventoryRow:
             "InternalWorkspaceId": self.internal_id, "MovedTo": self.moved_to,
             "InternalIds": (json.dumps([[i, t.isoformat()] for i, t in self.internal_ids])
                             if self.internal_ids else None),
+            "IdentityType": self.identity_type, "SoftDeleteRetentionDays": self.retention_days,
         }
         return {k: v for k, v in entity.items() if v is not None}
 
@@ -94,6 +102,7 @@ class InventoryRow:
                                 for t, i in json.loads(entity.get("RecentWrites") or "[]")),
             internal_id=entity.get("InternalWorkspaceId"), moved_to=entity.get("MovedTo"),
             internal_ids=tuple((i, datetime.fromisoformat(t)) for i, t in json.loads(entity.get("InternalIds") or "[]")),
+            identity_type=entity.get("IdentityType"), retention_days=entity.get("SoftDeleteRetentionDays"),
             etag=getattr(entity, "metadata", {}).get("etag"),
         )
 
@@ -116,6 +125,14 @@ class Inventory:
             return InventoryRow.from_entity(entity)
         except ResourceNotFoundError:
             return None
+
+    def in_group(self, subscription_id: str, resource_group: str) -> list[InventoryRow]:
+        """Every workspace recorded in one resource group (one partition range query)."""
+        low = f"{resource_group.lower()}|"
+        entities = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey ge @low and RowKey lt @high",
+            parameters={"pk": subscription_id.lower(), "low": low, "high": low[:-1] + "}"})  # "}" sorts after "|"
+        return [InventoryRow.from_entity(e) for e in entities]
 
     def record_write(self, event: WorkspaceEvent, gateway: MlGateway, *, now: datetime) -> InventoryRow:
         """Note the write (its time orders later deletes) and read the workspace once through ARM.

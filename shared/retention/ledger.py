@@ -17,6 +17,7 @@ from azure.data.tables import TableClient, UpdateMode
 
 from shared import logs
 from shared.azure.table_paging import InvalidContinuationToken, decode_token, encode_token  # noqa: F401 (re-exported)
+from shared.retention.history import HistoryEntry
 
 log = logging.getLogger("aml_lifecycle.ledger")
 
@@ -54,30 +55,6 @@ def utc(value: datetime | None) -> datetime | None:
 
 
 @dataclass(frozen=True)
-class HistoryEntry:
-    """An applied event, kept a while so a late one can be slotted in order (DESIGN §5, out-of-order delivery)."""
-
-    event_id: str
-    kind: str  # "delete" | "write"
-    time: datetime
-    purge: bool = False
-    caller: str | None = None
-    correlation_id: str | None = None
-    workspace_id: str | None = None
-    retention_days: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        body = {"id": self.event_id, "k": self.kind[0], "t": self.time.isoformat(), "p": self.purge or None,
-                "by": self.caller, "c": self.correlation_id, "ws": self.workspace_id, "r": self.retention_days}
-        return {k: v for k, v in body.items() if v is not None}
-
-    @classmethod
-    def from_json(cls, body: dict[str, Any]) -> "HistoryEntry":
-        return cls(body["id"], "delete" if body["k"] == "d" else "write", datetime.fromisoformat(body["t"]),
-                   bool(body.get("p")), body.get("by"), body.get("c"), body.get("ws"), body.get("r"))
-
-
-@dataclass(frozen=True)
 class LedgerRow:
     """One workspace's soft-delete episode (DESIGN §4, plus CMK facts and the pending-alert claim)."""
 
@@ -97,12 +74,14 @@ class LedgerRow:
     cmk_enabled: bool | None = None
     managed_resource_group: str | None = None
     alert_claim: str | None = None
+    reason: str | None = None  # why the row is in its state when the event alone does not say: closed on arrival,
+    # not soft-deleted (identity), deleted with its group, or what the sweep concluded from ARM (reconcile.py)
+    noticed: tuple[str, ...] = ()  # DeletedAt (ISO) of each episode whose soft-delete alert went out
     history: tuple[HistoryEntry, ...] = ()
     base: "LedgerRow | None" = None  # the row before the oldest event in `history`
     base_until: datetime | None = None  # newest event folded into `base`: anything older is stale
     reconciled_at: datetime | None = None  # last workspace GET that answered (reconcile.py)
     arm_said: str | None = None  # what that GET said, in words
-    reason: str | None = None  # why the state is what it is, when the sweep set it from ARM
     internal_id: str | None = None  # properties.workspaceId of the deleted workspace, copied from the inventory
     etag: str | None = field(default=None, compare=False)
 
@@ -136,12 +115,13 @@ class LedgerRow:
             "CmkEnabled": self.cmk_enabled,
             "ManagedResourceGroup": self.managed_resource_group,
             "AlertClaim": self.alert_claim,
+            "Reason": self.reason,
+            "Noticed": ",".join(self.noticed) or None,
             "History": json.dumps([h.to_json() for h in self.history], separators=(",", ":")) if self.history else None,
             "Base": json.dumps(self.base.to_entity(), default=_iso, separators=(",", ":")) if self.base else None,
             "BaseUntil": self.base_until,
             "ReconciledAt": self.reconciled_at,
             "ArmSaid": self.arm_said,
-            "Reason": self.reason,
             "InternalWorkspaceId": self.internal_id,
         }
         return {name: value for name, value in entity.items() if value is not None}
@@ -167,12 +147,13 @@ class LedgerRow:
             cmk_enabled=entity.get("CmkEnabled"),
             managed_resource_group=entity.get("ManagedResourceGroup"),
             alert_claim=entity.get("AlertClaim"),
+            reason=entity.get("Reason"),
+            noticed=tuple(t for t in (entity.get("Noticed") or "").split(",") if t),
             history=tuple(HistoryEntry.from_json(h) for h in json.loads(entity.get("History") or "[]")),
             base=_base(entity.get("Base")),
             base_until=utc(entity.get("BaseUntil")),
             reconciled_at=utc(entity.get("ReconciledAt")),
             arm_said=entity.get("ArmSaid"),
-            reason=entity.get("Reason"),
             internal_id=entity.get("InternalWorkspaceId"),
             etag=etag,
         )
@@ -214,6 +195,17 @@ class RetentionLedger:
             return LedgerRow.from_entity(self._table.get_entity(partition_key, row_key))
         except ResourceNotFoundError:
             return None
+
+    def create(self, row: LedgerRow) -> LedgerRow:
+        """Insert a row that should not exist yet (one request); raises ResourceExistsError if it does."""
+        metadata = self._table.create_entity(row.to_entity())
+        return replace(row, etag=(metadata or {}).get("etag"))
+
+    def replace_row(self, row: LedgerRow, etag: str) -> LedgerRow:
+        """Replace the row if it is still at `etag` (one request); raises ResourceModifiedError otherwise."""
+        metadata = self._table.update_entity(row.to_entity(), mode=UpdateMode.REPLACE, etag=etag,
+                                             match_condition=MatchConditions.IfNotModified)
+        return replace(row, etag=(metadata or {}).get("etag"))
 
     def query(
         self,

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from shared.azure import alerts
 from shared.retention.ledger import LedgerRow, LedgerState, RetentionLedger, utc
+from shared.retention.rules import with_notices
 from shared.retention.schedule import DELETED, EXPIRED
 
 log = logging.getLogger("aml_lifecycle.notices")
@@ -50,6 +51,7 @@ class Delivery:
     outcome: Outcome
     token: str | None = None
     workspace_id: str | None = None
+    row: LedgerRow | None = None  # the row as last read or written
 
 
 def alert_for(row: LedgerRow, token: str, now: datetime) -> tuple[str, dict[str, Any]]:
@@ -128,8 +130,8 @@ def deliver(
     row, wrote = ledger.update(*key, claim, known=known)
     if not wrote:
         if row is not None and _claim_live(row, now) and not row.alert_claim.endswith(nonce):
-            return Delivery(Outcome.BUSY)
-        return Delivery(Outcome.NOTHING)
+            return Delivery(Outcome.BUSY, row=row)
+        return Delivery(Outcome.NOTHING, row=row)
     selection = chosen["s"]
     event_type, data = alert_for(row, selection.token, now)
     if extra:
@@ -150,10 +152,12 @@ def deliver(
         updated = current
         for token in (*selection.covers, selection.token):
             updated = updated.with_alert(token)
+        if DELETED in (*selection.covers, selection.token):  # the episode's notice is out, whatever it is called
+            updated = with_notices(updated, [updated])
         return replace(updated, alert_claim=None if mine else current.alert_claim)
 
-    ledger.update(*key, settle, known=row)
-    return Delivery(Outcome.SENT if sent else Outcome.FAILED, selection.token, row.workspace_id)
+    settled, _ = ledger.update(*key, settle, known=row)
+    return Delivery(Outcome.SENT if sent else Outcome.FAILED, selection.token, row.workspace_id, settled or row)
 
 
 def _claim_live(row: LedgerRow, now: datetime) -> bool:

@@ -11,8 +11,11 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 from shared.retention.events import EventKind, WorkspaceEvent
-from shared.retention.ledger import HistoryEntry, LedgerRow, LedgerState
+from shared.retention.history import HistoryEntry
+from shared.retention.ledger import LedgerRow, LedgerState
 
+DELETED_TOKEN = "deleted"  # same token as schedule.DELETED (kept here: rules import nothing of the schedule)
+CLOSED_ON_ARRIVAL = "the retention window had already closed when the delete event arrived"
 REORDER_WINDOW = timedelta(hours=48)  # Event Grid retries a delivery for up to 24 hours
 MAX_HISTORY = 40
 
@@ -23,13 +26,16 @@ class WorkspaceFacts:
 
     cmk_enabled: bool | None = None
     managed_resource_group: str | None = None
+    retention_days: int | None = None  # the workspace's own soft-delete retention, if it has one
+    not_soft_deleted: str | None = None  # why a delete of this workspace is permanent (the docs' exceptions)
 
 
-def entry_of(event: WorkspaceEvent, retention_days: int) -> HistoryEntry:
+def entry_of(event: WorkspaceEvent, retention_days: int, reason: str | None = None) -> HistoryEntry:
+    """The history entry of an event; `reason` says why a delete is permanent (a workspace the docs exclude)."""
     if event.kind is EventKind.WRITE:
         return HistoryEntry(event.event_id, "write", event.event_time)
-    return HistoryEntry(event.event_id, "delete", event.event_time, event.force_to_purge, event.caller,
-                        event.correlation_id, event.workspace_id, retention_days)
+    return HistoryEntry(event.event_id, "delete", event.event_time, event.force_to_purge or bool(reason), event.caller,
+                        event.correlation_id, event.workspace_id, retention_days, reason or event.reason)
 
 
 def write_entry(event_id: str, at: datetime) -> HistoryEntry:
@@ -50,9 +56,14 @@ def apply_event(
     retention_days: int,
     facts: WorkspaceFacts | None = None,
     writes: Iterable[HistoryEntry] = (),
+    now: datetime | None = None,
 ) -> LedgerRow | None:
-    """The row after `event` (and any `writes` the inventory saw), or None when nothing changes."""
-    incoming = ([entry_of(event, retention_days)] if event is not None else []) + list(writes)
+    """The row after `event` (and any `writes` the inventory saw), or None when nothing changes.
+
+    With `now`, a soft-delete whose retention window had closed by then is recorded `Expired` (closed on arrival).
+    """
+    reason = facts.not_soft_deleted if facts else None
+    incoming = ([entry_of(event, retention_days, reason)] if event is not None else []) + list(writes)
     history = list(row.history) if row else []
     seen = {h.event_id for h in history} | ({row.last_event_id} if row and row.last_event_id else set())
     cutoff = row.base_until if row else None
@@ -75,9 +86,62 @@ def apply_event(
         rebuilt = step(rebuilt, entry, facts)
     if rebuilt is None:
         return None  # only writes of a workspace never deleted: not a ledger row
+    if now is not None and rebuilt.state is LedgerState.SOFT_DELETED and now >= rebuilt.purge_after:
+        rebuilt = replace(rebuilt, state=LedgerState.EXPIRED, reason=CLOSED_ON_ARRIVAL)
     rebuilt = _carry_over(row, rebuilt)
     rebuilt = replace(rebuilt, history=tuple(merged), base=_strip(base), base_until=base_until)
     return None if rebuilt == row else rebuilt
+
+
+def seen(row: LedgerRow | None, event_id: str, event_time: datetime) -> bool:
+    """Whether the row already holds this event (a redelivery) or it is older than the reorder window (stale)."""
+    if row is None:
+        return False
+    if row.last_event_id == event_id or any(h.event_id == event_id for h in row.history):
+        return True
+    return row.base_until is not None and event_time <= row.base_until
+
+
+def openings(row: LedgerRow) -> list[LedgerRow]:
+    """The row as each episode opened within the reorder window (its deletes that started a deletion period)."""
+    found, current = [], row.base
+    for entry in row.history:
+        after = step(current, entry, None)
+        if after is not None and (current is None or after.deleted_at != current.deleted_at):
+            found.append(after)
+        current = after
+    return found
+
+
+def owed_notices(row: LedgerRow, now: datetime) -> list[LedgerRow]:
+    """Soft-delete alerts one in-order delivery would have sent and this row has not recorded, oldest first.
+
+    One per episode opened by a (non-purge) delete whose window is still open at `now`, whatever its state since:
+    in-order delivery sends it on arrival, before any later recovery or purge is known.
+    """
+    owed, done = [], set(row.noticed)
+    if DELETED_TOKEN in row.alerts_sent:  # sent by the sweep's retry: recorded on the episode only
+        done.add(notice_key(row))
+    for opened in openings(row):
+        if opened.state is LedgerState.SOFT_DELETED and now < opened.purge_after and notice_key(opened) not in done:
+            owed.append(replace(opened, cmk_enabled=row.cmk_enabled, managed_resource_group=row.managed_resource_group,
+                                reason=None))
+    return owed
+
+
+def notice_key(row: LedgerRow) -> str:
+    """Identifies an episode's soft-delete alert: its DeletedAt (the alert id is derived from it too)."""
+    return row.deleted_at.isoformat()
+
+
+def with_notices(row: LedgerRow, sent: Iterable[LedgerRow]) -> LedgerRow:
+    """The row recording the soft-delete alerts `sent` (and `deleted` on the current episode if it is one)."""
+    keys = [notice_key(r) for r in sent]
+    noticed = tuple(dict.fromkeys([*row.noticed, *keys]))[-MAX_HISTORY:]
+    updated = replace(row, noticed=noticed)
+    if notice_key(row) in noticed and row.state is not LedgerState.PERMANENTLY_DELETED:
+        updated = updated.with_alert(DELETED_TOKEN)
+    return updated
 
 
 def step(row: LedgerRow | None, entry: HistoryEntry, facts: WorkspaceFacts | None) -> LedgerRow | None:
@@ -121,22 +185,26 @@ def _delete(row: LedgerRow | None, entry: HistoryEntry, facts: WorkspaceFacts) -
         last_event_id=entry.event_id,
         cmk_enabled=facts.cmk_enabled,
         managed_resource_group=facts.managed_resource_group,
+        reason=entry.reason,
     )
 
 
 def _carry_over(old: LedgerRow | None, new: LedgerRow) -> LedgerRow:
     """Keep what the sweep and the alerts recorded on the same episode (same DeletedAt)."""
-    if old is None or old.deleted_at != new.deleted_at:
-        return replace(new, etag=old.etag if old else None)
+    if old is None:
+        return new
+    if old.deleted_at != new.deleted_at:
+        fresh = replace(new, noticed=old.noticed, etag=old.etag)
+        return with_notices(fresh, ()) if notice_key(new) in old.noticed else fresh
     state = new.state
     if old.state is LedgerState.EXPIRED and new.state is LedgerState.SOFT_DELETED:
         state = LedgerState.EXPIRED  # the sweep closed it
-    if old.reason and old.state is not LedgerState.SOFT_DELETED and state in (LedgerState.SOFT_DELETED,
-                                                                              LedgerState.RECOVERED):
+    if (old.reconciled_at is not None and old.reason and old.state is not LedgerState.SOFT_DELETED
+            and state in (LedgerState.SOFT_DELETED, LedgerState.RECOVERED)):
         state = old.state  # the sweep settled it from what ARM said (reconcile.py): events of the episode keep it
     new = replace(new, reconciled_at=old.reconciled_at, arm_said=old.arm_said, internal_id=old.internal_id,
-                  reason=old.reason if state is old.state else new.reason)
-    return replace(new, state=state, alerts_sent=old.alerts_sent, alert_claim=old.alert_claim,
+                  reason=old.reason if state is old.state and old.reason else new.reason)
+    return replace(new, state=state, alerts_sent=old.alerts_sent, alert_claim=old.alert_claim, noticed=old.noticed,
                    cmk_enabled=old.cmk_enabled if old.cmk_enabled is not None else new.cmk_enabled,
                    managed_resource_group=old.managed_resource_group or new.managed_resource_group, etag=old.etag)
 
@@ -145,7 +213,7 @@ def _strip(row: LedgerRow | None) -> LedgerRow | None:
     if row is None:
         return None
     return replace(row, history=(), base=None, base_until=None, alerts_sent=(), alert_claim=None, reconciled_at=None,
-                   arm_said=None, reason=None)
+                   arm_said=None, reason=None, noticed=())
 
 
 def new_episode(old: LedgerRow | None, new: LedgerRow) -> bool:

@@ -1,4 +1,4 @@
-"""Table `RetentionSchedule`: ledger alerts keyed by due hour, so the sweep reads only what is due."""
+"""Table `RetentionSchedule`: each open episode's next alert, keyed by due hour, so the sweep reads only what is due."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.retention.ledger import LedgerRow, utc
+from shared.retention.ledger import LedgerRow, LedgerState, utc
 
 log = logging.getLogger("aml_lifecycle.schedule")
 
@@ -79,13 +79,44 @@ class ScheduleEntry:
         return row is not None and row.purge_after == self.purge_after
 
 
-def plan(row: LedgerRow, alert_days: Iterable[int], *, now: datetime) -> list[ScheduleEntry]:
-    """The entries of a new soft-delete episode: the soft-delete alert, each threshold, and the expiry."""
-    pk, rk = row.key
+def alerts_of(row: LedgerRow, alert_days: Iterable[int]) -> list[tuple[str, datetime]]:
+    """(token, due time) of every alert of the row's episode: the soft-delete notice, each threshold, the expiry."""
     due = [(DELETED, row.deleted_at)] + [(str(d), row.purge_after - timedelta(days=d)) for d in alert_days]
-    due.append((EXPIRED, row.purge_after))
-    floor = bucket(now)  # never file into an hour the sweep may already have passed
-    return [ScheduleEntry(pk, rk, token, at, row.purge_after, max(bucket(at), floor)) for token, at in due]
+    return [*due, (EXPIRED, row.purge_after)]
+
+
+def next_entry(row: LedgerRow, alert_days: Iterable[int], *, now: datetime) -> ScheduleEntry | None:
+    """The one entry an open episode keeps: its earliest alert not yet sent (None when none is left).
+
+    The sweep files the following one when it handles this one, so an episode costs one schedule write per alert
+    instead of all of them up front. Never filed into an hour the sweep may already have passed.
+    """
+    if row.state not in (LedgerState.SOFT_DELETED, LedgerState.EXPIRED):
+        return None
+    pending = [(at, token) for token, at in alerts_of(row, alert_days) if token not in row.alerts_sent]
+    if row.state is LedgerState.EXPIRED:  # closed: only its expiry notice can still be owed
+        pending = [(at, token) for at, token in pending if token == EXPIRED]
+    if not pending:
+        return None
+    at, token = min(pending, key=lambda p: (p[0], p[1] != DELETED))
+    pk, rk = row.key
+    return ScheduleEntry(pk, rk, token, at, row.purge_after, max(bucket(at), bucket(now)))
+
+
+def first_entry(row: LedgerRow, alert_days: Iterable[int], *, now: datetime) -> ScheduleEntry | None:
+    """A new episode's one entry: due at the next sweep, whose reconciliation then checks the workspace with ARM
+    (a recovery or purge may emit no event) and enrols it in the daily checks; handling it files the first alert's.
+    Its token is the soft-delete notice's, owed only if that alert could not be sent at ingestion."""
+    if next_entry(row, alert_days, now=now) is None or row.state is not LedgerState.SOFT_DELETED:
+        return None
+    pk, rk = row.key
+    return ScheduleEntry(pk, rk, DELETED, row.deleted_at, row.purge_after, bucket(now))
+
+
+def plan(row: LedgerRow, alert_days: Iterable[int], *, now: datetime) -> list[ScheduleEntry]:
+    """The row's next entry as a list (empty or one)."""
+    entry = next_entry(row, alert_days, now=now)
+    return [entry] if entry else []
 
 
 class RetentionSchedule:
@@ -130,11 +161,11 @@ class RetentionSchedule:
         )
         return [ScheduleEntry.from_entity(e) for e in entities]
 
-    def upcoming(self, token: str, now: datetime) -> Iterator[ScheduleEntry]:
-        """Entries of `token` filed in now's bucket or later (e.g. the expiries of every episode still open)."""
+    def upcoming(self, now: datetime) -> Iterator[ScheduleEntry]:
+        """Entries filed in now's bucket or later: each open episode's next alert (after a sweep has run)."""
         entities = self._table.query_entities(
-            "PartitionKey ge @low and PartitionKey lt @control and Token eq @token",
-            parameters={"low": bucket(now), "control": CONTROL_PARTITION, "token": token},
+            "PartitionKey ge @low and PartitionKey lt @control",
+            parameters={"low": bucket(now), "control": CONTROL_PARTITION},
         )
         return (ScheduleEntry.from_entity(e) for e in entities)
 

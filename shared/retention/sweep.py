@@ -19,7 +19,7 @@ from shared.retention.ledger import LedgerRow, LedgerState, RetentionLedger
 from shared.retention.notices import Outcome, Selection, deliver
 from shared.retention.reconcile import Reconciler, ReconcileReport
 from shared.retention.reconcile_index import ReconcileIndex
-from shared.retention.schedule import DELETED, EXPIRED, RetentionSchedule, ScheduleEntry, bucket
+from shared.retention.schedule import DELETED, EXPIRED, RetentionSchedule, ScheduleEntry, alerts_of, bucket, next_entry
 from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.sweep")
@@ -96,16 +96,21 @@ class RetentionSweep:
     def _handle(self, key: tuple[str, str], entries: list[ScheduleEntry], now: datetime, report: SweepReport,
                 note: dict[str, Any] | None = None) -> None:
         row = self.ledger.get_by_key(*key)
-        live = [e for e in entries if e.matches(row) and pending(row, e.token, now)]
-        for entry in entries:
-            if entry not in live:
-                self.schedule.remove(entry)
-                report.stale += 1
-        if not live:
+
+        def due_tokens(current: LedgerRow | None, at: datetime) -> list[str]:
+            """Every alert of the entries' episode owed by `at` (one entry stands for the episode's whole plan)."""
+            if current is None or not any(e.matches(current) for e in entries):
+                return []
+            due_by = alerts_of(current, self.settings.alert_days)
+            return [t for t, due in due_by if due <= at and pending(current, t, at)]
+
+        if not due_tokens(row, now):
+            report.stale += len(entries)
+            self._chain(row, entries, now)
             return
 
         def select(current: LedgerRow, at: datetime) -> Selection | None:
-            tokens = [e.token for e in live if e.matches(current) and pending(current, e.token, at)]
+            tokens = due_tokens(current, at)
             return most_urgent(tokens) if tokens else None
 
         delivery = deliver(self.clients, self.ledger, key, select, now=now, known=row,
@@ -114,26 +119,42 @@ class RetentionSweep:
         if outcome in (Outcome.SENT, Outcome.NOTHING):
             if outcome is Outcome.SENT:
                 report.sent.append((delivery.workspace_id, delivery.token))
-            for entry in live:
-                self.schedule.remove(entry)
+            self._chain(delivery.row or row, entries, now)
             return
         if outcome is Outcome.FAILED:
             report.failed += 1
         else:
             report.busy += 1
-        for entry in live:  # still owed: keep it ahead of the watermark so the next sweep retries it
-            self.schedule.postpone(entry, now)
+        for entry in entries:  # still owed: keep it ahead of the watermark so the next sweep retries it
+            if entry.matches(row):
+                self.schedule.postpone(entry, now)
+            else:
+                self.schedule.remove(entry)
+
+    def _chain(self, row: LedgerRow | None, handled: list[ScheduleEntry], now: datetime) -> None:
+        """File the episode's next alert (one entry per open episode), then drop the entries handled."""
+        following = None
+        if row is not None and any(e.matches(row) for e in handled):
+            following = next_entry(row, self.settings.alert_days, now=now)
+        if following is not None:
+            self.schedule.add([following])  # before the removals: a crash in between leaves a duplicate, not a gap
+        for entry in handled:
+            if following is None or (entry.bucket, entry.row_key) != (following.bucket, following.row_key):
+                self.schedule.remove(entry)
 
     def _digest(self, now: datetime) -> str | None:
         day = now.strftime("%Y%m%d")
         etag = self.schedule.claim_daily("digest", day, now, DIGEST_LEASE)
         if etag is None:
             return None  # sent already today, or another sweep is sending it
-        rows = []
-        for entry in self.schedule.upcoming(EXPIRED, now):
+        rows, keys = [], set()
+        for entry in self.schedule.upcoming(now):
+            if entry.ledger_key in keys:
+                continue
             row = self.ledger.get_by_key(*entry.ledger_key)
             if entry.matches(row) and row.state is LedgerState.SOFT_DELETED and now < row.purge_after:
                 rows.append(row)
+                keys.add(entry.ledger_key)
         rows.sort(key=lambda r: r.purge_after)
         data = {
             "generatedAt": now.isoformat(),

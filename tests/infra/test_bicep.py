@@ -310,6 +310,7 @@ def test_event_subscription_filters_retries_and_dead_letters(bicep):
     assert operation["operatorType"] in {"StringIn", "StringBeginsWith"}
     assert "Microsoft.MachineLearningServices/workspaces/write" in operation["values"]
     assert "Microsoft.MachineLearningServices/workspaces/delete" in operation["values"]
+    assert "Microsoft.Resources/subscriptions/resourceGroups/delete" in operation["values"]  # workspaces go with it
 
     retry = subscription["retryPolicy"]
     assert set(retry) == {"maxDeliveryAttempts", "eventTimeToLiveInMinutes"}

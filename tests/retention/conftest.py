@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -35,6 +35,11 @@ def ledger(table_service: Any):
 
 FIXTURES = Path(__file__).parent / "fixtures"
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def recent() -> datetime:
+    """An event time within the retention window, for handlers that run on the wall clock (an old delete is Expired)."""
+    return datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=1)
 
 
 def event_body(kind: str, name: str, *, at: datetime, event_id: str | None = None, schema: str = "eventgrid",

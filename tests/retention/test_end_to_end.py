@@ -120,3 +120,34 @@ def test_a_dependency_check_that_fails_reports_unknown_not_deleted(topic_env, si
     key_vault = next(d for d in recovery["dependencies"] if d["role"] == "keyVault")
     assert key_vault["status"] == "unknown" and "500" in key_vault["detail"]
     assert recovery["recoverable"] is False and recovery["blockedBy"] == ["keyVault"]
+
+
+def test_a_deleted_resource_group_records_its_workspaces_from_the_group_event_alone(topic_env, sim, functions,
+                                                                                    webhook):
+    from shared.azure.clients import get_clients
+    from tests.retention.conftest import ledger_rows
+
+    backfill = json.loads(call_http(functions, "inventory_backfill", method="POST", body=None).get_body())
+    [dev] = [s for s in backfill["subscriptions"] if s["subscriptionId"] == SUB_DEV]
+    sim.control("POST", "eventgrid/subscriptions", json={"endpoint": webhook.url})
+    # The simulator emits the group's event only, as ARM documents one event per management request.
+    get_clients().resources(SUB_DEV).resource_groups.begin_delete("rg-ml-dev", polling_interval=0.05).result()
+
+    def rows() -> dict | None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            found = ledger_rows(topic_env["AML_LIFECYCLE_TABLES"])
+        except ResourceNotFoundError:  # the ledger table is created with its first row
+            return None
+        return found if len(found) == dev["recorded"] else None
+
+    recorded = wait_for(rows, what="a ledger row for each workspace of the group")
+    assert all(k[0] == SUB_DEV and k[1].startswith("rg-ml-dev|") for k in recorded)
+    assert all("resource group rg-ml-dev" in r["Reason"] for r in recorded.values())
+    soft = sorted(r["WorkspaceId"].lower() for r in recorded.values() if r["State"] == "SoftDeleted")
+    assert soft and {r["State"] for r in recorded.values()} <= {"SoftDeleted", "PermanentlyDeleted"}
+    alerted = wait_for(lambda: sorted(e["subject"].lower() for e in topic_events(sim)
+                                      if e["type"] == "AmlLifecycle.Workspace.SoftDeleted") or None,
+                       what="the soft-delete alerts")
+    assert alerted == soft and not webhook.failures

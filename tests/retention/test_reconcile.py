@@ -236,7 +236,7 @@ def settle(row, state, at):
 
 
 def test_a_late_event_of_the_same_episode_does_not_reopen_a_row_the_sweep_settled_from_arm():
-    from shared.retention.ledger import HistoryEntry
+    from shared.retention.history import HistoryEntry
     from shared.retention.rules import apply_event, write_entry
 
     workspace = ws_id("ws-quiet")

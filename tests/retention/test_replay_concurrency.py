@@ -10,7 +10,9 @@ from datetime import datetime, timedelta, timezone
 from tests.conftest import SUB_DEV, SUB_PROD
 from tests.retention.conftest import delivered, event_body, ledger_rows
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=40)
+# Recent enough that ws-c's second episode and ws-e are still in their window now (a delete whose window had closed on
+# arrival is recorded Expired): the history spans 16 days, so it starts 13 days ago and ends in 3 days.
+NOW = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=13)
 # Everything but the alert bookkeeping: whether the soft-delete alert of an episode that a later event had already
 # closed went out depends on arrival order, by design (nobody needs to hear of a deletion already undone).
 COMPARED = ("WorkspaceId", "State", "DeletedAt", "PurgeAfter", "RetentionDays", "DeletedBy", "CorrelationId",

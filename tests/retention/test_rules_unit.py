@@ -37,13 +37,17 @@ def test_pending_follows_the_ledger_row():
     assert not pending(row(state=LedgerState.EXPIRED), "1", T0 + timedelta(days=15))
 
 
-def test_plan_files_every_alert_and_never_into_an_hour_already_passed():
+def test_an_episode_keeps_one_entry_its_next_alert_never_filed_into_an_hour_already_passed():
     late = T0 + timedelta(days=9)  # the delete event arrived 9 days late: the 7-day threshold is already due
-    entries = {e.token: e for e in plan(row(), (7, 3, 1), now=late)}
-    assert set(entries) == {"deleted", "7", "3", "1", "expired"}
-    assert entries["7"].due_at == T0 + timedelta(days=7) and entries["7"].bucket == bucket(late)
-    assert entries["1"].bucket == bucket(T0 + timedelta(days=13))
-    assert all(e.purge_after == T0 + timedelta(days=14) for e in entries.values())
+    [entry] = plan(row(alerts_sent=("deleted",)), (7, 3, 1), now=late)
+    assert (entry.token, entry.due_at, entry.bucket) == ("7", T0 + timedelta(days=7), bucket(late))
+    assert entry.purge_after == T0 + timedelta(days=14)
+    [entry] = plan(row(alerts_sent=("deleted", "7", "3")), (7, 3, 1), now=T0)
+    assert (entry.token, entry.bucket) == ("1", bucket(T0 + timedelta(days=13)))
+    [entry] = plan(row(), (7, 3, 1), now=T0)
+    assert entry.token == "deleted"  # the notice the event handler could not send: the sweep retries it
+    assert plan(row(alerts_sent=("deleted", "7", "3", "1", "expired")), (7, 3, 1), now=T0) == []
+    assert plan(row(state=LedgerState.RECOVERED), (7, 3, 1), now=T0) == []
 
 
 def test_event_times_with_seven_fraction_digits_and_offsets():

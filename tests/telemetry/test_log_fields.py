@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 
 import pytest
 
@@ -31,19 +32,21 @@ def test_an_unknown_field_is_refused_so_a_typo_cannot_drop_it():
 def test_a_soft_delete_logs_its_transition_and_alert_with_ids_and_no_secret(
     functions, app_env, sim, topic_key, sim_token, caplog, monkeypatch
 ):
-    from tests.retention.conftest import T0, delivered, event_body
+    from tests.retention.conftest import delivered, event_body, recent
 
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_bundle)
     caplog.set_level(logging.DEBUG)
+    deleted_at = recent()
     functions["workspace_events"].get_user_function()(delivered(
-        event_body("delete", "ws-logged", at=T0, event_id="evt-logged-1")))
+        event_body("delete", "ws-logged", at=deleted_at, event_id="evt-logged-1")))
 
     workspace = ws_id("ws-logged").lower()
     [transition] = lines(caplog, "ledger.transition")
     assert transition["workspaceId"].lower() == workspace
     assert (transition["eventId"], transition["state"]) == ("evt-logged-1", "SoftDeleted")
     assert "previousState" not in transition  # a new row
-    assert transition["purgeAfter"].startswith("2025-03-15T12:00")  # 14 days after the delete: the workbook's days left
+    # 14 days after the delete: the workbook's days left
+    assert transition["purgeAfter"].startswith((deleted_at + timedelta(days=14)).isoformat()[:16])
     [alert] = lines(caplog, "alert.published")
     assert alert["workspaceId"].lower() == workspace and alert["alertId"]
     assert alert["alertType"] == "AmlLifecycle.Workspace.SoftDeleted"
@@ -52,11 +55,11 @@ def test_a_soft_delete_logs_its_transition_and_alert_with_ids_and_no_secret(
 
 
 def test_the_same_event_again_logs_no_second_transition(functions, app_env, sim, caplog, monkeypatch):
-    from tests.retention.conftest import T0, delivered, event_body
+    from tests.retention.conftest import delivered, event_body, recent
 
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_bundle)
     caplog.set_level(logging.INFO)
-    body = event_body("delete", "ws-twice", at=T0, event_id="evt-twice")
+    body = event_body("delete", "ws-twice", at=recent(), event_id="evt-twice")
     handler = functions["workspace_events"].get_user_function()
     handler(delivered(body))
     handler(delivered(json.loads(json.dumps(body))))

@@ -13,15 +13,16 @@ DEAD_LETTER_FIELDS = {"deadLetterReason": "MaxDeliveryAttemptsExceeded", "delive
                       "publishTime": "2025-03-01T12:00:01.0000000Z", "lastDeliveryAttemptTime": "2025-03-02T12:00:00Z"}
 
 
+
 def test_a_dead_lettered_event_replayed_twice_is_applied_once(functions, app_env, sim, caplog, monkeypatch):
     from shared.azure import tables
     from shared.azure.clients import get_clients
     from shared.retention.ledger import LedgerState, RetentionLedger
-    from tests.retention.conftest import T0, delivered, event_body
+    from tests.retention.conftest import delivered, event_body, recent
 
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_bundle)  # the alerts topic client trusts the simulator's CA
     caplog.set_level(logging.INFO)
-    dead_letter = {**event_body("delete", "ws-replayed", at=T0, event_id="evt-dead-1"), **DEAD_LETTER_FIELDS}
+    dead_letter = {**event_body("delete", "ws-replayed", at=recent(), event_id="evt-dead-1"), **DEAD_LETTER_FIELDS}
     handler = functions["workspace_events"].get_user_function()
     handler(delivered(dead_letter))
     handler(delivered(dead_letter))  # the same blob replayed again
