@@ -9,6 +9,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from handlers.http import api, json_response
+from handlers.telemetry import activity
 from shared.azure.clients import get_clients
 from shared.errors import ApiError
 from shared.moves import validation_async as work
@@ -48,12 +49,12 @@ def move_validation_orchestrator(context: df.DurableOrchestrationContext) -> Gen
     return (yield context.call_activity(work.FINISH, {"payload": payload, "operation": operation}))
 
 
-@bp.activity_trigger(input_name="payload")
+@activity(bp)
 def move_validation_poll(payload: dict) -> dict:
     return work.poll(get_clients(), payload["location"])
 
 
-@bp.activity_trigger(input_name="payload")
+@activity(bp)
 def move_validation_finish(payload: dict) -> dict:
     return work.finish(get_clients(), payload["payload"], payload["operation"])
 
