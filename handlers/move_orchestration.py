@@ -58,7 +58,7 @@ def move_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any,
     try:
         inventory = yield call(SNAPSHOT)
         operation: dict[str, Any] = {"status": "succeeded"}
-        if quiesce:  # issue 17: remove computes / endpoints first (handlers/move_workload.py)
+        if quiesce:  # remove computes / endpoints first (handlers/move_workload.py)
             outcome["phase"] = "quiesce"
             operation = yield from move_workload.quiesce(context, call, timing, outcome)
         if operation["status"] == "succeeded":
@@ -71,14 +71,14 @@ def move_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any,
             operation = yield from _await_operation(context, call, "move", started, timing)
         if operation["status"] == "succeeded":
             outcome.update(moved=True, phase="post-move")
-            if quiesce:  # issue 17: re-create the workload at the destination before the other chores
+            if quiesce:  # re-create the workload at the destination before the other chores
                 yield from move_workload.restore(context, call, timing, outcome, "restore")
             yield from _after_move(context, call, inventory, timing, outcome)
         else:
             outcome["error"] = operation.get("error")
     except Exception as exc:  # an activity failed after its retries: the move ends in a clear state, not a crash
         outcome["error"] = {"code": "StepFailed", "message": _reason(exc), "reasons": []}
-    if quiesce and not outcome["moved"] and outcome.get("workloadSnapshotted"):  # issue 17: compensation
+    if quiesce and not outcome["moved"] and outcome.get("workloadSnapshotted"):  # compensation
         yield from move_workload.restore(context, call, timing, outcome, "compensate")
     return (yield call(FINISH, outcome=outcome))
 

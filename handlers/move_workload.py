@@ -1,4 +1,4 @@
-"""The move's quiesce option (issue 17): its activities, and the orchestrator steps that drive them on durable timers."""
+"""The move's quiesce option: its activities, and the orchestrator steps that drive them on durable timers."""
 
 from __future__ import annotations
 

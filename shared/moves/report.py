@@ -59,7 +59,7 @@ class Conclusion:
 def conclude(plan: MovePlan, outcome: Outcome, inventory: dict[str, Any] | None) -> Conclusion:
     """Failed when the move did not happen; NeedsAttention when anything is left for a person; else Succeeded."""
     result: dict[str, Any] = {"targetWorkspaceId": plan.target_workspace.id if outcome.moved else None}
-    if plan.request.quiesce:  # issue 17: what was removed / re-created, and what could not be (shared/moves/workload_todo.py)
+    if plan.request.quiesce:  # what was removed / re-created, and what could not be (shared/moves/workload_todo.py)
         from shared.moves.workload_todo import workload_result
 
         quiesced = workload_result(plan, inventory, moved=outcome.moved)
@@ -191,7 +191,7 @@ def status_view(record: MoveRecord) -> dict[str, Any]:
         "datastores": result.get("datastores", snapshot.get("datastores", [])),
         "roleAssignments": result.get("roleAssignments", snapshot.get("roleAssignments", [])),
         "leftToDo": result.get("leftToDo", []),
-        "workload": _workload_view(snapshot),  # issue 17: each removed / re-created item with its state
+        "workload": _workload_view(snapshot),  # each removed / re-created item with its state
         "renamedComputes": result.get("renamedComputes", {}),
         "snapshot": snapshot or None,
         "error": record.error,

@@ -19,8 +19,8 @@ VALIDATE_FIELDS = (
     "includeResources",
     "includeAssociated",
     "createTargetResourceGroup",
-    "quiesce",  # issue 17: remove computes / online endpoints before the move, re-create them after
-    "cancelJobs",  # issue 17: with quiesce, cancel the active jobs too
+    "quiesce",  # remove computes / online endpoints before the move, re-create them after
+    "cancelJobs",  # with quiesce, cancel the active jobs too
 )
 MOVE_FIELDS = ("approvePrivateEndpoints", "fixDatastores")
 

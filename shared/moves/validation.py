@@ -118,7 +118,7 @@ def validate_move(
     if any(c.status == FAILED for c in checks):
         failed = [c.id for c in checks if c.status == FAILED]
         arm = {"status": "skipped", "message": f"not run because these checks failed: {', '.join(failed)}"}
-    elif request.quiesce and quiesce_rules.defers_arm_validation(checks):  # issue 17
+    elif request.quiesce and quiesce_rules.defers_arm_validation(checks):
         arm = {"status": "deferred", "message": "ARM refuses a workspace with computes or online endpoints: "
                "validateMoveResources runs after the quiesce; if it fails, everything is re-created at the source"}
     elif not wanted:
