@@ -43,8 +43,11 @@ def main() -> None:
         os.environ.update({"AML_LIFECYCLE_TABLES": azurite.connection_string, "AML_LIFECYCLE_ARM_ENDPOINT": sim.url,
                            "AML_LIFECYCLE_ARM_CA_BUNDLE": sim.ca_bundle, "AML_LIFECYCLE_LOCAL_TOKEN": token,
                            "AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS": "*"})
-        from azure.mgmt.eventgrid.models import (AzureFunctionEventSubscriptionDestination, EventSubscription,
-                                                 SystemTopic)
+        from azure.mgmt.eventgrid.models import (
+            AzureFunctionEventSubscriptionDestination,
+            EventSubscription,
+            SystemTopic,
+        )
 
         from shared.azure.clients import get_clients
         from shared.retention import coverage

@@ -10,8 +10,8 @@ import azure.durable_functions as df
 from handlers.telemetry import activity
 from shared.azure.clients import get_clients
 from shared.errors import redact
-from shared.moves import workload as work
 from shared.moves.plan import MovePlan, MoveTiming
+from shared.moves.workload import passes as work
 
 bp = df.Blueprint()
 

@@ -43,7 +43,7 @@ class RunningAzurite:
 
     @property
     def connection_string(self) -> str:
-        parts = [f"DefaultEndpointsProtocol=http", f"AccountName={ACCOUNT}", f"AccountKey={ACCOUNT_KEY}"]
+        parts = ["DefaultEndpointsProtocol=http", f"AccountName={ACCOUNT}", f"AccountKey={ACCOUNT_KEY}"]
         for service, port in self.ports.items():
             parts.append(f"{service.capitalize()}Endpoint=http://127.0.0.1:{port}/{ACCOUNT}")
         return ";".join(parts) + ";"

@@ -10,7 +10,6 @@ from aiohttp import web
 
 from .errors import ArmError
 
-
 UNPOLLED_FACTOR = 5
 
 

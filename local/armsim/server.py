@@ -9,8 +9,19 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import (control, ids, routes_authz, routes_deleted, routes_management_groups, routes_ml, routes_ml_children,
-               routes_ml_compute, routes_resources, routes_subscriptions, topics)
+from . import (
+    control,
+    ids,
+    routes_authz,
+    routes_deleted,
+    routes_management_groups,
+    routes_ml,
+    routes_ml_children,
+    routes_ml_compute,
+    routes_resources,
+    routes_subscriptions,
+    topics,
+)
 from .errors import ArmError, error_body
 from .events import EventBus, RequestInfo, build_event, claims_for
 from .faults import Faults, as_error

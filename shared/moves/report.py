@@ -59,8 +59,8 @@ class Conclusion:
 def conclude(plan: MovePlan, outcome: Outcome, inventory: dict[str, Any] | None) -> Conclusion:
     """Failed when the move did not happen; NeedsAttention when anything is left for a person; else Succeeded."""
     result: dict[str, Any] = {"targetWorkspaceId": plan.target_workspace.id if outcome.moved else None}
-    if plan.request.quiesce:  # what was removed / re-created, and what could not be (shared/moves/workload_todo.py)
-        from shared.moves.workload_todo import workload_result
+    if plan.request.quiesce:  # what was removed / re-created, and what could not be (shared/moves/workload/todo.py)
+        from shared.moves.workload.todo import workload_result
 
         quiesced = workload_result(plan, inventory, moved=outcome.moved)
         result.update(quiesced.result)
@@ -199,6 +199,6 @@ def status_view(record: MoveRecord) -> dict[str, Any]:
 
 
 def _workload_view(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
-    from shared.moves.workload import view
+    from shared.moves.workload.passes import view
 
     return view(snapshot)

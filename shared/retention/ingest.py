@@ -17,9 +17,8 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
 
 from shared import logs
 from shared.azure import alerts, tables
-from shared.azure.alerts import AlertPublishError
-from shared.azure.ml_gateway import MlGateway
 from shared.azure.arm_ids import workspace_id
+from shared.azure.ml_gateway import MlGateway
 from shared.retention.events import Envelope, EventKind, GroupDeleteEvent, MalformedEvent, WorkspaceEvent, normalise
 from shared.retention.inventory import Inventory, InventoryRow
 from shared.retention.ledger import (

@@ -6,6 +6,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
+
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 

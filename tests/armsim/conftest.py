@@ -5,7 +5,6 @@ import asyncio
 import secrets
 import threading
 import time
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest

@@ -60,8 +60,12 @@ def test_management_group_descendants_include_nested_groups_and_later_subscripti
 
 def test_system_topic_and_its_event_subscriptions_through_the_eventgrid_sdk(simulator, credential, client_kwargs):
     from azure.mgmt.eventgrid import EventGridManagementClient
-    from azure.mgmt.eventgrid.models import (AzureFunctionEventSubscriptionDestination, EventSubscription,
-                                             EventSubscriptionFilter, SystemTopic)
+    from azure.mgmt.eventgrid.models import (
+        AzureFunctionEventSubscriptionDestination,
+        EventSubscription,
+        EventSubscriptionFilter,
+        SystemTopic,
+    )
 
     client = EventGridManagementClient(credential, SUB_DEV, **client_kwargs)
     topic = client.system_topics.begin_create_or_update("rg-ml-dev", "egst-dev", SystemTopic(

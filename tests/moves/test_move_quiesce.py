@@ -149,9 +149,9 @@ def test_a_restore_pass_whose_record_was_lost_re_applies_without_creating_twice(
     import copy
 
     from shared.azure.ml_workload import WorkloadGateway
-    from shared.moves.quiesce import quiesce_pass
-    from shared.moves.restore import restore_pass
-    from shared.moves.workload_snapshot import take_workload
+    from shared.moves.workload.quiesce import quiesce_pass
+    from shared.moves.workload.restore import restore_pass
+    from shared.moves.workload.snapshot import take_workload
 
     make_busy(SOURCE)
     clients = get_clients()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from shared.moves.workload_snapshot import clean_definition, new_instance_name
+from shared.moves.workload.snapshot import clean_definition, new_instance_name
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{2,23}$")
 
@@ -75,7 +75,7 @@ class _NoCalls:
 
 
 def test_compensation_settles_untouched_items_and_jobs_without_arm():
-    from shared.moves.restore import restore_pass
+    from shared.moves.workload.restore import restore_pass
 
     items = [
         {"kind": "endpoint", "name": "ep", "state": "present"},

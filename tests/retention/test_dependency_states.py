@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import SUB_DEV, call_http, rg_id, ws_id
+from tests.conftest import SUB_DEV, call_http, rg_id
 from tests.retention.conftest import arm_soft_delete, delivered, event_body
 
 DEV = rg_id(SUB_DEV, "rg-ml-dev")

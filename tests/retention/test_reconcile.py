@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import datetime, timedelta, timezone
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
@@ -227,7 +227,7 @@ def settle(row, state, at):
     ledger = One()
     live = {LedgerState.PERMANENTLY_DELETED: "another-id", LedgerState.RECOVERED: "same-id"}[state]
     reconciler = Reconciler(ledger, Nothing(), Nothing(), lambda _w: ProbeResult("live", live))
-    from shared.retention.reconcile import _Locked, ReconcileReport
+    from shared.retention.reconcile import ReconcileReport, _Locked
 
     reconciler._apply(row.key, replace(row, internal_id="same-id"), [], ProbeResult("live", live), at,
                       _Locked(ReconcileReport(), threading.Lock()))

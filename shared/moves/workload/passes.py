@@ -13,10 +13,10 @@ from typing import Any
 from shared.azure.clients import AzureClients
 from shared.azure.ml_workload import WorkloadGateway
 from shared.moves.plan import MovePlan
-from shared.moves.quiesce import quiesce_pass
-from shared.moves.restore import RESTORE_FAILED, restore_pass
 from shared.moves.store import MoveRecord, MovesStore
-from shared.moves.workload_snapshot import take_workload
+from shared.moves.workload.quiesce import quiesce_pass
+from shared.moves.workload.restore import RESTORE_FAILED, restore_pass
+from shared.moves.workload.snapshot import take_workload
 
 log = logging.getLogger("aml_lifecycle.moves")
 QUIESCE, RESTORE, COMPENSATE = "quiesce", "restore", "compensate"

@@ -15,8 +15,8 @@ from typing import Any
 from azure.core.exceptions import HttpResponseError
 
 from shared.azure.ml_workload import FAILED, RUNNING, WorkloadGateway
-from shared.moves.quiesce import CANCELED, refused, resource_id
-from shared.moves.workload_snapshot import new_instance_name
+from shared.moves.workload.quiesce import CANCELED, refused, resource_id
+from shared.moves.workload.snapshot import new_instance_name
 
 RESTORED, RESTORE_FAILED, KEPT = "restored", "restore-failed", "kept"
 SETTLED = frozenset({RESTORED, RESTORE_FAILED, KEPT, CANCELED})

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.moves.plan import MovePlan
-from shared.moves.quiesce import resource_id
-from shared.moves.restore import KEPT, RESTORED
-from shared.moves.workload import renamed, view
+from shared.moves.workload.passes import renamed, view
+from shared.moves.workload.quiesce import resource_id
+from shared.moves.workload.restore import KEPT, RESTORED
 
 _KIND = {"compute": "recreate-compute", "endpoint": "recreate-endpoint", "deployment": "recreate-deployment",
          "traffic": "set-endpoint-traffic"}
