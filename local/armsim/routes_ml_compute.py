@@ -225,12 +225,18 @@ async def put_endpoint(ctx: Ctx) -> web.Response:
         body = copy.deepcopy(existing)
     else:
         body = shapes.online_endpoint(ws["id"], payload.get("location") or ws["location"], {"name": ctx.params["name"]})
+    return _write_mfe(ctx, rid, body, payload, props, existing is not None, ws["location"])
+
+
+def _write_mfe(ctx: Ctx, rid: str, body: dict, payload: dict, props: dict, existed: bool,
+               location: str) -> web.Response:
+    """Store an endpoint or deployment PUT and start its creation: 201 when new, 200 when updated (mfe.json)."""
     body["properties"].update(props)
-    body["properties"]["provisioningState"] = "Creating" if existing is None else "Updating"
+    body["properties"]["provisioningState"] = "Updating" if existed else "Creating"
     _apply_common(body, payload)
     ctx.state.put(body)
-    headers = _start_creation(ctx, rid, ws["location"])
-    return web.json_response(ctx.state.public(body), status=200 if existing else 201, headers=headers)
+    headers = _start_creation(ctx, rid, location)
+    return web.json_response(ctx.state.public(body), status=200 if existed else 201, headers=headers)
 
 
 async def delete_endpoint(ctx: Ctx) -> web.Response:
@@ -275,12 +281,7 @@ async def put_deployment(ctx: Ctx) -> web.Response:
     existing = ctx.state.get(rid)
     body = copy.deepcopy(existing) if existing is not None else shapes.online_deployment(
         endpoint_id, payload.get("location") or ws["location"], {"name": ctx.params["name"]})
-    body["properties"].update(props)
-    body["properties"]["provisioningState"] = "Creating" if existing is None else "Updating"
-    _apply_common(body, payload)
-    ctx.state.put(body)
-    headers = _start_creation(ctx, rid, ws["location"])
-    return web.json_response(ctx.state.public(body), status=200 if existing else 201, headers=headers)
+    return _write_mfe(ctx, rid, body, payload, props, existing is not None, ws["location"])
 
 
 async def delete_deployment(ctx: Ctx) -> web.Response:
