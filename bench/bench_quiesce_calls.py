@@ -49,7 +49,7 @@ def main() -> None:
         import function_app
         from shared.azure.clients import get_clients
         from shared.moves.launch import new_plan, record_start
-        from shared.moves.plan import MoveTiming
+        from shared.moves.plan import MoveTiming, instance_id_of
         from shared.moves.request import parse_move_request
         from tests.moves.busy_workspace import make_busy
         from tests.moves.durable_driver import Driver, real_activities
@@ -66,7 +66,8 @@ def main() -> None:
             plan = new_plan(request, (workspace,), timing=MoveTiming(approval_deadline_seconds=300))
             record_start(clients, plan)
             sim.control("DELETE", "/_sim/requests")
-            run = Driver(functions["move_orchestrator"].get_user_function(), real_activities(functions, ACTIVITIES)
+            run = Driver(functions["move_orchestrator"].get_user_function(), real_activities(functions, ACTIVITIES),
+                         instance_id=instance_id_of(plan.move_id),  # the admission check compares them
                          ).run("move_orchestrator", plan.to_json())
             return arm_calls(sim), run
 

@@ -8,7 +8,7 @@ import pytest
 
 from handlers.move_orchestration import ACTIVITIES
 from shared.moves.launch import new_plan, record_start
-from shared.moves.plan import MovePlan, MoveTiming
+from shared.moves.plan import MovePlan, MoveTiming, instance_id_of
 from shared.moves.request import parse_move_request
 from tests.conftest import SUB_PROD, rg_id, ws_id
 from tests.moves.durable_driver import Driver, Run, real_activities
@@ -57,7 +57,7 @@ def run_move(move_env: dict, functions: dict) -> Callable[..., tuple[MovePlan, R
     def run(plan: MovePlan) -> Run:
         record_start(get_clients(), plan)
         handle = functions["move_orchestrator"].get_user_function()
-        return Driver(handle, real_activities(functions, ACTIVITIES), instance_id=plan.move_id[:21]).run(
+        return Driver(handle, real_activities(functions, ACTIVITIES), instance_id=instance_id_of(plan.move_id)).run(
             "move_orchestrator", plan.to_json()
         )
 

@@ -12,7 +12,7 @@ from handlers.move_orchestration import ACTIVITIES
 from shared.azure.clients import get_clients
 from shared.moves.admission import admit
 from shared.moves.launch import record_start
-from shared.moves.plan import MovePlan, instance_id_for
+from shared.moves.plan import MovePlan, instance_id_for, instance_id_of
 from shared.moves.store import MovesStore
 from shared.settings import get_settings
 from tests.conftest import SUB_DEV, rg_id, ws_id
@@ -34,7 +34,7 @@ def arm_calls(sim: Any) -> list[dict]:
 
 def check(plan: Any, instance_id: str | None = None) -> dict:
     raw = plan.to_json() if isinstance(plan, MovePlan) else plan
-    iid = instance_id if instance_id is not None else (plan.move_id[:21] if isinstance(plan, MovePlan) else "move-x")
+    iid = instance_id if instance_id is not None else (instance_id_of(plan.move_id) if isinstance(plan, MovePlan) else "move-x")
     return admit(get_clients(), get_settings(), raw, iid).to_json()
 
 
@@ -58,11 +58,11 @@ def test_a_plan_started_through_the_api_is_admitted(move_env):
 )
 def test_each_broken_promise_is_refused_with_its_code(move_env, case, code):
     plan = make_plan()
-    instance = plan.move_id[:21]
+    instance = instance_id_of(plan.move_id)
     raw: Any = plan
     if case == "forbidden-target":
         raw = make_plan(target=FORBIDDEN)
-        instance = raw.move_id[:21]
+        instance = instance_id_of(raw.move_id)
     elif case == "other-instance":
         record_start(get_clients(), plan)
         instance = instance_id_for(make_plan("ws-twin").request.workspace)
@@ -94,7 +94,7 @@ def test_hand_started_orchestration_with_a_forbidden_target_fails_without_any_wr
     run = Driver(
         functions["move_orchestrator"].get_user_function(),
         real_activities(functions, ACTIVITIES),
-        instance_id=existing.move_id[:21],
+        instance_id=instance_id_of(existing.move_id),
     ).run("move_orchestrator", forged_input)
     assert run.output is None and "TargetNotAllowed" in str(run.error)
     assert run.names == ["move_admit"]

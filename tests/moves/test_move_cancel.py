@@ -13,6 +13,7 @@ import pytest
 from shared.azure.clients import get_clients
 from shared.moves import activities as work
 from shared.moves.launch import record_start
+from shared.moves.plan import instance_id_of
 from shared.moves.store import MovesStore
 from tests.moves.conftest import make_plan
 from tests.moves.test_moves_http import FakeDurableClient
@@ -36,7 +37,7 @@ def running(move_id: str) -> FakeDurableClient:
     return FakeDurableClient(
         {
             "name": "move_orchestrator",
-            "instanceId": move_id[:21],
+            "instanceId": instance_id_of(move_id),
             "runtimeStatus": "Running",
             "createdTime": "2030-01-01T08:00:00Z",
             "input": {"moveId": move_id},
@@ -58,13 +59,13 @@ def test_cancel_terminates_the_instance_and_audits_who_when_why(move_env, functi
     assert view["state"] == "Failed" and view["error"]["code"] == "Cancelled" and view["finishedAt"]
     (step,) = [s for s in view["steps"] if s["name"] == "cancellation"]
     assert step["requestedBy"] == WHO["requestedBy"] and step["reason"] == WHO["reason"] and step["startedAt"]
-    assert client.terminated == [(plan.move_id[:21], "cancelled: wrong target group")]
+    assert client.terminated == [(instance_id_of(plan.move_id), "cancelled: wrong target group")]
     assert MovesStore.of(get_clients()).get(plan.move_id).state == "Failed"
 
 
 def test_an_instance_running_a_later_move_is_not_terminated(move_env, functions):
     plan = started()
-    client = running(plan.move_id[:21] + "-20991231T000000000Z")
+    client = running(instance_id_of(plan.move_id) + "-20991231T000000000Z")
     code, _ = cancel(functions, plan.move_id, WHO, client)
     assert code == 200 and client.terminated == []
 

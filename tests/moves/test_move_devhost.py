@@ -8,6 +8,7 @@ from typing import Any
 
 import requests
 
+from shared.moves.plan import instance_id_of
 from tests.conftest import SUB_DEV, SUB_PROD, TOPIC, rg_id, ws_id
 
 TERMINAL = {"Succeeded", "Failed", "NeedsAttention"}
@@ -156,7 +157,7 @@ def test_cancel_while_validating_terminates_the_orchestration_and_audits_the_row
     assert view["state"] == "Failed" and view["error"]["code"] == "Cancelled"
     (step,) = [s for s in view["steps"] if s["name"] == "cancellation"]
     assert (step["requestedBy"], step["reason"]) == (who["requestedBy"], who["reason"]) and step["startedAt"]
-    status = durable_final(host, move_id[:21])
+    status = durable_final(host, instance_id_of(move_id))
     assert status["runtimeStatus"] == "Terminated"
     writes = [r for r in sim.control("GET", "requests").json() if "moveResources" in r["path"]]
     assert writes == []

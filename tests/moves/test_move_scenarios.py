@@ -9,7 +9,7 @@ from typing import Any
 
 from shared.azure.clients import get_clients
 from shared.logs import of_record
-from shared.moves.plan import MoveTiming
+from shared.moves.plan import MoveTiming, instance_id_of
 from shared.moves.store import MovesStore
 from tests.conftest import SUB_DEV, SUB_PROD, TOPIC, log_text, rg_id, ws_id
 from tests.moves.conftest import PROD, TEST_TIMING, make_plan
@@ -151,7 +151,7 @@ def test_throttled_polls_wait_out_retry_after_and_succeed(functions, move_env, s
     run = Driver(
         functions["move_orchestrator"].get_user_function(),
         real_activities(functions, ACTIVITIES),
-        instance_id=plan.move_id[:21],
+        instance_id=instance_id_of(plan.move_id),
     ).run("move_orchestrator", plan.to_json())
     assert run.output["state"] == "Succeeded"
     throttled = [r for r in sim_requests() if r["status"] == 429]
@@ -256,7 +256,7 @@ def test_status_shows_each_connection_while_the_move_waits_for_approvals(move_en
 
     table["move_approve_private_endpoints"] = approve_then_look
     handle = functions["move_orchestrator"].get_user_function()
-    Driver(handle, table, instance_id=plan.move_id[:21]).run("move_orchestrator", plan.to_json())
+    Driver(handle, table, instance_id=instance_id_of(plan.move_id)).run("move_orchestrator", plan.to_json())
     interim = seen[0]
     assert interim["state"] == "PostMove", interim["state"]  # still waiting, before the final report
     by_name = {e["name"]: e["status"] for e in interim["privateEndpoints"]}
