@@ -9,7 +9,8 @@ import azure.functions as func
 
 from handlers.http import api, json_body, json_response
 from shared.azure.clients import get_clients
-from shared.moves import check_allowed, parse_move_request, validate_move, validation_async
+from shared.moves import check_allowed, parse_move_request, validate_move
+from shared.moves.preflight import validation_async
 from shared.settings import get_settings
 
 bp = df.Blueprint()

@@ -12,8 +12,8 @@ from handlers.http import api, json_response
 from handlers.telemetry import activity
 from shared.azure.clients import get_clients
 from shared.errors import ApiError
-from shared.moves import validation_async as work
 from shared.moves.operations import FAILED, OperationStatus, next_poll_delay
+from shared.moves.preflight import validation_async as work
 
 bp = df.Blueprint()
 RUNNING = frozenset({"Running", "Pending", "ContinuedAsNew"})

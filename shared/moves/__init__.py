@@ -2,8 +2,8 @@
 activities and steps, the report, and the WorkspaceMoves store."""
 
 from shared.moves.plan import MovePlan
+from shared.moves.preflight.validation import validate_move
 from shared.moves.request import MoveRequest, check_allowed, parse_move_request
 from shared.moves.store import MovesStore
-from shared.moves.validation import validate_move
 
 __all__ = ["MovePlan", "MoveRequest", "MovesStore", "check_allowed", "parse_move_request", "validate_move"]

@@ -210,7 +210,7 @@ def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str,
     record = store.get(plan.move_id, partition=plan.partition)
     created = record is not None and (record.step("target-resource-group") or {}).get("status") == "succeeded"
     if created and not outcome.moved:  # nothing left behind: the group this move created goes again
-        from shared.moves.group_cleanup import remove_created_group
+        from shared.moves.preflight.group_cleanup import remove_created_group
 
         deleted, note = remove_created_group(clients, plan.target)
         store.update(plan.partition, plan.move_id,

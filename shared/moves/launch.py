@@ -77,7 +77,7 @@ def prepare(
     timing: MoveTiming | None = None,
 ) -> MovePlan:
     """Preflight (422 with the report when not ready), then the row in state Validating; returns the plan."""
-    from shared.moves.validation import validate_move
+    from shared.moves.preflight.validation import validate_move
 
     now = now or utcnow()
     # Never waits on ARM's validation: the orchestration's first step is that validation (docs/moves.md).

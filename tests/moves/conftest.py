@@ -40,7 +40,7 @@ def make_plan(
 def move_env(app_env: dict, sim: Any, monkeypatch: pytest.MonkeyPatch) -> dict:
     """app_env, plus trust in the simulator's CA for the alerts topic (azure-eventgrid 4.22.1 drops the publisher's
     connection_verify for basic topics, reported; the CA comes in through requests' own variable), fast preflight."""
-    from shared.moves import validation as move_validation
+    from shared.moves.preflight import validation as move_validation
 
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_bundle)
     monkeypatch.setattr(

@@ -1,9 +1,9 @@
 """The real function app with the move's waits shrunk to seconds, for the dev-host end-to-end test."""
 
-from shared.moves import arm_validation, validation_async
 from shared.moves import launch as move_launch
-from shared.moves import validation as move_validation
 from shared.moves.plan import MoveTiming
+from shared.moves.preflight import arm_validation, validation_async
+from shared.moves.preflight import validation as move_validation
 
 move_launch.DEFAULT_TIMING = MoveTiming(
     min_poll_seconds=0,

@@ -130,7 +130,7 @@ def ledger_row(app_env: dict[str, str]) -> Callable[..., None]:
 @pytest.fixture(autouse=True)
 def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     """The simulator answers Retry-After: 0, which azure-core reads as 'use the client's 5 s interval'."""
-    from shared.moves import validation as move_validation
+    from shared.moves.preflight import validation as move_validation
 
     monkeypatch.setattr(move_validation, "ARM_POLL_SECONDS", 0.05)
 

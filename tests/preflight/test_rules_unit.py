@@ -7,7 +7,8 @@ import pytest
 
 from shared.azure.ml_gateway import Child, Datastore, PrivateEndpointConnection, Workspace
 from shared.moves.operations import ArmFailure
-from shared.moves.preflight import CheckResult, evaluate
+from shared.moves.preflight.rules import CheckResult, evaluate
+from shared.moves.preflight.validation import MoveReport, move_resources
 from shared.moves.request import parse_move_request
 from shared.moves.snapshot import (
     OPTIONAL_PROVIDERS,
@@ -19,7 +20,6 @@ from shared.moves.snapshot import (
     Read,
     RoleAssignment,
 )
-from shared.moves.validation import MoveReport, move_resources
 from tests.conftest import SUB_DEV, SUB_PROD, TENANT, rg_id, ws_id
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

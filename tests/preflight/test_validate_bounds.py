@@ -10,7 +10,7 @@ from typing import Any
 import azure.functions as func
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
-from shared.moves import arm_validation
+from shared.moves.preflight import arm_validation
 from tests.conftest import SUB_PROD, rg_id
 from tests.moves.durable_driver import Driver, real_activities
 from tests.preflight.conftest import PROD

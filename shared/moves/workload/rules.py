@@ -3,7 +3,7 @@ blockers into warnings saying what will be removed and re-created; ARM's validat
 
 from __future__ import annotations
 
-from shared.moves.preflight import FAILED, MOVE_DOC, WARNING, CheckResult
+from shared.moves.preflight.rules import FAILED, MOVE_DOC, WARNING, CheckResult
 from shared.moves.snapshot import MoveSnapshot
 
 KNOWN_ISSUE_DOC = (

@@ -264,9 +264,9 @@ LATER_RULES: tuple[Callable[[MoveSnapshot], CheckResult], ...] = (
 
 def evaluate(snapshot: MoveSnapshot, *, now: datetime | None = None) -> list[CheckResult]:
     """Every check, in the contract's order. The snapshot must hold a workspace (or its read error)."""
+    from shared.moves.preflight.name_check import target_name_free
+    from shared.moves.preflight.unsupported import workspace_no_data_profiling, workspace_no_deployed_services
     from shared.moves.workload import rules as quiesce_rules  # what "quiesce": true turns into warnings
-    from shared.moves.name_check import target_name_free
-    from shared.moves.unsupported_checks import workspace_no_data_profiling, workspace_no_deployed_services
 
     now = _utc(now or datetime.now(timezone.utc))
     return quiesce_rules.apply(snapshot, [*(rule(snapshot) for rule in RULES), workspace_no_deployed_services(snapshot),

@@ -8,9 +8,9 @@ from typing import Any
 
 from shared.azure.clients import AzureClients
 from shared.moves import operations as ops
-from shared.moves.arm_validation import verdict
+from shared.moves.preflight.arm_validation import verdict
+from shared.moves.preflight.validation import MoveReport, settle
 from shared.moves.request import MoveRequest
-from shared.moves.validation import MoveReport, settle
 
 ORCHESTRATOR = "move_validation_orchestrator"
 POLL = "move_validation_poll"

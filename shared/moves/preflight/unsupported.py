@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.moves.preflight import MOVE_DOC, WARNING, CheckResult, result
+from shared.moves.preflight.rules import MOVE_DOC, WARNING, CheckResult, result
 from shared.moves.snapshot import MoveSnapshot
 
 # The 2025-09-01 Microsoft.MachineLearningServices spec has no operation listing v1 deployed services (ACI/AKS web

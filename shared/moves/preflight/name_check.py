@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from shared.moves.preflight import FAILED, PASSED, WARNING, CheckResult, result, skipped
+from shared.moves.preflight.rules import FAILED, PASSED, WARNING, CheckResult, result, skipped
 from shared.moves.snapshot import LedgerEntry, MoveSnapshot
 
 CID = "target.name-free"

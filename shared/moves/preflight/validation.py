@@ -13,10 +13,10 @@ from shared import logs
 from shared.azure.arm_ids import ResourceId
 from shared.azure.clients import AzureClients
 from shared.errors import ApiError, describe_azure_error
-from shared.moves.arm_validation import validate_within
-from shared.moves.group_cleanup import remove_created_group
 from shared.moves.inventory_reuse import inventory_of
-from shared.moves.preflight import FAILED, PASSED, CheckResult, evaluate, result
+from shared.moves.preflight.arm_validation import validate_within
+from shared.moves.preflight.group_cleanup import remove_created_group
+from shared.moves.preflight.rules import FAILED, PASSED, CheckResult, evaluate, result
 from shared.moves.request import MoveRequest, check_allowed
 from shared.moves.snapshot import MAX_WORKERS, MoveSnapshot, read_snapshot
 from shared.moves.store import utcnow
