@@ -22,8 +22,14 @@ class BoundedRetryPolicy(RetryPolicy):
         super().__init__(**kwargs)
         self.max_retry_after = max_retry_after
 
+    def configure_retries(self, options: dict[str, Any]) -> dict[str, Any]:
+        """azure-core's per-call options, plus `retry_max_after` (seconds): a tighter cap for one call."""
+        settings = super().configure_retries(options)
+        settings["max_retry_after"] = options.pop("retry_max_after", self.max_retry_after)
+        return settings
+
     def is_retry(self, settings: dict[str, Any], response: Any) -> bool:
         wait = self.get_retry_after(response)
-        if wait is not None and wait > self.max_retry_after:
+        if wait is not None and wait > settings.get("max_retry_after", self.max_retry_after):
             return False
         return super().is_retry(settings, response)

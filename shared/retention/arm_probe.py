@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from azure.core.exceptions import AzureError
 from azure.core.rest import HttpRequest
@@ -19,8 +18,7 @@ LIVE = "live"
 FAILED = "failed"
 ATTEMPTS = 3
 RETRY_AFTER_CAP = 10.0  # seconds; a longer Retry-After gives up for this sweep (the next one retries)
-BACKOFF = 1.0  # seconds before retrying a 5xx without Retry-After
-RETRIED = frozenset({429, 500, 502, 503, 504})
+BACKOFF = 1.0  # azure-core's backoff factor for a 5xx without Retry-After (seconds, doubled per retry)
 
 
 @dataclass(frozen=True)
@@ -33,44 +31,37 @@ class ProbeResult:
 
 
 class WorkspaceProbe:
-    """Workspaces_Get (2025-09-01) with its own bounded retry: the pipeline's retries are turned off for this call
-    because azure-core sleeps for any Retry-After however long (a sweep must not)."""
+    """Workspaces_Get (2025-09-01) through the ARM pipeline's bounded retries (shared/azure/bounded_retry.py), with a
+    tighter Retry-After cap for this call: a sweep gives up on a longer one and retries at its next run."""
 
-    def __init__(self, pipeline: Any, *, sleep: Callable[[float], None] = time.sleep,
-                 attempts: int = ATTEMPTS, retry_after_cap: float = RETRY_AFTER_CAP) -> None:
+    def __init__(self, pipeline: Any, *, attempts: int = ATTEMPTS, retry_after_cap: float = RETRY_AFTER_CAP) -> None:
         self._pipeline = pipeline
-        self._sleep = sleep
         self.attempts = attempts
         self.retry_after_cap = retry_after_cap
 
     def __call__(self, workspace_id: str) -> ProbeResult:
-        url = self._pipeline.format_url(workspace_id)
-        detail = "not tried"
-        for attempt in range(1, self.attempts + 1):
-            try:
-                response = self._pipeline.send_request(
-                    HttpRequest("GET", url, params={"api-version": API_VERSION}), retry_total=0)
-            except AzureError as exc:  # connection refused, timeout: no answer; the next sweep tries again
-                detail = type(exc).__name__
-                break
-            else:
-                status = response.status_code
-                if status == 404:
-                    return ProbeResult(ABSENT, detail="404 Not Found")
-                if status == 200:
-                    props = (response.json() or {}).get("properties") or {}
-                    return ProbeResult(LIVE, props.get("workspaceId"), "200 OK")
-                detail = f"HTTP {status} {_error_code(response)}".strip()
-                if status not in RETRIED:
-                    break
-                wait = _retry_after(response)
-                if wait is None:
-                    wait = BACKOFF * attempt
-                elif wait > self.retry_after_cap:
-                    detail += f" (Retry-After {wait:g}s is over the {self.retry_after_cap:g}s cap)"
-                    break
-            if attempt < self.attempts:
-                self._sleep(wait)
+        request = HttpRequest("GET", self._pipeline.format_url(workspace_id), params={"api-version": API_VERSION})
+        try:
+            # Connection and read failures are not retried here: no answer means the next sweep tries again.
+            response = self._pipeline.send_request(
+                request, retry_total=self.attempts - 1, retry_connect=0, retry_read=0,
+                retry_backoff_factor=BACKOFF, retry_max_after=self.retry_after_cap)
+        except AzureError as exc:
+            return self._failed(workspace_id, type(exc).__name__)
+        status = response.status_code
+        if status == 404:
+            return ProbeResult(ABSENT, detail="404 Not Found")
+        if status == 200:
+            props = (response.json() or {}).get("properties") or {}
+            return ProbeResult(LIVE, props.get("workspaceId"), "200 OK")
+        detail = f"HTTP {status} {_error_code(response)}".strip()
+        wait = _retry_after(response)
+        if wait is not None and wait > self.retry_after_cap:
+            detail += f" (Retry-After {wait:g}s is over the {self.retry_after_cap:g}s cap)"
+        return self._failed(workspace_id, detail)
+
+    @staticmethod
+    def _failed(workspace_id: str, detail: str) -> ProbeResult:
         log.warning("reconcile: GET %s failed: %s", workspace_id, detail)
         return ProbeResult(FAILED, detail=detail)
 
@@ -80,7 +71,7 @@ def _retry_after(response: Any) -> float | None:
     try:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
-        return None  # an HTTP date: treat as a plain backoff
+        return None  # an HTTP date: no cap can be judged
 
 
 def _error_code(response: Any) -> str:
