@@ -40,7 +40,7 @@ from shared.retention.rules import (
     with_notices,
     write_entry,
 )
-from shared.retention.schedule import DELETED, RetentionSchedule, ScheduleEntry, _pool, bucket, first_entry
+from shared.retention.schedule import DELETED, RetentionSchedule, ScheduleEntry, bucket, first_entry
 from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.workspace_events")
@@ -124,17 +124,9 @@ class RetentionEvents:
             current, read = self.ledger.get_by_key(*key), True
             if seen(current, event.event_id, event.event_time):  # a redelivery: only an owed alert costs more
                 return self._store(key, None, now, WorkspaceFacts(), (), current)
-        # The new episode's next entry depends on the inventory only when the workspace has its own retention (or is
-        # not soft-deleted): file the likely one while the inventory is read; _store files the right one if it differs.
-        likely = None if read else self._likely_entry(event, now)
-        filing = _pool().submit(self.schedule.add, [likely]) if likely is not None else None
-        try:
-            known = self.inventory.get(event.subscription_id, event.resource_group, event.workspace_name)
-        finally:
-            if filing is not None:
-                filing.result()  # a storage fault raises before anything of the row is written
+        known = self.inventory.get(event.subscription_id, event.resource_group, event.workspace_name)
         writes = _writes(known)
-        result = self._store(key, event, now, facts_of(known), writes, current, filed=likely)
+        result = self._store(key, event, now, facts_of(known), writes, current)
         if not read or result.status != "applied":
             return result
         # Read path (late or repeated events): fold in writes a concurrent write handler recorded meanwhile.
@@ -166,12 +158,11 @@ class RetentionEvents:
         return EventResult("applied" if applied else "unchanged", event.event_id)
 
     def _store(self, key: tuple[str, str], event: WorkspaceEvent | None, now: datetime, facts: WorkspaceFacts,
-               writes: tuple[HistoryEntry, ...] | list[HistoryEntry], current: LedgerRow | None, *,
-               filed: ScheduleEntry | None = None) -> EventResult:
+               writes: tuple[HistoryEntry, ...] | list[HistoryEntry], current: LedgerRow | None) -> EventResult:
         """Fold the event into the row; publish the soft-delete alerts it owes, then write them recorded.
 
-        `current` is the row as read, or None (absent, or not read: created blind, a 409 falls back to a read);
-        `filed`, an entry already filed. Raises AlertPublishError after storing the row when a publish failed (Event
+        `current` is the row as read, or None (absent, or not read: created blind, a 409 falls back to a read).
+        Raises AlertPublishError after storing the row when a publish failed (Event
         Grid redelivers, the sweep retries the episode's own notice), LedgerConflictError under endless contention.
         """
         days = facts.retention_days or self.settings.default_retention_days
@@ -185,7 +176,6 @@ class RetentionEvents:
             fresh = [row for row in owed if notice_key(row) not in published]
             entry = first_entry(with_notices(base, owed), self.settings.alert_days, now=now) \
                 if changed is not None and new_episode(current, changed) else None
-            entry = None if entry == filed else entry  # already filed while the inventory was read
             failed = self._publish_with(fresh, entry, published, now)
             new = with_notices(base, [row for row in owed if notice_key(row) in published])
             if failed and new.state is LedgerState.SOFT_DELETED and DELETED not in new.alerts_sent:
@@ -208,13 +198,6 @@ class RetentionEvents:
             return EventResult("applied" if changed is not None else "unchanged",
                                event.event_id if event else None, stored, alert)
         raise LedgerConflictError(f"ledger row {key[0]}|{key[1]} kept changing; gave up after {MAX_UPDATE_ATTEMPTS}")
-
-    def _likely_entry(self, event: WorkspaceEvent, now: datetime) -> ScheduleEntry | None:
-        """The entry a new row of this delete needs with the default retention and its notice sent (or None)."""
-        row = apply_event(None, event, retention_days=self.settings.default_retention_days, now=now)
-        if row is None or not new_episode(None, row):
-            return None
-        return first_entry(with_notices(row, owed_notices(row, now)), self.settings.alert_days, now=now)
 
     def _publish_with(self, rows: list[LedgerRow], entry: ScheduleEntry | None, published: set[str],
                       now: datetime) -> bool:

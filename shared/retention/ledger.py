@@ -197,8 +197,12 @@ class RetentionLedger:
             return None
 
     def create(self, row: LedgerRow) -> LedgerRow:
-        """Insert a row that should not exist yet (one request); raises ResourceExistsError if it does."""
-        metadata = self._table.create_entity(row.to_entity())
+        """Insert a row that should not exist yet (one request); raises ResourceExistsError if it does.
+
+        Sent with `Prefer: return-no-content` (Insert Entity, Table service REST API): 204 and the ETag header, without
+        the row echoed back for the SDK to parse.
+        """
+        metadata = self._table.create_entity(row.to_entity(), response_preference="return-no-content")
         return replace(row, etag=(metadata or {}).get("etag"))
 
     def replace_row(self, row: LedgerRow, etag: str) -> LedgerRow:
