@@ -221,6 +221,14 @@ class MlGateway:
     def list_batch_endpoints(self, workspace: ResourceId) -> list[Child]:
         return [Child.endpoint(item, "BatchEndpoint") for item in self._list(f"{workspace.id}/batchEndpoints")]
 
+    def list_serverless_endpoints(self, workspace: ResourceId) -> list[Child]:
+        """ServerlessEndpoints_List (2025-09-01): `{workspace}/serverlessEndpoints`, paged."""
+        return [Child.endpoint(item, "ServerlessEndpoint") for item in self._list(f"{workspace.id}/serverlessEndpoints")]
+
+    def list_outbound_rules(self, workspace: ResourceId) -> list[dict[str, Any]]:
+        """ManagedNetworkSettingsRule_List (2025-09-01): the managed network's outbound rules, as ARM returns them."""
+        return list(self._list(f"{workspace.id}/outboundRules"))
+
     def list_active_jobs(self, workspace: ResourceId) -> list[Child]:
         return [job for page in self.iter_job_pages(workspace) for job in page if job.job_is_active]
 

@@ -10,6 +10,7 @@ from shared.azure import tables
 from shared.azure.arm_ids import ArmIdError, ResourceGroupId, check_workspace_name, is_guid
 from shared.errors import ApiError, bad_request
 from shared.retention.inventory import Inventory
+from shared.retention.kinds import add_kind, inventory_json
 from shared.retention.ledger import (
     MAX_PAGE_SIZE,
     InvalidContinuationToken,
@@ -87,6 +88,7 @@ def row_json(row: LedgerRow, now: datetime) -> dict[str, Any]:
         "cmkEnabled": row.cmk_enabled, "managedResourceGroup": row.managed_resource_group,
         "lastReconciledAt": row.reconciled_at.isoformat() if row.reconciled_at else None,
         "armSaid": row.arm_said, "reason": row.reason,
+        "kind": row.kind, "hubResourceId": row.hub_resource_id,  # from the inventory when it was deleted
     }
     if row.state is LedgerState.SOFT_DELETED:
         body["hoursLeft"] = max(0, int(row.time_left(now) // 3600))
@@ -117,9 +119,11 @@ class RetentionApi:
                                             f"{resource_group!r} of subscription {subscription_id}: it was never "
                                             "seen soft-deleted", "workspaceName")
         body = row_json(row, now)
+        known = self.inventory.get(subscription_id, resource_group, workspace_name)
+        body["inventory"] = inventory_json(known)
         if row.state is LedgerState.SOFT_DELETED:
-            known = self.inventory.get(subscription_id, resource_group, workspace_name)
-            body["recovery"] = recovery_report(self.clients, row, known, now=now)
+            body["recovery"] = add_kind(recovery_report(self.clients, row, known, now=now), self.clients, self.ledger,
+                                        self.inventory, row, known, now=now)
         return body
 
 

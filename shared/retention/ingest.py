@@ -19,6 +19,8 @@ from shared import logs
 from shared.azure import alerts, tables
 from shared.azure.arm_ids import workspace_id
 from shared.azure.ml_gateway import MlGateway
+from shared.azure.workspace_kind import HUB
+from shared.retention import kinds
 from shared.retention.events import Envelope, EventKind, GroupDeleteEvent, MalformedEvent, WorkspaceEvent, normalise
 from shared.retention.inventory import Inventory, InventoryRow
 from shared.retention.ledger import (
@@ -73,7 +75,8 @@ def facts_of(known: InventoryRow | None) -> WorkspaceFacts:
         return WorkspaceFacts()
     days = known.retention_days if known.retention_days is not None and 1 <= known.retention_days <= 14 else None
     reason = USER_ASSIGNED_ONLY if (known.identity_type or "").replace(" ", "").lower() == "userassigned" else None
-    return WorkspaceFacts(known.cmk_enabled, known.managed_resource_group, days, reason)
+    return WorkspaceFacts(known.cmk_enabled, known.managed_resource_group, days, reason, known.kind,
+                          known.hub_resource_id)
 
 
 class RetentionEvents:
@@ -127,6 +130,8 @@ class RetentionEvents:
         known = self.inventory.get(event.subscription_id, event.resource_group, event.workspace_name)
         writes = _writes(known)
         result = self._store(key, event, now, facts_of(known), writes, current)
+        if known is not None and known.kind == HUB:
+            self._hub_projects(event, known, now)
         if not read or result.status != "applied":
             return result
         # Read path (late or repeated events): fold in writes a concurrent write handler recorded meanwhile.
@@ -156,6 +161,18 @@ class RetentionEvents:
         log.info("resource group %s deleted (event %s): its inventoried workspaces recorded", event.group.id,
                  event.event_id)
         return EventResult("applied" if applied else "unchanged", event.event_id)
+
+    def _hub_projects(self, event: WorkspaceEvent, hub: InventoryRow, now: datetime) -> None:
+        """A hub's delete deletes its projects (kinds.HUB_DELETE_DOC): each inventoried one is recorded with it,
+        unless the ledger already shows it deleted with nothing alive since (as for a resource group)."""
+        for project in kinds.projects_of(self.inventory, hub):
+            current = self.ledger.get_by_key(*project.key)
+            alive = max((t for t in (project.last_write_time, project.read_at) if t is not None), default=None)
+            if current is not None and current.state is not LedgerState.RECOVERED and current.last_event_time \
+                    and (alive is None or alive <= current.last_event_time):
+                continue
+            self._store(project.key, kinds.project_delete(event, project), now, facts_of(project), _writes(project),
+                        current)
 
     def _store(self, key: tuple[str, str], event: WorkspaceEvent | None, now: datetime, facts: WorkspaceFacts,
                writes: tuple[HistoryEntry, ...] | list[HistoryEntry], current: LedgerRow | None) -> EventResult:

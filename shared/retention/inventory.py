@@ -15,6 +15,7 @@ from azure.data.tables import TableClient, UpdateMode
 from shared import logs
 from shared.azure.arm_ids import parse_workspace_id
 from shared.azure.ml_gateway import MlGateway, Workspace
+from shared.azure.workspace_kind import WorkspaceKind
 from shared.errors import describe_azure_error
 from shared.retention.events import WorkspaceEvent
 from shared.retention.ledger import LedgerConflictError, ledger_key, utc
@@ -44,6 +45,10 @@ class InventoryRow:
     moved_to: str | None = None  # set on the old row when a move succeeded: the workspace's new ARM id
     identity_type: str | None = None  # ARM `identity.type`, e.g. "SystemAssigned", "UserAssigned"
     retention_days: int | None = None  # `properties.softDeleteRetentionInDays` when ARM returns it
+    kind: str | None = None  # ARM `kind` (Default, Hub, Project, FeatureStore); None: never read
+    hub_resource_id: str | None = None  # a project's `properties.hubResourceId`
+    projects: tuple[str, ...] = ()  # a hub's `properties.associatedWorkspaces`
+    isolation_mode: str | None = None  # `properties.managedNetwork.isolationMode`
     etag: str | None = field(default=None, compare=False)
 
     @property
@@ -54,7 +59,9 @@ class InventoryRow:
         raw = workspace.raw or {}
         identity = (raw.get("identity") or {}).get("type") if isinstance(raw.get("identity"), dict) else None
         days = (raw.get("properties") or {}).get("softDeleteRetentionInDays")
-        return replace(self, workspace_id=workspace.id, location=workspace.location, cmk_enabled=workspace.cmk_enabled,
+        linked = WorkspaceKind.of(raw)
+        return replace(self, kind=linked.kind, hub_resource_id=linked.hub_resource_id,
+                       projects=linked.associated_workspaces, isolation_mode=linked.isolation_mode, workspace_id=workspace.id, location=workspace.location, cmk_enabled=workspace.cmk_enabled,
                        managed_resource_group=workspace.managed_resource_group,
                        dependencies=dict(workspace.dependency_ids), read_at=read_at, read_error=None,
                        internal_id=workspace.internal_id or self.internal_id, moved_to=None,
@@ -83,6 +90,10 @@ class InventoryRow:
             "InternalIds": (json.dumps([[i, t.isoformat()] for i, t in self.internal_ids])
                             if self.internal_ids else None),
             "IdentityType": self.identity_type, "SoftDeleteRetentionDays": self.retention_days,
+            "Kind": self.kind, "HubResourceId": self.hub_resource_id,
+            "HubKey": self.hub_resource_id.rstrip("/").lower() if self.hub_resource_id else None,  # queried by projects_of
+            "Projects": json.dumps(list(self.projects)) if self.projects else None,
+            "ManagedNetworkIsolationMode": self.isolation_mode,
         }
         return {k: v for k, v in entity.items() if v is not None}
 
@@ -103,6 +114,9 @@ class InventoryRow:
             internal_id=entity.get("InternalWorkspaceId"), moved_to=entity.get("MovedTo"),
             internal_ids=tuple((i, datetime.fromisoformat(t)) for i, t in json.loads(entity.get("InternalIds") or "[]")),
             identity_type=entity.get("IdentityType"), retention_days=entity.get("SoftDeleteRetentionDays"),
+            kind=entity.get("Kind"), hub_resource_id=entity.get("HubResourceId"),
+            projects=tuple(json.loads(entity.get("Projects") or "[]")),
+            isolation_mode=entity.get("ManagedNetworkIsolationMode"),
             etag=getattr(entity, "metadata", {}).get("etag"),
         )
 
@@ -132,6 +146,15 @@ class Inventory:
         entities = self._table.query_entities(
             "PartitionKey eq @pk and RowKey ge @low and RowKey lt @high",
             parameters={"pk": subscription_id.lower(), "low": low, "high": low[:-1] + "}"})  # "}" sorts after "|"
+        return [InventoryRow.from_entity(e) for e in entities]
+
+    def projects_of(self, hub_id: str) -> list[InventoryRow]:
+        """Every recorded workspace whose `hubResourceId` names this hub (the hub's subscription only: one partition)."""
+        from shared.azure.arm_ids import ResourceId
+
+        subscription = ResourceId.parse(hub_id).subscription_id.lower()
+        entities = self._table.query_entities("PartitionKey eq @pk and HubKey eq @hub",
+                                              parameters={"pk": subscription, "hub": hub_id.rstrip("/").lower()})
         return [InventoryRow.from_entity(e) for e in entities]
 
     def record_write(self, event: WorkspaceEvent, gateway: MlGateway, *, now: datetime) -> InventoryRow:

@@ -83,6 +83,8 @@ class LedgerRow:
     reconciled_at: datetime | None = None  # last workspace GET that answered (reconcile.py)
     arm_said: str | None = None  # what that GET said, in words
     internal_id: str | None = None  # properties.workspaceId of the deleted workspace, copied from the inventory
+    kind: str | None = None  # the workspace's ARM `kind` (Default, Hub, Project, FeatureStore), from the inventory
+    hub_resource_id: str | None = None  # a project's hub, from the inventory
     etag: str | None = field(default=None, compare=False)
 
     @property
@@ -123,6 +125,8 @@ class LedgerRow:
             "ReconciledAt": self.reconciled_at,
             "ArmSaid": self.arm_said,
             "InternalWorkspaceId": self.internal_id,
+            "Kind": self.kind,
+            "HubResourceId": self.hub_resource_id,
         }
         return {name: value for name, value in entity.items() if value is not None}
 
@@ -155,6 +159,8 @@ class LedgerRow:
             reconciled_at=utc(entity.get("ReconciledAt")),
             arm_said=entity.get("ArmSaid"),
             internal_id=entity.get("InternalWorkspaceId"),
+            kind=entity.get("Kind"),
+            hub_resource_id=entity.get("HubResourceId"),
             etag=etag,
         )
 

@@ -28,6 +28,8 @@ class WorkspaceFacts:
     managed_resource_group: str | None = None
     retention_days: int | None = None  # the workspace's own soft-delete retention, if it has one
     not_soft_deleted: str | None = None  # why a delete of this workspace is permanent (the docs' exceptions)
+    kind: str | None = None  # ARM `kind` (shared/azure/workspace_kind.py)
+    hub_resource_id: str | None = None  # a project's hub
 
 
 def entry_of(event: WorkspaceEvent, retention_days: int, reason: str | None = None) -> HistoryEntry:
@@ -186,6 +188,8 @@ def _delete(row: LedgerRow | None, entry: HistoryEntry, facts: WorkspaceFacts) -
         cmk_enabled=facts.cmk_enabled,
         managed_resource_group=facts.managed_resource_group,
         reason=entry.reason,
+        kind=facts.kind,
+        hub_resource_id=facts.hub_resource_id,
     )
 
 
@@ -206,7 +210,8 @@ def _carry_over(old: LedgerRow | None, new: LedgerRow) -> LedgerRow:
                   reason=old.reason if state is old.state and old.reason else new.reason)
     return replace(new, state=state, alerts_sent=old.alerts_sent, alert_claim=old.alert_claim, noticed=old.noticed,
                    cmk_enabled=old.cmk_enabled if old.cmk_enabled is not None else new.cmk_enabled,
-                   managed_resource_group=old.managed_resource_group or new.managed_resource_group, etag=old.etag)
+                   managed_resource_group=old.managed_resource_group or new.managed_resource_group, etag=old.etag,
+                   kind=new.kind or old.kind, hub_resource_id=new.hub_resource_id or old.hub_resource_id)
 
 
 def _strip(row: LedgerRow | None) -> LedgerRow | None:
