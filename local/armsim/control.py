@@ -130,6 +130,9 @@ def register(app: web.Application, sim: "Simulator") -> None:
     from . import routes_ml_compute
 
     routes_ml_compute.register_control(app, sim)  # POST /_sim/ml/creations (how ML creates complete)
+    from . import routes_ml_kinds
+
+    routes_ml_kinds.register_control(app, sim)  # POST /_sim/kinds (a hub's projects on delete)
     r = app.router
     r.add_get("/_sim/requests", get_requests)
     r.add_delete("/_sim/requests", clear_requests)

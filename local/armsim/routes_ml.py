@@ -25,7 +25,9 @@ def render_workspace(ctx: Ctx, body: dict) -> dict:
     connections = [ctx.state.public(c) for c in ctx.state.children(body["id"], "privateEndpointConnections")]
     out["properties"]["privateEndpointConnections"] = connections
     out["properties"]["privateLinkCount"] = len(connections)
-    return out
+    from .routes_ml_kinds import decorate  # a hub's associatedWorkspaces
+
+    return decorate(ctx.state, out)
 
 
 def soft_deleted_error(resource_id: str) -> ArmError:
@@ -152,6 +154,9 @@ async def delete_workspace(ctx: Ctx) -> web.Response:
             body["properties"]["provisioningState"] = "Succeeded"
             state.soft_delete(ws_id, datetime.now(timezone.utc), state.retention_days)
         sim.emit("delete", body["id"], f"{ML}/workspaces/delete", info)
+        from .routes_ml_kinds import delete_projects  # a hub's delete deletes its projects (documented)
+
+        delete_projects(sim, body, purge, info)
         return 200, None
 
     return _ml_lro(ctx, "workspaceOperationsStatus", live["location"], complete)

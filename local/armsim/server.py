@@ -18,6 +18,7 @@ from . import (
     routes_ml,
     routes_ml_children,
     routes_ml_compute,
+    routes_ml_kinds,
     routes_resources,
     routes_subscriptions,
     topics,
@@ -35,7 +36,7 @@ log = logging.getLogger("armsim")
 ROUTES: list[Route] = [
     *routes_subscriptions.ROUTES, *routes_authz.ROUTES, *routes_ml.ROUTES,
     *routes_ml_compute.ROUTES,  # before routes_ml_children: its PUT / DELETE of computes and endpoints are LROs
-    *routes_ml_children.ROUTES,
+    *routes_ml_children.ROUTES, *routes_ml_kinds.ROUTES,
     *routes_deleted.ROUTES, *routes_resources.ROUTES, *routes_management_groups.ROUTES,
 ]
 

@@ -21,7 +21,11 @@ VALIDATE_FIELDS = (
     "createTargetResourceGroup",
     "quiesce",  # remove computes / online endpoints before the move, re-create them after
     "cancelJobs",  # with quiesce, cancel the active jobs too
+    "allowUndocumented",  # check ids whose "not documented as supported" the caller accepts (docs/preflight.md)
 )
+# The checks that fail only because the move docs are silent; a request may opt in to each one by id
+# (shared/moves/preflight/kind_checks.py). A documented limitation never can be opted out of.
+UNDOCUMENTED_CHECKS = ("workspace.kind", "workspace.hub-projects", "workspace.managed-network")
 MOVE_FIELDS = ("approvePrivateEndpoints", "fixDatastores")
 
 
@@ -38,6 +42,7 @@ class MoveRequest:
     fix_datastores: bool = True
     quiesce: bool = False
     cancel_jobs: bool = False
+    allow_undocumented: tuple[str, ...] = ()
 
     @property
     def source(self) -> ResourceGroupId:
@@ -55,6 +60,7 @@ class MoveRequest:
             "fixDatastores": self.fix_datastores,
             "quiesce": self.quiesce,
             "cancelJobs": self.cancel_jobs,
+            "allowUndocumented": list(self.allow_undocumented),
         }
 
     @classmethod
@@ -89,6 +95,7 @@ def parse_move_request(body: dict[str, Any], *, for_move: bool = False) -> MoveR
     if cancel_jobs and not quiesce:
         raise bad_request("cancelJobs", "only applies with quiesce: true (jobs are canceled as part of the quiesce)")
 
+    allow_undocumented = _undocumented(body)
     approve, fix = "pre-existing", True
     if for_move:
         approve = body.get("approvePrivateEndpoints", "pre-existing")
@@ -109,6 +116,7 @@ def parse_move_request(body: dict[str, Any], *, for_move: bool = False) -> MoveR
         fix_datastores=fix,
         quiesce=quiesce,
         cancel_jobs=cancel_jobs,
+        allow_undocumented=allow_undocumented,
     )
 
 
@@ -152,6 +160,22 @@ def _bool_field(body: dict[str, Any], name: str, default: bool) -> bool:
     if not isinstance(value, bool):
         raise bad_request(name, f"must be true or false, got {value!r}")
     return value
+
+
+def _undocumented(body: dict[str, Any]) -> tuple[str, ...]:
+    value = body.get("allowUndocumented")
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise bad_request("allowUndocumented", f"must be a list of check ids, got {type(value).__name__}")
+    found: list[str] = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or item not in UNDOCUMENTED_CHECKS:
+            raise bad_request(f"allowUndocumented[{index}]", f"must be one of {', '.join(UNDOCUMENTED_CHECKS)} "
+                              f"(the checks that fail only because the docs are silent), got {item!r}")
+        if item not in found:
+            found.append(item)
+    return tuple(found)
 
 
 def _resource_list(body: dict[str, Any], workspace: ResourceId) -> tuple[ResourceId, ...]:

@@ -111,6 +111,8 @@ class MoveSnapshot:
     private_endpoints: Read[list[PrivateEndpointConnection]] = field(default_factory=Read)
     datastores: Read[list[Datastore]] = field(default_factory=Read)
     role_assignments: Read[list[RoleAssignment]] = field(default_factory=Read)
+    serverless_endpoints: Read[list[Child]] = field(default_factory=Read)  # preflight/kind_checks.py
+    outbound_rules: Read[list[dict[str, Any]]] = field(default_factory=Read)  # the managed network's rules
 
 
 def read_snapshot(
@@ -165,6 +167,8 @@ def _readers(clients: AzureClients, request: MoveRequest) -> dict[str, Callable[
         "private_endpoints": lambda: ml.list_private_endpoint_connections(ws),
         "datastores": lambda: ml.list_datastores(ws),
         "role_assignments": lambda: _role_assignments(clients, ws),
+        "serverless_endpoints": lambda: ml.list_serverless_endpoints(ws),
+        "outbound_rules": lambda: ml.list_outbound_rules(ws),
     }
     for namespace in (*REQUIRED_PROVIDERS, *OPTIONAL_PROVIDERS):
         readers[f"provider:{namespace}"] = lambda ns=namespace: _provider_state(clients, target.subscription_id, ns)

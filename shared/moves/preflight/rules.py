@@ -266,10 +266,12 @@ def evaluate(snapshot: MoveSnapshot, *, now: datetime | None = None) -> list[Che
     """Every check, in the contract's order. The snapshot must hold a workspace (or its read error)."""
     from shared.moves.preflight.name_check import target_name_free
     from shared.moves.preflight.unsupported import workspace_no_data_profiling, workspace_no_deployed_services
+    from shared.moves.preflight import kind_checks  # hubs, projects, feature stores, managed networks, serverless
     from shared.moves.workload import rules as quiesce_rules  # what "quiesce": true turns into warnings
 
     now = _utc(now or datetime.now(timezone.utc))
-    return quiesce_rules.apply(snapshot, [*(rule(snapshot) for rule in RULES), workspace_no_deployed_services(snapshot),
+    return quiesce_rules.apply(snapshot, [*(rule(snapshot) for rule in RULES), *kind_checks.evaluate(snapshot),
+                                          workspace_no_deployed_services(snapshot),
                                           workspace_no_data_profiling(snapshot), target_name_free(snapshot, now),
                                           *(rule(snapshot) for rule in LATER_RULES)])
 
