@@ -33,6 +33,10 @@ var machineLearningActions = [
   'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read'
   'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/read'
   'Microsoft.MachineLearningServices/workspaces/batchEndpoints/read'
+  // preflight workspace.no-serverless-endpoints: MlGateway.list_serverless_endpoints (shared/moves/snapshot.py)
+  'Microsoft.MachineLearningServices/workspaces/serverlessEndpoints/read'
+  // preflight workspace.managed-network: MlGateway.list_outbound_rules (shared/moves/snapshot.py)
+  'Microsoft.MachineLearningServices/workspaces/outboundRules/read'
   'Microsoft.MachineLearningServices/workspaces/jobs/read'
   'Microsoft.MachineLearningServices/workspaces/labeling/projects/read'
   'Microsoft.MachineLearningServices/workspaces/datastores/read'
