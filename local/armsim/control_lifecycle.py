@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from . import ids, routes_deleted
+from . import ids, routes_deleted, routes_ml_kinds
 from .errors import ArmError
 from .events import RequestInfo, claims_for
 from .router import read_json_object
@@ -64,9 +64,12 @@ def register(app: web.Application, sim: "Simulator") -> None:
                            "The workspace cannot be recovered until its dependent resources exist again.",
                            details=[{"code": "ResourceNotFound", "target": m, "message": f"'{m}' was not found."}
                                     for m in missing])
+        routes_ml_kinds.before_recover(sim.state, entry["workspace"])  # a project without its hub: a variant
         body = sim.state.recover(ws_id)
         _emit(sim, emit, body["id"], "recover")
-        return web.json_response({"recovered": body["id"], "emitted": emit})
+        projects = routes_ml_kinds.after_recover(sim.state, body)  # a hub's projects: a variant
+        return web.json_response({"recovered": body["id"], "emitted": emit, **({"projects": projects} if projects
+                                                                                  else {})})
 
     async def purge(request: web.Request) -> web.Response:
         ws_id, emit = await _body(request)

@@ -7,7 +7,10 @@ ManagedNetworkSettingsRule_List / _Get (examples/ManagedNetwork/listRule.json, g
 all associated projects" (Azure AI Foundry, how-to/create-azure-ai-resource, "Delete an Azure AI Foundry hub").
 Where Azure is silent, the control API picks the variant (`POST /_sim/kinds`):
   hubDeleteProjects: "soft-delete" (default) | "purge": how a hub's delete removes its projects (not documented);
-  hubProjectEvents: "none" (default) | "delete": whether each project's delete emits its own event (not documented).
+  hubProjectEvents: "none" (default) | "delete": whether each project's delete emits its own event (not documented);
+  projectRecoverWithoutHub: "allow" (default) | "refuse": a project's recover while its hub is not live (not documented);
+  hubRecoverProjects: "no" (default) | "yes": whether a hub's recover brings back its soft-deleted projects (not
+  documented).
 """
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ from .router import WS, Ctx, page, read_json_object, route
 from .routes_ml import _ml_lro, _ws_id, require_workspace
 
 ML = shapes.ML
-CHOICES = {"hubDeleteProjects": ("soft-delete", "purge"), "hubProjectEvents": ("none", "delete")}
+CHOICES = {"hubDeleteProjects": ("soft-delete", "purge"), "hubProjectEvents": ("none", "delete"),
+           "projectRecoverWithoutHub": ("allow", "refuse"), "hubRecoverProjects": ("no", "yes")}
 
 
 def _setting(state, name: str) -> str:
@@ -58,6 +62,22 @@ def delete_projects(sim, hub: dict, purge: bool, info) -> None:
             state.soft_delete(project["id"], datetime.now(timezone.utc), state.retention_days)
         if _setting(state, "hubProjectEvents") == "delete":
             sim.emit("delete", project["id"], f"{ML}/workspaces/delete", info)
+
+
+def before_recover(state, workspace: dict) -> None:
+    """A project's recover while its hub is not live: allowed or refused (400), as the control API says."""
+    hub = (workspace.get("properties") or {}).get("hubResourceId")
+    if hub and state.get(hub) is None and _setting(state, "projectRecoverWithoutHub") == "refuse":
+        raise ArmError(400, "HubNotFound", f"The project's hub '{hub}' must be recovered first.", target=hub)
+
+
+def after_recover(state, workspace: dict) -> list[str]:
+    """A hub's recover brings back its soft-deleted projects or not, as the control API says; returns their ids."""
+    if (workspace.get("kind") or "").lower() != "hub" or _setting(state, "hubRecoverProjects") == "no":
+        return []
+    back = [e["workspace"]["id"] for e in list(state.soft_deleted.values())
+            if ids.key((e["workspace"].get("properties") or {}).get("hubResourceId") or "") == ids.key(workspace["id"])]
+    return [state.recover(project)["id"] for project in back]
 
 
 # ------------------------------------------------------------------ serverless endpoints
@@ -142,7 +162,7 @@ async def get_rule(ctx: Ctx) -> web.Response:
 
 def register_control(app: web.Application, sim) -> None:
     async def kinds(request: web.Request) -> web.Response:
-        """`{"hubDeleteProjects"?: "soft-delete"|"purge", "hubProjectEvents"?: "none"|"delete"}`; reset clears it."""
+        """`{name: choice}` for the CHOICES above; reset clears them."""
         body = await read_json_object(request, required=False)
         chosen = getattr(sim.state, "kind_settings", None)
         if chosen is None:

@@ -47,7 +47,8 @@ def test_a_hubs_delete_soft_deletes_its_projects_by_default_without_their_own_ev
 
 def test_the_purge_and_event_variants(ml, simulator):
     assert simulator.control("POST", "/_sim/kinds", {"hubDeleteProjects": "purge", "hubProjectEvents": "delete"}) == {
-        "hubDeleteProjects": "purge", "hubProjectEvents": "delete"}
+        "hubDeleteProjects": "purge", "hubProjectEvents": "delete", "projectRecoverWithoutHub": "allow",
+        "hubRecoverProjects": "no"}
     projects = make_hub(ml)
     begin(ml, "DELETE", HUB).result()
     free = call(ml, "PUT", ws_id("proj-a", SUB_DEV, "rg-ml-dev-2"), {"location": "westeurope"})
@@ -90,3 +91,26 @@ def test_serverless_endpoints_and_outbound_rules_in_the_specs_shapes(ml):
     assert listed[0]["properties"]["modelSettings"]["modelId"] == "azureml://m/Phi-4"
     begin(ml, "DELETE", endpoint).result()
     assert call(ml, "GET", ws + "/serverlessEndpoints").json()["value"] == []
+
+
+def test_a_projects_recover_without_its_hub_in_both_variants(ml, simulator):
+    make_hub(ml)
+    begin(ml, "DELETE", HUB).result()
+    project = ws_id("proj-a")
+    simulator.control("POST", "/_sim/kinds", {"projectRecoverWithoutHub": "refuse"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        simulator.control("POST", "/_sim/workspaces/recover", {"id": project})
+    assert refused.value.code == 400 and call(ml, "GET", project).status_code == 404
+    simulator.control("POST", "/_sim/kinds", {"projectRecoverWithoutHub": "allow"})
+    assert simulator.control("POST", "/_sim/workspaces/recover", {"id": project})["recovered"] == project
+    assert call(ml, "GET", project).status_code == 200 and call(ml, "GET", HUB).status_code == 404
+
+
+@pytest.mark.parametrize("choice,back", [("no", []), ("yes", ["proj-a", "proj-b"])])
+def test_a_hubs_recover_brings_its_projects_back_only_in_that_variant(ml, simulator, choice, back):
+    make_hub(ml)
+    begin(ml, "DELETE", HUB).result()
+    simulator.control("POST", "/_sim/kinds", {"hubRecoverProjects": choice})
+    answer = simulator.control("POST", "/_sim/workspaces/recover", {"id": HUB})
+    assert answer.get("projects", []) == [ws_id(name) for name in back]
+    assert [name for name in ("proj-a", "proj-b") if call(ml, "GET", ws_id(name)).status_code == 200] == back
