@@ -5,6 +5,9 @@ recovery report names its hub's state, the hub's names its projects'."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+
+import pytest
 
 from tests import kind_estate as estate
 from tests.conftest import SUB_DEV, call_http, ws_id
@@ -126,3 +129,23 @@ def test_a_hub_redelivered_records_nothing_twice_and_a_projects_own_event_joins_
     assert after[key]["DeletedAt"] == before[key]["DeletedAt"] and own.row.state.value == "SoftDeleted"
     assert after[key]["AlertsSent"] == before[key]["AlertsSent"]
     assert ws_id("proj-a") == after[key]["WorkspaceId"]
+
+
+
+@pytest.mark.parametrize("choice,projects_state", [("no", "SoftDeleted"), ("yes", "Recovered")])
+def test_whatever_a_hubs_recover_does_to_its_projects_the_ledger_follows_arm(
+        topic_env, sim, sim_token, functions, choice, projects_state):
+    """Azure does not say whether recovering a hub brings its projects back: the sweep's ARM check settles each row,
+    in both of the simulator's variants."""
+    from tests.retention.conftest import sweep
+
+    ids = estate.build(sim, sim_token)
+    backfill(functions)
+    at = recent()
+    soft_delete(estate.HUB, at)
+    sim.control("POST", "kinds", json={"hubRecoverProjects": choice})
+    sim.control("POST", "workspaces/recover", json={"id": ids[estate.HUB]})
+    sweep(at + timedelta(hours=1))
+    rows = {rk.split("|")[1]: e for (_, rk), e in ledger_rows(topic_env["AML_LIFECYCLE_TABLES"]).items()}
+    assert rows[estate.HUB]["State"] == "Recovered"
+    assert [rows[p]["State"] for p in estate.PROJECTS] == [projects_state] * 2
