@@ -149,3 +149,15 @@ def test_whatever_a_hubs_recover_does_to_its_projects_the_ledger_follows_arm(
     rows = {rk.split("|")[1]: e for (_, rk), e in ledger_rows(topic_env["AML_LIFECYCLE_TABLES"]).items()}
     assert rows[estate.HUB]["State"] == "Recovered"
     assert [rows[p]["State"] for p in estate.PROJECTS] == [projects_state] * 2
+
+
+def test_a_purged_hub_records_its_projects_the_same_way_saying_it_is_not_documented(topic_env, sim, sim_token,
+                                                                                     functions):
+    estate.build(sim, sim_token)
+    backfill(functions)
+    soft_delete(estate.HUB, recent(), purge=True)
+    rows = {rk.split("|")[1]: e for (_, rk), e in ledger_rows(topic_env["AML_LIFECYCLE_TABLES"]).items()}
+    assert rows[estate.HUB]["State"] == "PermanentlyDeleted"
+    for project in estate.PROJECTS:
+        assert rows[project]["State"] == "PermanentlyDeleted"
+        assert "permanently (forceToPurge)" in rows[project]["Reason"] and "not documented" in rows[project]["Reason"]
