@@ -62,7 +62,8 @@ KIND_FACTS: dict[str, tuple[KindFact, ...]] = {
     ),
     PROJECT: (
         KindFact("a project is a workspace of kind Project linked to its hub (properties.hubResourceId)", True,
-                 "Workspace / WorkspaceProperties, Microsoft.MachineLearningServices 2025-09-01",
+                 "WorkspaceProperties.hubResourceId, Microsoft.MachineLearningServices 2025-09-01 (Workspace.kind is "
+                 "a free string there; Project is the value the AI Foundry hub-project templates use)",
                  "the inventory and the ledger row record the hub"),
         KindFact("whether a project alone is soft-deleted and its name held like a workspace's", False, NOT_DOCUMENTED,
                  "treated as a workspace (SoftDeleted, name held) until ARM says otherwise"),
