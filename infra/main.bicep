@@ -33,16 +33,26 @@ param actionGroupName string = ''
 // ---- what the app watches and may touch ------------------------------------------------------------
 @description('Subscription ids whose ML workspace events feed the retention ledger and whose workspaces the inventory backfill lists. Empty: the deployment subscription.')
 param watchedSubscriptionIds array = []
-@description('Where moves start or land: subscription ids or resource-group ids (/subscriptions/<id>/resourceGroups/<name>). The custom operator role is assigned at each.')
+@description('Where moves start: resource-group ids (/subscriptions/<id>/resourceGroups/<name>). A subscription id (wide: every group in it) only with allowSubscriptionScopes. The Operator role is assigned at each.')
 param managedScopes array = []
-@description('Subscription ids or resource-group ids a move may target (AML_LIFECYCLE_ALLOWED_TARGETS). Empty: every move is refused. The operator role is assigned at each too.')
+@description('Where moves may land (AML_LIFECYCLE_ALLOWED_TARGETS): resource-group ids; subscription ids only with allowSubscriptionScopes. Empty: every move is refused. The Operator and Move Target roles are assigned at each.')
 param moveTargetScopes array = []
+@description('Accept subscription ids in managedScopes / moveTargetScopes. Wide: the roles then cover every resource group of the subscription. Off by default.')
+param allowSubscriptionScopes bool = false
+@description('Create the resource groups named in managedScopes / moveTargetScopes that do not exist yet (the preprovision hook does it, never touching an existing group).')
+param createScopeGroups bool = false
+@description('Grant quiesce: delete / re-create computes, online endpoints and deployments, cancel jobs, read their operation statuses. Off by default.')
+param allowQuiesce bool = false
+@description('Grant the datastore fix after a move: datastores write / delete and listsecrets (key-based datastores). On by default, as the move field fixDatastores.')
+param allowDatastoreFix bool = true
+@description('Grant the clean-up of a target resource group a failed validation created (resourceGroups/delete at the target scopes). Off by default.')
+param allowTargetGroupCleanup bool = false
 @description('Grant Microsoft.Authorization/roleAssignments/write so workspace-scope role assignments can be re-created after a move. Off by default.')
 param allowRoleAssignmentWrite bool = false
 @description('Exact extra actions for the operator role (no wildcards), for tenant-specific move requirements.')
 param extraRoleActions array = []
 
-// ---- app behaviour (DESIGN §3) ---------------------------------------------------------------------
+// ---- app behaviour (docs/deploy.md, parameters) ----------------------------------------------------------------
 param alertDays string = '7,3,1'
 @minValue(1)
 @maxValue(14)
@@ -136,6 +146,11 @@ var watchedScopeIds = [for subscriptionId in watched: '/subscriptions/${subscrip
 var managedScopeIds = [for scope in managedScopes: startsWith(scope, '/') ? scope : '/subscriptions/${scope}']
 var targetScopeIds = [for scope in moveTargetScopes: startsWith(scope, '/') ? scope : '/subscriptions/${scope}']
 var operatorScopeIds = union(managedScopeIds, targetScopeIds)
+// The subscriptions holding the scopes: the roles' assignable scopes and where operation statuses are read.
+var operatorSubscriptionList = [for scope in operatorScopeIds: '/subscriptions/${split(scope, '/')[2]}']
+var targetSubscriptionList = [for scope in targetScopeIds: '/subscriptions/${split(scope, '/')[2]}']
+var operatorSubscriptionIds = union(operatorSubscriptionList, []) // union drops the duplicates
+var targetSubscriptionIds = union(targetSubscriptionList, [])
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: rgName
@@ -188,7 +203,7 @@ module alertsTopic 'app/alerts-topic.bicep' = {
   }
 }
 
-// The app's own settings (DESIGN §3): endpoints only, never a key; the identity is picked by AZURE_CLIENT_ID.
+// The app's own settings (docs/deploy.md): endpoints only, never a key; the identity is picked by AZURE_CLIENT_ID.
 var digestSettings = empty(digestHourUtc) ? {} : {
   AML_LIFECYCLE_DIGEST_HOUR_UTC: digestHourUtc
 }
@@ -242,24 +257,53 @@ module rbac 'app/rbac.bicep' = {
   }
 }
 
-// ---- ARM permissions: custom roles, assigned at the given scopes only ------------------------------
+// ---- ARM permissions: custom roles per feature (shared/azure/permissions.py), assigned at the given scopes -------
 module roles 'app/role-definition.bicep' = {
   name: 'roles-${resourceToken}'
   params: {
     environmentName: environmentName
-    managedScopeIds: operatorScopeIds
+    operatorSubscriptionIds: operatorSubscriptionIds
+    targetSubscriptionIds: targetSubscriptionIds
     watchedScopeIds: watchedScopeIds
+    allowQuiesce: allowQuiesce
+    allowDatastoreFix: allowDatastoreFix
+    allowTargetGroupCleanup: allowTargetGroupCleanup
     allowRoleAssignmentWrite: allowRoleAssignmentWrite
     extraActions: extraRoleActions
   }
 }
 
+// A subscription-id scope is refused unless allowSubscriptionScopes says it is meant (the module's
+// @allowed(['ok']) turns the sentence into the deployment error).
 module operatorAssignments 'app/role-assignment.bicep' = [for (scopeId, i) in operatorScopeIds: {
   name: 'operator-${uniqueString(scopeId, resourceToken)}'
   scope: subscription(split(scopeId, '/')[2])
   params: {
     scopeId: scopeId
     roleDefinitionGuid: roles.outputs.operatorRoleGuid
+    principalId: identity.outputs.principalId
+    scopeCheck: allowSubscriptionScopes || contains(toLower(scopeId), '/resourcegroups/') ? 'ok' : 'scope ${scopeId} is a whole subscription: name its resource groups, or set allowSubscriptionScopes (AML_ALLOW_SUBSCRIPTION_SCOPES=true, docs/deploy.md)'
+  }
+}]
+
+module targetAssignments 'app/role-assignment.bicep' = [for (scopeId, i) in targetScopeIds: {
+  name: 'target-${uniqueString(scopeId, resourceToken)}'
+  scope: subscription(split(scopeId, '/')[2])
+  params: {
+    scopeId: scopeId
+    roleDefinitionGuid: roles.outputs.targetRoleGuid
+    principalId: identity.outputs.principalId
+    scopeCheck: allowSubscriptionScopes || contains(toLower(scopeId), '/resourcegroups/') ? 'ok' : 'scope ${scopeId} is a whole subscription: name its resource groups, or set allowSubscriptionScopes (AML_ALLOW_SUBSCRIPTION_SCOPES=true, docs/deploy.md)'
+  }
+}]
+
+// Operation statuses live under the subscription (/subscriptions/<id>/operationresults/..., .../locations/...).
+module statusAssignments 'app/role-assignment.bicep' = [for (scopeId, i) in operatorSubscriptionIds: {
+  name: 'status-${uniqueString(scopeId, resourceToken)}'
+  scope: subscription(split(scopeId, '/')[2])
+  params: {
+    scopeId: scopeId
+    roleDefinitionGuid: roles.outputs.statusRoleGuid
     principalId: identity.outputs.principalId
   }
 }]
