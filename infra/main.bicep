@@ -8,7 +8,40 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Region of the app\'s resources (Flex Consumption must be available there).')
+@description('Region of the app\'s resources: one where Flex Consumption is available (the list of the azd Flex Consumption templates).')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @metadata({
   azd: {
     type: 'location'
@@ -39,8 +72,6 @@ param managedScopes array = []
 param moveTargetScopes array = []
 @description('Accept subscription ids in managedScopes / moveTargetScopes. Wide: the roles then cover every resource group of the subscription. Off by default.')
 param allowSubscriptionScopes bool = false
-@description('Create the resource groups named in managedScopes / moveTargetScopes that do not exist yet (the preprovision hook does it, never touching an existing group).')
-param createScopeGroups bool = false
 @description('Grant quiesce: delete / re-create computes, online endpoints and deployments, cancel jobs, read their operation statuses. Off by default.')
 param allowQuiesce bool = false
 @description('Grant the datastore fix after a move: datastores write / delete and listsecrets (key-based datastores). On by default, as the move field fixDatastores.')
@@ -75,6 +106,8 @@ param alertEmail string = ''
 param sweepIntervalMinutes int = 60
 
 // ---- Event Grid delivery ---------------------------------------------------------------------------
+@description('Watched subscriptions that already have their Microsoft.Resources.Subscriptions system topic (one per subscription): { "<subscription id>": "<system topic resource id>" }. The event subscription is added to it.')
+param existingSystemTopics object = {}
 @description('Create the event subscriptions. The post-deploy hook turns this on once workspace_events exists.')
 param deployEventSubscriptions bool = false
 @minValue(1)
@@ -86,12 +119,21 @@ param eventTimeToLiveInMinutes int = 1440
 
 // ---- hosting -----------------------------------------------------------------------------------------
 @allowed([
+  ''
   'Standard_LRS'
   'Standard_ZRS'
   'Standard_GRS'
   'Standard_GZRS'
 ])
-param storageSkuName string = 'Standard_LRS'
+@description('Storage redundancy of the ledger account; empty: Standard_ZRS where the region has availability zones, else Standard_LRS.')
+param storageSkuName string = ''
+@description('CanNotDelete lock on the ledger\'s storage account (remove it before azd down: docs/deploy.md).')
+param protectLedger bool = true
+@description('VNet integration for the function app; storage (blob, queue, table) and the alerts topic behind private endpoints. The function\'s own endpoint stays public so Event Grid can deliver (docs/deploy.md, networking).')
+param vnetEnabled bool = false
+@description('With vnetEnabled: restrict the function app\'s inbound traffic to the AzureEventGrid service tag and these CIDR ranges (the CI callers of the API).')
+param restrictInbound bool = false
+param inboundAllowedIpRanges array = []
 @allowed([
   512
   2048
@@ -128,6 +170,7 @@ var appiName = !empty(applicationInsightsName) ? applicationInsightsName : '${ab
 var topicName = !empty(alertsTopicName) ? alertsTopicName : '${abbrs.eventGridTopics}alerts-${resourceToken}'
 var eventsRgName = !empty(eventsResourceGroupName) ? eventsResourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}-aml-events'
 var egstName = !empty(systemTopicName) ? systemTopicName : '${abbrs.eventGridSystemTopics}aml-${resourceToken}'
+var vnetName = '${abbrs.networkVirtualNetworks}${resourceToken}'
 var agName = !empty(actionGroupName) ? actionGroupName : '${abbrs.insightsActionGroups}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(appName, 32)}-${take(resourceToken, 7)}'
 var deadLetterContainerName = 'eventgrid-deadletter'
@@ -138,6 +181,36 @@ var tableNames = [
   'RetentionSchedule'
   'RetentionReconcile'
 ]
+
+// Regions (of the list above) with availability zones: the ledger's account is zone-redundant there by default.
+var zoneRegions = [
+  'australiaeast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'westeurope'
+  'westus2'
+  'westus3'
+]
+var ledgerSku = !empty(storageSkuName) ? storageSkuName : (contains(zoneRegions, location) ? 'Standard_ZRS' : 'Standard_LRS')
 
 var watched = empty(watchedSubscriptionIds) ? [
   subscription().subscriptionId
@@ -175,10 +248,13 @@ module storage 'app/storage.bicep' = {
     name: stName
     location: location
     tags: tags
-    skuName: storageSkuName
+    skuName: ledgerSku
     deploymentContainerName: deploymentContainerName
     deadLetterContainerName: deadLetterContainerName
     tableNames: tableNames
+    vnetEnabled: vnetEnabled
+    protectLedger: protectLedger
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
   }
 }
 
@@ -200,6 +276,21 @@ module alertsTopic 'app/alerts-topic.bicep' = {
     name: topicName
     location: location
     tags: tags
+    vnetEnabled: vnetEnabled
+  }
+}
+
+// vnetEnabled: outbound through a VNet, storage and the alerts topic behind private endpoints; inbound stays
+// public for Event Grid (docs/deploy.md, networking).
+module network 'app/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: vnetName
+    location: location
+    tags: tags
+    storageAccountId: storage.outputs.id
+    alertsTopicId: alertsTopic.outputs.id
   }
 }
 
@@ -238,6 +329,10 @@ module api 'app/function-app.bicep' = {
     appSettings: union(lifecycleSettings, digestSettings)
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
+    virtualNetworkSubnetId: vnetEnabled ? network.outputs.appSubnetId : ''
+    restrictInbound: restrictInbound
+    inboundAllowedIpRanges: inboundAllowedIpRanges
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
   }
   dependsOn: [
     rbac // the host must be able to reach its storage when it first starts
@@ -326,6 +421,7 @@ module subscriptionEvents 'app/subscription-events.bicep' = [for (subscriptionId
     resourceGroupName: eventsRgName
     location: location
     systemTopicName: egstName
+    existingSystemTopicId: contains(existingSystemTopics, subscriptionId) ? existingSystemTopics[subscriptionId] : ''
     tags: tags
   }
 }]
@@ -342,7 +438,7 @@ module deadLetterRbac 'app/deadletter-rbac.bicep' = [for (subscriptionId, i) in 
 
 module eventSubscriptions 'app/event-subscription.bicep' = [for (subscriptionId, i) in watched: {
   name: 'aml-events-sub-${uniqueString(subscriptionId, resourceToken)}'
-  scope: resourceGroup(subscriptionId, eventsRgName)
+  scope: resourceGroup(subscriptionId, contains(existingSystemTopics, subscriptionId) ? split(existingSystemTopics[subscriptionId], '/')[4] : eventsRgName)
   params: {
     enabled: deployEventSubscriptions
     systemTopicName: subscriptionEvents[i].outputs.systemTopicName
@@ -373,10 +469,22 @@ module operations 'app/operations.bicep' = {
 
 module deadLetterAlerts 'app/deadletter-alert.bicep' = [for (subscriptionId, i) in watched: {
   name: 'deadletter-alert-${uniqueString(subscriptionId, resourceToken)}'
-  scope: resourceGroup(subscriptionId, eventsRgName)
+  scope: resourceGroup(subscriptionId, contains(existingSystemTopics, subscriptionId) ? split(existingSystemTopics[subscriptionId], '/')[4] : eventsRgName)
   params: {
     systemTopicName: subscriptionEvents[i].outputs.systemTopicName
     actionGroupId: operations.outputs.actionGroupId
+    tags: tags
+  }
+}]
+
+// Delivery failures: the topic's DeliveryFailures log to Log Analytics, and an alert long before the dead letters.
+module systemTopicMonitoring 'app/system-topic-monitoring.bicep' = [for (subscriptionId, i) in watched: {
+  name: 'topic-monitoring-${uniqueString(subscriptionId, resourceToken)}'
+  scope: resourceGroup(subscriptionId, contains(existingSystemTopics, subscriptionId) ? split(existingSystemTopics[subscriptionId], '/')[4] : eventsRgName)
+  params: {
+    systemTopicName: subscriptionEvents[i].outputs.systemTopicName
+    actionGroupId: operations.outputs.actionGroupId
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
     tags: tags
   }
 }]
@@ -402,6 +510,8 @@ output AML_LIFECYCLE_INVENTORY_ROLE_NAME string = roles.outputs.inventoryRoleNam
 output AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS string = empty(watchScope) ? join(watched, ',') : watchScope
 output AML_LIFECYCLE_ALLOWED_TARGETS string = join(targetScopeIds, ',')
 output AZURE_EVENTS_RESOURCE_GROUP string = eventsRgName
+output AZURE_SUBSCRIPTION_ID string = subscription().subscriptionId
+output AML_LIFECYCLE_LEDGER_LOCKED bool = protectLedger
 output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = egstName
 output DEPLOY_EVENT_SUBSCRIPTIONS bool = deployEventSubscriptions
 output AZURE_MONITOR_WORKBOOK_ID string = operations.outputs.workbookId
