@@ -192,7 +192,8 @@ def markdown() -> str:
     for name, feature in FEATURES.items():
         switch = f"`{feature.flag}`" if feature.flag else "always"
         for action in sorted(actions_of(name)):
-            users = sorted({c.site.split(":")[1] for c in CALLS if c.feature == name and action in c.actions})
+            users = sorted({c.site.removeprefix("shared.").replace(":", ".") for c in CALLS
+                            if c.feature == name and action in c.actions})
             lines.append(f"| {name} ({switch}) | {feature.role}, {feature.scope} | `{action}` | "
                          f"{', '.join(f'`{u}`' for u in users)} |")
     return "\n".join(lines)
