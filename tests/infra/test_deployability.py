@@ -42,7 +42,8 @@ def test_role_names_are_unique_per_subscription_and_environment(bicep_text):
 def test_role_definitions_never_name_a_resource_group_as_assignable_scope(bicep):
     """A group that does not exist yet (an empty subscription) or is dropped later must not break a definition."""
     parsed = bicep["app/role-definition.bicep"]
-    scopes = {body(d)["properties"]["assignableScopes"] for d in resources_of(parsed, "Microsoft.Authorization/roleDefinitions")}
+    definitions = resources_of(parsed, "Microsoft.Authorization/roleDefinitions")
+    scopes = {body(d)["properties"]["assignableScopes"] for d in definitions}
     assert scopes == {"operatorSubscriptionIds", "targetSubscriptionIds", "watchedScopeIds"}
     variables = json.dumps(bicep["main.bicep"]["variables"]["operatorSubscriptionList"])
     assert "/subscriptions/" in variables and "split" in variables
@@ -60,7 +61,8 @@ def test_subscription_scopes_need_an_explicit_switch(bicep):
 
 def test_azure_yaml_runs_the_scope_group_check_before_provisioning():
     text = (REPO / "azure.yaml").read_text(encoding="utf-8")
-    assert "preprovision:" in text and "./infra/hooks/preprovision.sh" in text and "./infra/hooks/preprovision.ps1" in text
+    assert "preprovision:" in text
+    assert "./infra/hooks/preprovision.sh" in text and "./infra/hooks/preprovision.ps1" in text
     assert os.access(INFRA / "hooks" / "preprovision.sh", os.X_OK)
 
 
@@ -93,7 +95,8 @@ SUB = "11111111-1111-1111-1111-111111111111"
 SCOPES = {
     "AZURE_ENV_NAME": "prod",
     "AZURE_LOCATION": "swedencentral",
-    "AML_MANAGED_SCOPES": f'["/subscriptions/{SUB}/resourceGroups/rg-here","/subscriptions/{SUB}/resourceGroups/rg-new"]',
+    "AML_MANAGED_SCOPES": f'["/subscriptions/{SUB}/resourceGroups/rg-here",'
+                          f'"/subscriptions/{SUB}/resourceGroups/rg-new"]',
     "AML_MOVE_TARGET_SCOPES": f'["/subscriptions/{SUB}/resourceGroups/rg-target", "/subscriptions/{SUB}"]',
 }
 
