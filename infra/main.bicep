@@ -106,8 +106,8 @@ param alertEmail string = ''
 param sweepIntervalMinutes int = 60
 
 // ---- Event Grid delivery ---------------------------------------------------------------------------
-@description('Watched subscriptions that already have their Microsoft.Resources.Subscriptions system topic (one per subscription): { "<subscription id>": "<system topic resource id>" }. The event subscription is added to it.')
-param existingSystemTopics object = {}
+@description('Ids of the existing Microsoft.Resources.Subscriptions system topics of watched subscriptions (one per subscription at most): the event subscription is added to it instead of creating a topic.')
+param existingSystemTopicIds array = []
 @description('Create the event subscriptions. The post-deploy hook turns this on once workspace_events exists.')
 param deployEventSubscriptions bool = false
 @minValue(1)
@@ -216,6 +216,9 @@ var watched = empty(watchedSubscriptionIds) ? [
   subscription().subscriptionId
 ] : watchedSubscriptionIds
 var watchedScopeIds = [for subscriptionId in watched: '/subscriptions/${subscriptionId}']
+// Per watched subscription (same order): the id of its existing system topic from existingSystemTopicIds, or ''.
+var existingTopicsText = '|${toLower(join(existingSystemTopicIds, '|'))}|'
+var watchedTopicIds = [for subscriptionId in watched: contains(existingTopicsText, '|/subscriptions/${toLower(subscriptionId)}/') ? '/subscriptions/${toLower(subscriptionId)}/${split(split(existingTopicsText, '|/subscriptions/${toLower(subscriptionId)}/')[1], '|')[0]}' : '']
 var managedScopeIds = [for scope in managedScopes: startsWith(scope, '/') ? scope : '/subscriptions/${scope}']
 var targetScopeIds = [for scope in moveTargetScopes: startsWith(scope, '/') ? scope : '/subscriptions/${scope}']
 var operatorScopeIds = union(managedScopeIds, targetScopeIds)
@@ -421,7 +424,7 @@ module subscriptionEvents 'app/subscription-events.bicep' = [for (subscriptionId
     resourceGroupName: eventsRgName
     location: location
     systemTopicName: egstName
-    existingSystemTopicId: contains(existingSystemTopics, subscriptionId) ? existingSystemTopics[subscriptionId] : ''
+    existingSystemTopicId: watchedTopicIds[i]
     tags: tags
   }
 }]
@@ -438,7 +441,7 @@ module deadLetterRbac 'app/deadletter-rbac.bicep' = [for (subscriptionId, i) in 
 
 module eventSubscriptions 'app/event-subscription.bicep' = [for (subscriptionId, i) in watched: {
   name: 'aml-events-sub-${uniqueString(subscriptionId, resourceToken)}'
-  scope: resourceGroup(subscriptionId, contains(existingSystemTopics, subscriptionId) ? split(existingSystemTopics[subscriptionId], '/')[4] : eventsRgName)
+  scope: resourceGroup(subscriptionId, empty(watchedTopicIds[i]) ? eventsRgName : split(watchedTopicIds[i], '/')[4])
   params: {
     enabled: deployEventSubscriptions
     systemTopicName: subscriptionEvents[i].outputs.systemTopicName
@@ -469,7 +472,7 @@ module operations 'app/operations.bicep' = {
 
 module deadLetterAlerts 'app/deadletter-alert.bicep' = [for (subscriptionId, i) in watched: {
   name: 'deadletter-alert-${uniqueString(subscriptionId, resourceToken)}'
-  scope: resourceGroup(subscriptionId, contains(existingSystemTopics, subscriptionId) ? split(existingSystemTopics[subscriptionId], '/')[4] : eventsRgName)
+  scope: resourceGroup(subscriptionId, empty(watchedTopicIds[i]) ? eventsRgName : split(watchedTopicIds[i], '/')[4])
   params: {
     systemTopicName: subscriptionEvents[i].outputs.systemTopicName
     actionGroupId: operations.outputs.actionGroupId
@@ -480,7 +483,7 @@ module deadLetterAlerts 'app/deadletter-alert.bicep' = [for (subscriptionId, i) 
 // Delivery failures: the topic's DeliveryFailures log to Log Analytics, and an alert long before the dead letters.
 module systemTopicMonitoring 'app/system-topic-monitoring.bicep' = [for (subscriptionId, i) in watched: {
   name: 'topic-monitoring-${uniqueString(subscriptionId, resourceToken)}'
-  scope: resourceGroup(subscriptionId, contains(existingSystemTopics, subscriptionId) ? split(existingSystemTopics[subscriptionId], '/')[4] : eventsRgName)
+  scope: resourceGroup(subscriptionId, empty(watchedTopicIds[i]) ? eventsRgName : split(watchedTopicIds[i], '/')[4])
   params: {
     systemTopicName: subscriptionEvents[i].outputs.systemTopicName
     actionGroupId: operations.outputs.actionGroupId

@@ -140,11 +140,13 @@ def test_postdeploy_runs_az_against_azds_subscription_shows_errors_and_retries()
 
 def test_an_existing_system_topic_is_reused_by_parameter(bicep):
     main = bicep["main.bicep"]
-    assert main["parameters"]["existingSystemTopics"]["type"] == "object"
+    assert main["parameters"]["existingSystemTopicIds"]["type"] == "array"
+    assert "existingSystemTopicIds" in json.dumps(main["variables"]["existingTopicsText"])
+    assert main["variables"]["watchedTopicIds"]["value"]["loop_type"]["detail"]["array_name"] == "watched"
     events = body(main["modules"]["subscriptionEvents"])["params"]
-    assert "existingSystemTopics" in json.dumps(events["existingSystemTopicId"])
+    assert "watchedTopicIds" in json.dumps(events["existingSystemTopicId"])
     for name in ("eventSubscriptions", "deadLetterAlerts", "systemTopicMonitoring"):
-        assert "existingSystemTopics" in json.dumps(body(main["modules"][name])["scope"]), name
+        assert "watchedTopicIds" in json.dumps(body(main["modules"][name])["scope"]), name
     parsed = bicep["app/subscription-events.bicep"]
     assert parsed["resources"]["eventsGroup"]["config"]["condition"] == {
         "operator": {"type": "not", "operands": {"bool_value": "reuse"}}}
