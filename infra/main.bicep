@@ -395,13 +395,13 @@ module targetAssignments 'app/role-assignment.bicep' = [for (scopeId, i) in targ
   }
 }]
 
-// Operation statuses live under the subscription (/subscriptions/<id>/operationresults/..., .../locations/...).
-module statusAssignments 'app/role-assignment.bicep' = [for (scopeId, i) in operatorSubscriptionIds: {
-  name: 'status-${uniqueString(scopeId, resourceToken)}'
+// Subscription-level reads: the subscription, its providers, operation statuses (/operationresults/..., .../locations/...).
+module subscriptionAssignments 'app/role-assignment.bicep' = [for (scopeId, i) in operatorSubscriptionIds: {
+  name: 'subscription-${uniqueString(scopeId, resourceToken)}'
   scope: subscription(split(scopeId, '/')[2])
   params: {
     scopeId: scopeId
-    roleDefinitionGuid: roles.outputs.statusRoleGuid
+    roleDefinitionGuid: roles.outputs.subscriptionRoleGuid
     principalId: identity.outputs.principalId
   }
 }]

@@ -29,8 +29,6 @@ param extraActions array = []
 // moveResources/action on the source group, resourceGroups/write on the target group, the latter in the Move
 // Target role), approving the re-created private endpoint connections, reading datastores and role assignments.
 var moveActions = [
-  'Microsoft.Resources/subscriptions/read'
-  'Microsoft.Resources/subscriptions/providers/read'
   'Microsoft.Resources/subscriptions/resourceGroups/read'
   'Microsoft.Resources/subscriptions/resourceGroups/validateMoveResources/action'
   'Microsoft.Resources/subscriptions/resourceGroups/moveResources/action'
@@ -89,11 +87,14 @@ var groupCleanupActions = allowTargetGroupCleanup ? [
   'Microsoft.Resources/subscriptions/resourceGroups/delete'
 ] : []
 
-// ---- Operation Status Reader: at the subscription of every managed and target scope --------------------------
-// Long-running operations answer with status URLs under the subscription, not under the resource:
-// /subscriptions/<id>/operationresults/<token> (moves) and /subscriptions/<id>/providers/
-// Microsoft.MachineLearningServices/locations/<region>/... (computes, endpoints, jobs). Reads of statuses only.
-var moveStatusActions = [
+// ---- Subscription Reader: at the subscription of every managed and target scope -------------------------------
+// What ARM authorizes at the subscription itself, which a resource-group assignment cannot reach: the subscription
+// (its tenant), its providers' registration state (GET /subscriptions/<id>/providers/<namespace>), and the status
+// URLs of long-running operations: /subscriptions/<id>/operationresults/<token> (moves) and /subscriptions/<id>/
+// providers/Microsoft.MachineLearningServices/locations/<region>/... (computes, endpoints, jobs). Reads only.
+var moveSubscriptionActions = [
+  'Microsoft.Resources/subscriptions/read'
+  'Microsoft.Resources/subscriptions/providers/read'
   'Microsoft.Resources/subscriptions/operationresults/read'
 ]
 
@@ -123,10 +124,10 @@ var inventoryActions = [
 var suffix = '(${environmentName}, ${subscription().subscriptionId})'
 var operatorRoleName = 'AML Lifecycle Operator ${suffix}'
 var targetRoleName = 'AML Lifecycle Move Target ${suffix}'
-var statusRoleName = 'AML Lifecycle Operation Status Reader ${suffix}'
+var subscriptionRoleName = 'AML Lifecycle Subscription Reader ${suffix}'
 var inventoryRoleName = 'AML Lifecycle Inventory Reader ${suffix}'
 var operatorActions = concat(moveActions, quiesceActions, datastoreFixActions, roleAssignmentWriteActions, extraActions)
-var statusActions = concat(moveStatusActions, quiesceStatusActions)
+var subscriptionActions = concat(moveSubscriptionActions, quiesceStatusActions)
 var targetActions = concat(moveTargetActions, groupCleanupActions)
 var hasOperator = !empty(operatorSubscriptionIds)
 var hasTarget = !empty(targetSubscriptionIds)
@@ -168,16 +169,16 @@ resource targetRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (h
   }
 }
 
-resource statusRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (hasOperator) {
-  name: guid(subscription().id, statusRoleName)
+resource subscriptionRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (hasOperator) {
+  name: guid(subscription().id, subscriptionRoleName)
   properties: {
-    roleName: statusRoleName
-    description: 'aml-lifecycle: read the status of the move and workload operations it started (subscription-level status URLs).'
+    roleName: subscriptionRoleName
+    description: 'aml-lifecycle: subscription-level reads of a move: tenant, provider registration, the status of the operations it started.'
     type: 'customRole'
     assignableScopes: operatorSubscriptionIds
     permissions: [
       {
-        actions: statusActions
+        actions: subscriptionActions
         notActions: []
         dataActions: []
         notDataActions: []
@@ -208,7 +209,7 @@ resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
 // through its own subscription's path, so the callers pass these and build the id at the assignment scope.
 output operatorRoleGuid string = hasOperator ? operatorRole.name : ''
 output targetRoleGuid string = hasTarget ? targetRole.name : ''
-output statusRoleGuid string = hasOperator ? statusRole.name : ''
+output subscriptionRoleGuid string = hasOperator ? subscriptionRole.name : ''
 output inventoryRoleGuid string = inventoryRole.name
 output operatorRoleName string = operatorRoleName
 output inventoryRoleName string = inventoryRoleName

@@ -464,7 +464,7 @@ def test_custom_roles_assigned_at_parameter_scopes(bicep):
     assert roles["watchedScopeIds"] == "watchedScopeIds"
     target = main["modules"]["targetAssignments"]
     assert target["config"]["loop_type"]["detail"]["array_name"] == "targetScopeIds"
-    status = main["modules"]["statusAssignments"]
+    status = main["modules"]["subscriptionAssignments"]
     assert status["config"]["loop_type"]["detail"]["array_name"] == "operatorSubscriptionIds"
 
 

@@ -34,7 +34,7 @@ def test_region_guard_allows_only_flex_consumption_regions(bicep):
 def test_role_names_are_unique_per_subscription_and_environment(bicep_text):
     text = bicep_text["app/role-definition.bicep"]
     assert "var suffix = '(${environmentName}, ${subscription().subscriptionId})'" in text
-    for role in ("Operator", "Move Target", "Operation Status Reader", "Inventory Reader"):
+    for role in ("Operator", "Move Target", "Subscription Reader", "Inventory Reader"):
         assert f"'AML Lifecycle {role} ${{suffix}}'" in text, role
     assert text.count("name: guid(subscription().id, ") == 4
 

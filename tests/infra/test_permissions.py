@@ -23,7 +23,7 @@ ROLE_FILE = {"Fleet Inventory Reader": "mg/roles.bicep"}
 ROLE_ACTIONS = {
     "Operator": ("operatorActions", {"extraActions"}),
     "Move Target": ("targetActions", set()),
-    "Operation Status Reader": ("statusActions", set()),
+    "Subscription Reader": ("subscriptionActions", set()),
     "Inventory Reader": ("inventoryActions", set()),
     "Fleet Inventory Reader": ("fleetInventoryActions", {"inventoryActions"}),
 }
