@@ -8,7 +8,40 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Region of the app\'s resources (Flex Consumption must be available there).')
+@description('Region of the app\'s resources: one where Flex Consumption is available (the list of the azd Flex Consumption templates).')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @metadata({
   azd: {
     type: 'location'
@@ -33,16 +66,24 @@ param actionGroupName string = ''
 // ---- what the app watches and may touch ------------------------------------------------------------
 @description('Subscription ids whose ML workspace events feed the retention ledger and whose workspaces the inventory backfill lists. Empty: the deployment subscription.')
 param watchedSubscriptionIds array = []
-@description('Where moves start or land: subscription ids or resource-group ids (/subscriptions/<id>/resourceGroups/<name>). The custom operator role is assigned at each.')
+@description('Where moves start: resource-group ids (/subscriptions/<id>/resourceGroups/<name>). A subscription id (wide: every group in it) only with allowSubscriptionScopes. The Operator role is assigned at each.')
 param managedScopes array = []
-@description('Subscription ids or resource-group ids a move may target (AML_LIFECYCLE_ALLOWED_TARGETS). Empty: every move is refused. The operator role is assigned at each too.')
+@description('Where moves may land (AML_LIFECYCLE_ALLOWED_TARGETS): resource-group ids; subscription ids only with allowSubscriptionScopes. Empty: every move is refused. The Operator and Move Target roles are assigned at each.')
 param moveTargetScopes array = []
+@description('Accept subscription ids in managedScopes / moveTargetScopes. Wide: the roles then cover every resource group of the subscription. Off by default.')
+param allowSubscriptionScopes bool = false
+@description('Grant quiesce: delete / re-create computes, online endpoints and deployments, cancel jobs, read their operation statuses. Off by default.')
+param allowQuiesce bool = false
+@description('Grant the datastore fix after a move: datastores write / delete and listsecrets (key-based datastores). On by default, as the move field fixDatastores.')
+param allowDatastoreFix bool = true
+@description('Grant the clean-up of a target resource group a failed validation created (resourceGroups/delete at the target scopes). Off by default.')
+param allowTargetGroupCleanup bool = false
 @description('Grant Microsoft.Authorization/roleAssignments/write so workspace-scope role assignments can be re-created after a move. Off by default.')
 param allowRoleAssignmentWrite bool = false
 @description('Exact extra actions for the operator role (no wildcards), for tenant-specific move requirements.')
 param extraRoleActions array = []
 
-// ---- app behaviour (DESIGN §3) ---------------------------------------------------------------------
+// ---- app behaviour (docs/deploy.md, parameters) ----------------------------------------------------------------
 param alertDays string = '7,3,1'
 @minValue(1)
 @maxValue(14)
@@ -65,6 +106,8 @@ param alertEmail string = ''
 param sweepIntervalMinutes int = 60
 
 // ---- Event Grid delivery ---------------------------------------------------------------------------
+@description('Ids of the existing Microsoft.Resources.Subscriptions system topics of watched subscriptions (one per subscription at most): the event subscription is added to it instead of creating a topic.')
+param existingSystemTopicIds array = []
 @description('Create the event subscriptions. The post-deploy hook turns this on once workspace_events exists.')
 param deployEventSubscriptions bool = false
 @minValue(1)
@@ -76,12 +119,21 @@ param eventTimeToLiveInMinutes int = 1440
 
 // ---- hosting -----------------------------------------------------------------------------------------
 @allowed([
+  ''
   'Standard_LRS'
   'Standard_ZRS'
   'Standard_GRS'
   'Standard_GZRS'
 ])
-param storageSkuName string = 'Standard_LRS'
+@description('Storage redundancy of the ledger account; empty: Standard_ZRS where the region has availability zones, else Standard_LRS.')
+param storageSkuName string = ''
+@description('CanNotDelete lock on the ledger\'s storage account (remove it before azd down: docs/deploy.md).')
+param protectLedger bool = true
+@description('VNet integration for the function app; storage (blob, queue, table) and the alerts topic behind private endpoints. The function\'s own endpoint stays public so Event Grid can deliver (docs/deploy.md, networking).')
+param vnetEnabled bool = false
+@description('With vnetEnabled: restrict the function app\'s inbound traffic to the AzureEventGrid service tag and these CIDR ranges (the CI callers of the API).')
+param restrictInbound bool = false
+param inboundAllowedIpRanges array = []
 @allowed([
   512
   2048
@@ -118,6 +170,7 @@ var appiName = !empty(applicationInsightsName) ? applicationInsightsName : '${ab
 var topicName = !empty(alertsTopicName) ? alertsTopicName : '${abbrs.eventGridTopics}alerts-${resourceToken}'
 var eventsRgName = !empty(eventsResourceGroupName) ? eventsResourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}-aml-events'
 var egstName = !empty(systemTopicName) ? systemTopicName : '${abbrs.eventGridSystemTopics}aml-${resourceToken}'
+var vnetName = '${abbrs.networkVirtualNetworks}${resourceToken}'
 var agName = !empty(actionGroupName) ? actionGroupName : '${abbrs.insightsActionGroups}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(appName, 32)}-${take(resourceToken, 7)}'
 var deadLetterContainerName = 'eventgrid-deadletter'
@@ -129,13 +182,51 @@ var tableNames = [
   'RetentionReconcile'
 ]
 
+// Regions (of the list above) with availability zones: the ledger's account is zone-redundant there by default.
+var zoneRegions = [
+  'australiaeast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'westeurope'
+  'westus2'
+  'westus3'
+]
+var ledgerSku = !empty(storageSkuName) ? storageSkuName : (contains(zoneRegions, location) ? 'Standard_ZRS' : 'Standard_LRS')
+
 var watched = empty(watchedSubscriptionIds) ? [
   subscription().subscriptionId
 ] : watchedSubscriptionIds
 var watchedScopeIds = [for subscriptionId in watched: '/subscriptions/${subscriptionId}']
+// Per watched subscription (same order): the id of its existing system topic from existingSystemTopicIds, or ''.
+var existingTopicsText = '|${toLower(join(existingSystemTopicIds, '|'))}|'
+var watchedTopicIds = [for subscriptionId in watched: contains(existingTopicsText, '|/subscriptions/${toLower(subscriptionId)}/') ? '/subscriptions/${toLower(subscriptionId)}/${split(split(existingTopicsText, '|/subscriptions/${toLower(subscriptionId)}/')[1], '|')[0]}' : '']
 var managedScopeIds = [for scope in managedScopes: startsWith(scope, '/') ? scope : '/subscriptions/${scope}']
 var targetScopeIds = [for scope in moveTargetScopes: startsWith(scope, '/') ? scope : '/subscriptions/${scope}']
 var operatorScopeIds = union(managedScopeIds, targetScopeIds)
+// The subscriptions holding the scopes: the roles' assignable scopes and where operation statuses are read.
+var operatorSubscriptionList = [for scope in operatorScopeIds: '/subscriptions/${split(scope, '/')[2]}']
+var targetSubscriptionList = [for scope in targetScopeIds: '/subscriptions/${split(scope, '/')[2]}']
+var operatorSubscriptionIds = union(operatorSubscriptionList, []) // union drops the duplicates
+var targetSubscriptionIds = union(targetSubscriptionList, [])
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: rgName
@@ -160,10 +251,13 @@ module storage 'app/storage.bicep' = {
     name: stName
     location: location
     tags: tags
-    skuName: storageSkuName
+    skuName: ledgerSku
     deploymentContainerName: deploymentContainerName
     deadLetterContainerName: deadLetterContainerName
     tableNames: tableNames
+    vnetEnabled: vnetEnabled
+    protectLedger: protectLedger
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
   }
 }
 
@@ -185,10 +279,25 @@ module alertsTopic 'app/alerts-topic.bicep' = {
     name: topicName
     location: location
     tags: tags
+    vnetEnabled: vnetEnabled
   }
 }
 
-// The app's own settings (DESIGN §3): endpoints only, never a key; the identity is picked by AZURE_CLIENT_ID.
+// vnetEnabled: outbound through a VNet, storage and the alerts topic behind private endpoints; inbound stays
+// public for Event Grid (docs/deploy.md, networking).
+module network 'app/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: vnetName
+    location: location
+    tags: tags
+    storageAccountId: storage.outputs.id
+    alertsTopicId: alertsTopic.outputs.id
+  }
+}
+
+// The app's own settings (docs/deploy.md): endpoints only, never a key; the identity is picked by AZURE_CLIENT_ID.
 var digestSettings = empty(digestHourUtc) ? {} : {
   AML_LIFECYCLE_DIGEST_HOUR_UTC: digestHourUtc
 }
@@ -223,6 +332,10 @@ module api 'app/function-app.bicep' = {
     appSettings: union(lifecycleSettings, digestSettings)
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
+    virtualNetworkSubnetId: vnetEnabled ? network.outputs.appSubnetId : ''
+    restrictInbound: restrictInbound
+    inboundAllowedIpRanges: inboundAllowedIpRanges
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
   }
   dependsOn: [
     rbac // the host must be able to reach its storage when it first starts
@@ -242,24 +355,53 @@ module rbac 'app/rbac.bicep' = {
   }
 }
 
-// ---- ARM permissions: custom roles, assigned at the given scopes only ------------------------------
+// ---- ARM permissions: custom roles per feature (shared/azure/permissions.py), assigned at the given scopes -------
 module roles 'app/role-definition.bicep' = {
   name: 'roles-${resourceToken}'
   params: {
     environmentName: environmentName
-    managedScopeIds: operatorScopeIds
+    operatorSubscriptionIds: operatorSubscriptionIds
+    targetSubscriptionIds: targetSubscriptionIds
     watchedScopeIds: watchedScopeIds
+    allowQuiesce: allowQuiesce
+    allowDatastoreFix: allowDatastoreFix
+    allowTargetGroupCleanup: allowTargetGroupCleanup
     allowRoleAssignmentWrite: allowRoleAssignmentWrite
     extraActions: extraRoleActions
   }
 }
 
+// A subscription-id scope is refused unless allowSubscriptionScopes says it is meant (the module's
+// @allowed(['ok']) turns the sentence into the deployment error).
 module operatorAssignments 'app/role-assignment.bicep' = [for (scopeId, i) in operatorScopeIds: {
   name: 'operator-${uniqueString(scopeId, resourceToken)}'
   scope: subscription(split(scopeId, '/')[2])
   params: {
     scopeId: scopeId
     roleDefinitionGuid: roles.outputs.operatorRoleGuid
+    principalId: identity.outputs.principalId
+    scopeCheck: allowSubscriptionScopes || contains(toLower(scopeId), '/resourcegroups/') ? 'ok' : 'scope ${scopeId} is a whole subscription: name its resource groups, or set allowSubscriptionScopes (AML_ALLOW_SUBSCRIPTION_SCOPES=true, docs/deploy.md)'
+  }
+}]
+
+module targetAssignments 'app/role-assignment.bicep' = [for (scopeId, i) in targetScopeIds: {
+  name: 'target-${uniqueString(scopeId, resourceToken)}'
+  scope: subscription(split(scopeId, '/')[2])
+  params: {
+    scopeId: scopeId
+    roleDefinitionGuid: roles.outputs.targetRoleGuid
+    principalId: identity.outputs.principalId
+    scopeCheck: allowSubscriptionScopes || contains(toLower(scopeId), '/resourcegroups/') ? 'ok' : 'scope ${scopeId} is a whole subscription: name its resource groups, or set allowSubscriptionScopes (AML_ALLOW_SUBSCRIPTION_SCOPES=true, docs/deploy.md)'
+  }
+}]
+
+// Subscription-level reads: the subscription, its providers, operation statuses (/operationresults/..., .../locations/...).
+module subscriptionAssignments 'app/role-assignment.bicep' = [for (scopeId, i) in operatorSubscriptionIds: {
+  name: 'subscription-${uniqueString(scopeId, resourceToken)}'
+  scope: subscription(split(scopeId, '/')[2])
+  params: {
+    scopeId: scopeId
+    roleDefinitionGuid: roles.outputs.subscriptionRoleGuid
     principalId: identity.outputs.principalId
   }
 }]
@@ -282,6 +424,7 @@ module subscriptionEvents 'app/subscription-events.bicep' = [for (subscriptionId
     resourceGroupName: eventsRgName
     location: location
     systemTopicName: egstName
+    existingSystemTopicId: watchedTopicIds[i]
     tags: tags
   }
 }]
@@ -298,7 +441,7 @@ module deadLetterRbac 'app/deadletter-rbac.bicep' = [for (subscriptionId, i) in 
 
 module eventSubscriptions 'app/event-subscription.bicep' = [for (subscriptionId, i) in watched: {
   name: 'aml-events-sub-${uniqueString(subscriptionId, resourceToken)}'
-  scope: resourceGroup(subscriptionId, eventsRgName)
+  scope: resourceGroup(subscriptionId, empty(watchedTopicIds[i]) ? eventsRgName : split(watchedTopicIds[i], '/')[4])
   params: {
     enabled: deployEventSubscriptions
     systemTopicName: subscriptionEvents[i].outputs.systemTopicName
@@ -329,10 +472,22 @@ module operations 'app/operations.bicep' = {
 
 module deadLetterAlerts 'app/deadletter-alert.bicep' = [for (subscriptionId, i) in watched: {
   name: 'deadletter-alert-${uniqueString(subscriptionId, resourceToken)}'
-  scope: resourceGroup(subscriptionId, eventsRgName)
+  scope: resourceGroup(subscriptionId, empty(watchedTopicIds[i]) ? eventsRgName : split(watchedTopicIds[i], '/')[4])
   params: {
     systemTopicName: subscriptionEvents[i].outputs.systemTopicName
     actionGroupId: operations.outputs.actionGroupId
+    tags: tags
+  }
+}]
+
+// Delivery failures: the topic's DeliveryFailures log to Log Analytics, and an alert long before the dead letters.
+module systemTopicMonitoring 'app/system-topic-monitoring.bicep' = [for (subscriptionId, i) in watched: {
+  name: 'topic-monitoring-${uniqueString(subscriptionId, resourceToken)}'
+  scope: resourceGroup(subscriptionId, empty(watchedTopicIds[i]) ? eventsRgName : split(watchedTopicIds[i], '/')[4])
+  params: {
+    systemTopicName: subscriptionEvents[i].outputs.systemTopicName
+    actionGroupId: operations.outputs.actionGroupId
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
     tags: tags
   }
 }]
@@ -358,6 +513,8 @@ output AML_LIFECYCLE_INVENTORY_ROLE_NAME string = roles.outputs.inventoryRoleNam
 output AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS string = empty(watchScope) ? join(watched, ',') : watchScope
 output AML_LIFECYCLE_ALLOWED_TARGETS string = join(targetScopeIds, ',')
 output AZURE_EVENTS_RESOURCE_GROUP string = eventsRgName
+output AZURE_SUBSCRIPTION_ID string = subscription().subscriptionId
+output AML_LIFECYCLE_LEDGER_LOCKED bool = protectLedger
 output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = egstName
 output DEPLOY_EVENT_SUBSCRIPTIONS bool = deployEventSubscriptions
 output AZURE_MONITOR_WORKBOOK_ID string = operations.outputs.workbookId

@@ -12,7 +12,7 @@ param storageQueueEndpoint string
 param storageTableEndpoint string
 param deploymentContainerName string
 param applicationInsightsName string
-@description('Settings of the app itself (DESIGN §3); merged over the host settings below.')
+@description('Settings of the app itself (docs/deploy.md); merged over the host settings below.')
 param appSettings object = {}
 param runtimeVersion string = '3.11'
 @allowed([
@@ -24,6 +24,31 @@ param instanceMemoryMB int = 2048
 @minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
+@description('Subnet (delegated to Microsoft.App/environments) for VNet integration; empty: none.')
+param virtualNetworkSubnetId string = ''
+@description('Allow inbound traffic only from the AzureEventGrid service tag and inboundAllowedIpRanges.')
+param restrictInbound bool = false
+param inboundAllowedIpRanges array = []
+@description('Log Analytics workspace receiving the function app\'s logs; empty: none.')
+param logAnalyticsId string = ''
+
+// Event Grid delivers to the AzureFunction endpoint over the public endpoint from its service tag's addresses.
+var eventGridRule = [
+  {
+    name: 'event-grid'
+    action: 'Allow'
+    tag: 'ServiceTag'
+    ipAddress: 'AzureEventGrid'
+    priority: 100
+  }
+]
+var callerRules = [for (range, i) in inboundAllowedIpRanges: {
+  name: 'caller-${i}'
+  action: 'Allow'
+  tag: 'Default'
+  ipAddress: range
+  priority: 200 + i
+}]
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
@@ -45,7 +70,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 }
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
-  //checkov:skip=CKV_AZURE_222:Event Grid push delivery and the HTTP API (function keys) need a reachable endpoint; network isolation (VNet integration + private endpoints) is the documented hardening path in docs/deploy.md
+  //checkov:skip=CKV_AZURE_222:Event Grid cannot deliver through a private endpoint, so the inbound endpoint stays public; restrictInbound limits it to the AzureEventGrid service tag and the callers' ranges, vnetEnabled puts storage and the alerts topic behind private endpoints (docs/deploy.md, networking)
   //checkov:skip=CKV_AZURE_17:client certificates would break Event Grid webhook delivery; callers authenticate with function keys over HTTPS only
   //checkov:skip=CKV_AZURE_212:Flex Consumption scales from zero by design; always-ready instances would only add cost for an event-driven, retried workload
   //checkov:skip=CKV_AZURE_78:Flex Consumption does not support FTP(S) and deprecates siteConfig.ftpsState; the ftp basic-publishing policy below is off
@@ -63,7 +88,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: 'Enabled' // Event Grid push delivery needs it: it cannot deliver through a private endpoint
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     clientCertEnabled: false
     functionAppConfig: {
       deployment: {
@@ -92,6 +118,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       scmMinTlsVersion: '1.2'
       http20Enabled: true
       remoteDebuggingEnabled: false
+      ipSecurityRestrictions: restrictInbound ? concat(eventGridRule, callerRules) : []
+      ipSecurityRestrictionsDefaultAction: restrictInbound ? 'Deny' : 'Allow'
+      scmIpSecurityRestrictionsUseMain: false // azd deploys through the scm site with an Entra token
     }
   }
 }
@@ -113,18 +142,30 @@ var hostSettings = {
   AZURE_CLIENT_ID: identityClientId
 }
 
-resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
-  // These checks read a 'web' site configuration; this resource is the 'appsettings' key/value list, so they do not apply to it.
-  //checkov:skip=CKV_AZURE_13:not a web config: authentication is enforced by function keys (auth level FUNCTION) on every HTTP route
-  //checkov:skip=CKV_AZURE_63:not a web config: logs go to Application Insights through identity-based ingestion
-  //checkov:skip=CKV_AZURE_65:not a web config: detailed errors go to Application Insights, never to callers
-  //checkov:skip=CKV_AZURE_66:not a web config: request tracing goes to Application Insights
-  //checkov:skip=CKV_AZURE_80:not a web config: the app is Python 3.11, there is no .NET Framework
-  //checkov:skip=CKV_AZURE_88:not a web config: Flex Consumption runs from a blob deployment package, Azure Files is not used
-  //checkov:skip=CKV_AZURE_222:not a web config: public network access is set on the site (skipped there with its reason)
-  parent: functionApp
-  name: 'appsettings'
-  properties: union(appSettings, hostSettings)
+// Merged into the settings the app already has (a setting added by hand or by another module survives a provision);
+// the template's own values win. The current settings pass as a @secure() parameter, so no value lands in the
+// deployment history.
+module settings 'app-settings.bicep' = {
+  name: 'appsettings-${uniqueString(functionApp.id)}'
+  params: {
+    functionAppName: functionApp.name
+    currentAppSettings: list('${functionApp.id}/config/appsettings', '2024-04-01').properties
+    appSettings: union(appSettings, hostSettings)
+  }
+}
+
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (!empty(logAnalyticsId)) {
+  name: 'to-log-analytics'
+  scope: functionApp
+  properties: {
+    workspaceId: logAnalyticsId
+    logs: [
+      {
+        category: 'FunctionAppLogs'
+        enabled: true
+      }
+    ]
+  }
 }
 
 // Basic (publishing) credentials off: azd deploys with an Entra token.

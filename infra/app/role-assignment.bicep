@@ -7,6 +7,11 @@ param scopeId string
 @description('Name (GUID) of the role definition; the id is built in the scope\'s own subscription.')
 param roleDefinitionGuid string
 param principalId string
+@description('\'ok\', or the sentence saying why this scope is refused: it then fails the deployment with that text.')
+@allowed([
+  'ok'
+])
+param scopeCheck string = 'ok'
 
 var isResourceGroup = contains(toLower(scopeId), '/resourcegroups/')
 var scopeParts = split(scopeId, '/')

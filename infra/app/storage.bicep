@@ -16,12 +16,18 @@ param skuName string = 'Standard_LRS'
 param deploymentContainerName string
 param deadLetterContainerName string
 param tableNames array = []
+@description('Deny public network traffic except trusted Azure services (Event Grid writes dead letters with its identity); the app comes through private endpoints (network.bicep).')
+param vnetEnabled bool = false
+@description('CanNotDelete lock: the retention ledger lives in this account.')
+param protectLedger bool = true
+@description('Log Analytics workspace receiving the table and blob logs and the account\'s transaction metrics; empty: none.')
+param logAnalyticsId string = ''
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  //checkov:skip=CKV_AZURE_35:the Flex Consumption app is not VNet-integrated in this template, so its host reaches storage over the public endpoint; shared keys are disabled, so every request needs an Entra token with a data role
-  //checkov:skip=CKV_AZURE_59:same reason as CKV_AZURE_35; blob public (anonymous) access is disabled separately (allowBlobPublicAccess: false)
+  //checkov:skip=CKV_AZURE_35:defaultAction is Deny with vnetEnabled (private endpoints, network.bicep); without it the Flex host reaches storage over the public endpoint; shared keys are disabled, so every request needs an Entra token with a data role
+  //checkov:skip=CKV_AZURE_59:public network access stays Enabled so that trusted Azure services (Event Grid dead-lettering with its identity) pass the firewall; with vnetEnabled every other caller is denied; blob anonymous access is disabled separately
   //checkov:skip=CKV_AZURE_43:the name is a parameter (st + uniqueString token by default, length-checked above); checkov sometimes evaluates it to the unrendered expression and flags it at random
-  //checkov:skip=CKV_AZURE_206:skuName is a parameter (LRS default because ZRS is missing in some Flex regions); choose Standard_ZRS/GZRS where available, see docs/deploy.md
+  //checkov:skip=CKV_AZURE_206:skuName is a parameter: main.bicep picks Standard_ZRS where the region has availability zones and LRS elsewhere (docs/deploy.md); GRS is a parameter value away
   name: name
   location: location
   tags: tags
@@ -41,7 +47,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     dnsEndpointType: 'Standard'
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: vnetEnabled ? 'Deny' : 'Allow'
     }
     encryption: {
       keySource: 'Microsoft.Storage'
@@ -109,6 +115,59 @@ resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-
   parent: tableService
   name: tableName
 }]
+
+// The ledger (WorkspaceRetention and the other tables) is the app's memory: an accidental delete of the account
+// must not take it. A lock blocks deleting the account (and azd down) until it is removed on purpose.
+resource ledgerLock 'Microsoft.Authorization/locks@2020-05-01' = if (protectLedger) {
+  name: 'aml-lifecycle-ledger'
+  scope: storage
+  properties: {
+    level: 'CanNotDelete'
+    notes: 'aml-lifecycle retention ledger: export the tables first (docs/operations.md), then remove this lock to delete the account.'
+  }
+}
+
+resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (!empty(logAnalyticsId)) {
+  name: 'to-log-analytics'
+  scope: tableService
+  properties: {
+    workspaceId: logAnalyticsId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+  }
+}
+
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (!empty(logAnalyticsId)) {
+  name: 'to-log-analytics'
+  scope: blobService
+  properties: {
+    workspaceId: logAnalyticsId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+  }
+}
+
+resource accountDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (!empty(logAnalyticsId)) {
+  name: 'to-log-analytics'
+  scope: storage
+  properties: {
+    workspaceId: logAnalyticsId
+    metrics: [
+      {
+        category: 'Transaction'
+        enabled: true
+      }
+    ]
+  }
+}
 
 output id string = storage.id
 output name string = storage.name

@@ -3,14 +3,34 @@
 //   policy-definitions.bicep in any subscription below the group (ARM deployments, the events resource group,
 //   the system topic and its event subscription). Attaching the dead-letter identity is granted separately, on
 //   that identity only (built-in Managed Identity Operator, see main.bicep).
-// - inventory: what the app needs below the group: list workspaces (backfill), read each subscription's system
-//   topic and its event subscriptions (GET /api/coverage), list the group's descendants (discovery).
+// - inventory: what the app needs below the group: the Inventory Reader's actions (infra/app/role-definition.bicep,
+//   the same list: tests/infra/test_permissions.py) and the group's descendants (discovery).
 targetScope = 'managementGroup'
 
 param environmentName string
 
 var wiringRoleName = 'AML Lifecycle Event Wiring (${environmentName})'
 var inventoryRoleName = 'AML Lifecycle Fleet Inventory Reader (${environmentName})'
+
+// The Inventory Reader's actions (infra/app/role-definition.bicep, inventoryActions), for every subscription below.
+var inventoryActions = [
+  'Microsoft.MachineLearningServices/workspaces/read'
+  'Microsoft.KeyVault/vaults/read'
+  'Microsoft.Storage/storageAccounts/read'
+  'Microsoft.ContainerRegistry/registries/read'
+  'Microsoft.Insights/components/read'
+  'Microsoft.OperationalInsights/workspaces/read'
+  'Microsoft.KeyVault/deletedVaults/read'
+  'Microsoft.Storage/deletedAccounts/read'
+  'Microsoft.OperationalInsights/deletedWorkspaces/read'
+  'Microsoft.EventGrid/systemTopics/read'
+  'Microsoft.EventGrid/systemTopics/eventSubscriptions/read'
+]
+// Discovery: the group's descendant subscriptions (watchScope = a management group).
+var fleetActions = [
+  'Microsoft.Management/managementGroups/descendants/read'
+]
+var fleetInventoryActions = concat(inventoryActions, fleetActions)
 
 resource wiringRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(managementGroup().id, wiringRoleName)
@@ -36,6 +56,10 @@ resource wiringRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.EventGrid/systemTopics/write'
           'Microsoft.EventGrid/systemTopics/eventSubscriptions/read'
           'Microsoft.EventGrid/systemTopics/eventSubscriptions/write'
+          // Event Grid checks this on the event source (the subscription) when a subscription to its system topic
+          // is created (learn.microsoft.com/azure/event-grid/security-authorization, "Permissions for event
+          // subscriptions").
+          'Microsoft.EventGrid/eventSubscriptions/write'
         ]
         notActions: []
         dataActions: []
@@ -56,16 +80,7 @@ resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
     ]
     permissions: [
       {
-        actions: [
-          'Microsoft.Management/managementGroups/read'
-          'Microsoft.Management/managementGroups/descendants/read'
-          'Microsoft.Resources/subscriptions/read'
-          'Microsoft.Resources/subscriptions/resources/read'
-          'Microsoft.Resources/subscriptions/resourceGroups/read'
-          'Microsoft.MachineLearningServices/workspaces/read'
-          'Microsoft.EventGrid/systemTopics/read'
-          'Microsoft.EventGrid/systemTopics/eventSubscriptions/read'
-        ]
+        actions: fleetInventoryActions
         notActions: []
         dataActions: []
         notDataActions: []

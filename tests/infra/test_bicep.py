@@ -401,31 +401,25 @@ def test_custom_role_lists_exact_actions(bicep):
     assert not any(a.endswith("/register/action") for a in actions), "the app never registers providers"
 
 
-def test_inventory_reader_reads_what_the_recovery_report_checks(bicep):
+def test_inventory_reader_reads_what_the_recovery_report_checks_and_writes_nothing(bicep):
     """The recovery report checks each dependency of a soft-deleted workspace exists (Key Vault, storage,
-    Application Insights, registry): the inventory reader, assigned on watched subscriptions, needs those reads."""
-    definitions = resources_of(bicep["app/role-definition.bicep"], "Microsoft.Authorization/roleDefinitions")
-    inventory = next(d for d in definitions if "inventory" in json.dumps(body(d)["properties"]["roleName"]).lower()
-                     or "inventoryRoleName" in json.dumps(body(d)))
-    actions = {a for a in walk(body(inventory)) if isinstance(a, str) and ACTION.match(a)}
+    Application Insights, registry) and whether a missing one is soft-deleted: the inventory reader, assigned on
+    watched subscriptions, needs those reads and nothing else (test_permissions.py checks the exact set)."""
+    parsed = bicep["app/role-definition.bicep"]
+    inventory = next(d for d in resources_of(parsed, "Microsoft.Authorization/roleDefinitions")
+                     if "inventoryRoleName" in json.dumps(body(d)))
+    assert body(inventory)["properties"]["permissions"][0]["actions"] == "inventoryActions"
+    actions = set(parsed["variables"]["inventoryActions"]["value"])
     for required in (
         "Microsoft.KeyVault/vaults/read",
         "Microsoft.Storage/storageAccounts/read",
         "Microsoft.Insights/components/read",
         "Microsoft.ContainerRegistry/registries/read",
+        "Microsoft.KeyVault/deletedVaults/read",
+        "Microsoft.Storage/deletedAccounts/read",
+        "Microsoft.OperationalInsights/deletedWorkspaces/read",
+        "Microsoft.MachineLearningServices/workspaces/read",
     ):
-        assert required in actions, required
-    assert not {a for a in actions if not a.endswith("/read")}, "the inventory reader only reads"
-
-
-def test_inventory_role_reads_deleted_dependencies_and_writes_nothing(bicep):
-    parsed = bicep["app/role-definition.bicep"]
-    inventory = next(d for d in resources_of(parsed, "Microsoft.Authorization/roleDefinitions")
-                     if "inventoryRoleName" in json.dumps(body(d)))
-    actions = {v for v in walk(body(inventory)) if isinstance(v, str) and ACTION.match(v)}
-    for required in ("Microsoft.KeyVault/deletedVaults/read", "Microsoft.Storage/deletedAccounts/read",
-                     "Microsoft.OperationalInsights/deletedWorkspaces/read",
-                     "Microsoft.MachineLearningServices/workspaces/read"):
         assert required in actions, required
     assert all(a.endswith("/read") for a in actions), sorted(actions)
 
@@ -464,8 +458,14 @@ def test_custom_roles_assigned_at_parameter_scopes(bicep):
     inventory = main["modules"]["inventoryAssignments"]
     assert inventory["config"]["loop_type"]["detail"]["array_name"] == "watched"
     roles = body(main["modules"]["roles"])["params"]
-    assert roles["managedScopeIds"] == "operatorScopeIds"
+    # definitions are assignable at the scopes' subscriptions: they never depend on a resource group existing
+    assert roles["operatorSubscriptionIds"] == "operatorSubscriptionIds"
+    assert roles["targetSubscriptionIds"] == "targetSubscriptionIds"
     assert roles["watchedScopeIds"] == "watchedScopeIds"
+    target = main["modules"]["targetAssignments"]
+    assert target["config"]["loop_type"]["detail"]["array_name"] == "targetScopeIds"
+    status = main["modules"]["subscriptionAssignments"]
+    assert status["config"]["loop_type"]["detail"]["array_name"] == "operatorSubscriptionIds"
 
 
 def test_role_assignment_module_handles_subscription_and_resource_group_scopes(bicep):
