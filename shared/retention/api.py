@@ -19,6 +19,7 @@ from shared.retention.ledger import (
     decode_token,
 )
 from shared.retention.recoverability import recovery_report
+from shared.untrusted_input import ascii_int
 
 DEFAULT_PAGE_SIZE = 100
 MAX_EXPIRING_DAYS = 3650
@@ -63,10 +64,10 @@ class ListQuery:
             state = LedgerState.SOFT_DELETED
         top = DEFAULT_PAGE_SIZE
         if params.get("top"):
-            raw = params["top"]
-            if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+            parsed = ascii_int(params["top"])  # `²`.isdigit() is True, int("²") raises
+            if parsed is None or not 1 <= parsed <= MAX_PAGE_SIZE:
                 raise bad_request("top", f"must be an integer from 1 to {MAX_PAGE_SIZE}")
-            top = int(raw)
+            top = parsed
         token = params.get("continuationToken") or None
         if token is not None:
             try:
