@@ -214,7 +214,7 @@ class DevHost:
         elif kind == ORCHESTRATION:
             work = self.engine.start_json(function.name, http_routes.json_text_or_string(input_text))
         elif kind == EVENT_GRID:
-            work = self.call(function, {function.trigger_arg: eventgrid.decode_event(json.loads(input_text or "{}"))})
+            work = self.call(function, {function.trigger_arg: eventgrid.decode_event(function, json.loads(input_text or "{}"))})
         elif kind == ACTIVITY:
             work = self.call(function, {function.trigger_arg: http_routes.decode_json_or_text(input_text)})
         else:
