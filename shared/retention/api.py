@@ -52,8 +52,8 @@ class ListQuery:
                 raise bad_request("state", f"must be one of {allowed}, got {params['state']!r}")
         days = None
         if params.get("expiringWithinDays"):
-            try:
-                days = float(params["expiringWithinDays"])
+            try:  # ASCII only: float() also reads Unicode digits ("١٢" is 12.0), which no client means
+                days = float(params["expiringWithinDays"]) if params["expiringWithinDays"].isascii() else -1.0
             except ValueError:
                 days = -1.0
             if not 0 <= days <= MAX_EXPIRING_DAYS or days != days:
