@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import json
 import logging
+import typing
 from typing import Any, Callable
 
 from aiohttp import web
@@ -41,11 +42,12 @@ def decode_event(function: IndexedFunction, event: Any) -> Any:
 
 
 def _trigger_annotation(function: IndexedFunction) -> Any:
+    """The trigger parameter's annotation, string annotations resolved (the worker reads typing.get_type_hints)."""
+    user = inspect.unwrap(function.function)
     try:
-        parameter = inspect.signature(function.function).parameters.get(function.trigger_arg)
-    except (TypeError, ValueError):
+        return typing.get_type_hints(user).get(function.trigger_arg)
+    except Exception:  # an annotation that does not resolve: the worker would refuse to load the function
         return None
-    return None if parameter is None else parameter.annotation
 
 
 def parse_body(text: str) -> Any:

@@ -30,6 +30,7 @@ from local.devhost.invocation import call_function
 from local.devhost.openapi import OpenApiDocument
 from local.devhost.settings import ADMIN, ANONYMOUS, FUNCTION, SYSTEM, FunctionKey, HostKeys, system_key_name
 from local.devhost.timers import TimerScheduler
+from shared.untrusted_input import loads_bounded
 
 log = logging.getLogger("devhost")
 WEBHOOKS = "/runtime/webhooks/"
@@ -198,7 +199,7 @@ class DevHost:
                 return web.Response(status=404)
             raw = await request.text()
             try:
-                document = json.loads(raw) if raw.strip() else {}
+                document = loads_bounded(raw) if raw.strip() else {}  # a JsonInputError is a ValueError: 400
                 return await self.invoke_now(function, document.get("input") if isinstance(document, dict) else None)
             except (ValueError, TypeError) as exc:
                 return web.json_response({"Message": str(exc)}, status=400)
