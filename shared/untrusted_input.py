@@ -35,12 +35,12 @@ def nesting_depth(text: str, limit: int = MAX_DEPTH) -> int:
 
 def loads_bounded(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
     """`json.loads` that refuses nesting deeper than `max_depth` before parsing (the standard parser recurses once per
-    level and ends in RecursionError past about 1,000), as well as invalid UTF-8 and invalid JSON.
+    level and ends in RecursionError past about 1,000), as well as undecodable bytes and invalid JSON.
 
     Raises JsonInputError with a message naming the problem (never the input itself).
     """
-    try:
-        text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+    try:  # bytes decoded as json.loads decodes them (UTF-8 with or without a BOM, UTF-16/32 detected)
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass") if isinstance(raw, (bytes, bytearray)) else raw
     except UnicodeDecodeError as exc:
         raise JsonInputError(f"is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     if nesting_depth(text, max_depth) > max_depth:
