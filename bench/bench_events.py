@@ -46,11 +46,9 @@ def delete_event(name: str, at: datetime) -> dict:
     return json.loads(text)
 
 
-def decode(body: dict):
-    from azure.functions import meta
-    from azure.functions.eventgrid import EventGridEventInConverter
-
-    return EventGridEventInConverter.decode(meta.Datum(type="json", value=json.dumps(body)), trigger_metadata={})
+def decode(body: dict) -> str:
+    """What the worker hands `workspace_events` (a `str` parameter: the generic binding): the event's JSON text."""
+    return json.dumps(body)
 
 
 class StorageCounter:
@@ -130,6 +128,7 @@ def main() -> int:
             "AML_LIFECYCLE_LOCAL_TOKEN": token,
             "AML_LIFECYCLE_ALERTS_TOPIC_ENDPOINT": f"{sim.url}/_sim/topics/alerts/api/events",
             "AML_LIFECYCLE_ALERTS_TOPIC_KEY": topic_key,
+            "AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS": SUB,  # events of unwatched subscriptions are refused
         })
         from azure.data.tables import TableServiceClient
 

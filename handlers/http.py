@@ -11,6 +11,7 @@ import azure.functions as func
 from handlers.telemetry import traced
 from shared.errors import ApiError, bad_request
 from shared.settings import SettingsError
+from shared.untrusted_input import JsonInputError, loads_bounded
 
 MAX_BODY_BYTES = 64 * 1024
 log = logging.getLogger("aml_lifecycle.http")
@@ -34,9 +35,9 @@ def json_body(req: func.HttpRequest) -> dict[str, Any]:
     if not raw.strip():
         raise bad_request("body", "a JSON object is required")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise bad_request("body", f"is not valid JSON: {exc}") from None
+        body = loads_bounded(raw)  # bounded nesting: a deep body is a 400, not a RecursionError (500)
+    except JsonInputError as exc:
+        raise bad_request("body", str(exc)) from None
     if not isinstance(body, dict):
         raise bad_request("body", f"must be a JSON object, got {type(body).__name__}")
     return body

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from shared import telemetry
+from shared.untrusted_input import JsonInputError, loads_bounded
 
 
 def traced(trigger: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -56,6 +57,10 @@ def _attributes(args: tuple, kwargs: dict) -> dict[str, str]:
             found["url.path"] = urlsplit(str(value.url)).path  # never the query string: it may carry a key
         elif hasattr(value, "event_type") and hasattr(value, "id"):  # func.EventGridEvent
             found["eventId"] = str(value.id)
+        elif isinstance(value, str) and value.lstrip().startswith("{"):  # an event's JSON text (the `str` binding)
+            event_id = _event_id(value)
+            if event_id:
+                found["eventId"] = event_id
         elif isinstance(value, dict) and isinstance(value.get("plan"), dict):  # a move activity's payload
             plan = value["plan"]
             found["moveId"] = str(plan.get("moveId", ""))
@@ -63,6 +68,14 @@ def _attributes(args: tuple, kwargs: dict) -> dict[str, str]:
             if workspace:
                 found["workspaceId"] = str(workspace)
     return found
+
+
+def _event_id(text: str) -> str | None:
+    try:
+        event = loads_bounded(text)
+    except JsonInputError:
+        return None
+    return str(event.get("id"))[:128] if isinstance(event, dict) and event.get("id") is not None else None
 
 
 def _outcome(span: Any, result: Any) -> Any:

@@ -18,7 +18,8 @@ IN_PLACE_CHOICES = ("accept", "refuse")
 def register(app: web.Application, sim: "Simulator") -> None:
     async def settings(request: web.Request) -> web.Response:
         """`{"pageSizes"?: {kind: n}, "datastoreInPlaceChange"?: "accept"|"refuse",
-        "datastoreFieldsAfterMove"?: "empty"|"source", "validationSeconds"?: n, "unpolledOperationSeconds"?: n}`."""
+        "datastoreFieldsAfterMove"?: "empty"|"source", "validationSeconds"?: n, "unpolledOperationSeconds"?: n,
+        "heldNameAnswer"?: "sync"|"async", "crossTenantMove"?: "linkedAuthorization"|"tokenTenant"}`."""
         body = await read_json_object(request, required=False)
         state = sim.state
         sizes = body.get("pageSizes") or {}
@@ -38,6 +39,12 @@ def register(app: web.Application, sim: "Simulator") -> None:
             if not isinstance(seconds, (int, float)) or seconds < 0:
                 raise ArmError(400, "InvalidSettings", "unpolledOperationSeconds must be a number >= 0.")
             sim.operations.unpolled_seconds = float(seconds)
+        for name, attribute, choices in (("heldNameAnswer", "held_name_answer", ("sync", "async")),
+                                         ("crossTenantMove", "cross_tenant_move", ("linkedAuthorization", "tokenTenant"))):
+            if name in body:
+                if body[name] not in choices:
+                    raise ArmError(400, "InvalidSettings", f"{name} must be one of {choices}.")
+                setattr(state, attribute, body[name])
         if "validationSeconds" in body:
             seconds = body["validationSeconds"]
             if not isinstance(seconds, (int, float)) or seconds < 0:
@@ -45,7 +52,8 @@ def register(app: web.Application, sim: "Simulator") -> None:
             state.validation_seconds = float(seconds)
         return web.json_response({"pageSizes": state.page_sizes, "validationSeconds": state.validation_seconds,
                                   "datastoreInPlaceChange": state.datastore_in_place_change,
-                                  "datastoreFieldsAfterMove": state.datastore_fields_after_move})
+                                  "datastoreFieldsAfterMove": state.datastore_fields_after_move,
+                                  "heldNameAnswer": state.held_name_answer, "crossTenantMove": state.cross_tenant_move})
 
     async def add_jobs(request: web.Request) -> web.Response:
         """`{"workspaceId", "count", "status"?: "Completed", "prefix"?: "job"}`: many jobs at once, appended."""

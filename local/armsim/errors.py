@@ -18,6 +18,11 @@ STATUS_CODES = {
 }
 
 
+# Azure's answer to a workspace create under a name a soft-deleted workspace holds (code BadRequest): field reports
+# Azure/CanadaPubSecALZ#380 and Azure/ResourceModules#3596.
+HELD_NAME_MESSAGE = "Soft-deleted workspace exists. Please purge or recover it. https://aka.ms/wsoftdelete"
+
+
 def error_body(code: str, message: str, *, details: list[dict] | None = None, target: str | None = None) -> dict:
     error: dict[str, Any] = {"code": code, "message": message}
     if target:

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 
 from . import ids, shapes
-from .errors import ArmError, not_found
+from .errors import HELD_NAME_MESSAGE, ArmError, not_found
 from .guards import ensure_unlocked, require_group
 from .router import RG, WS, Ctx, page, route
 
@@ -90,15 +90,8 @@ async def put_workspace(ctx: Ctx) -> web.Response:
     if not location:
         raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
     blocked = ctx.state.soft_deleted_named(ctx.params["sub"], ctx.params["ws"])
-    if blocked is not None:
-        # concept-soft-delete: "You can't reuse the name of a workspace that has been soft deleted until the
-        # retention period has passed or you permanently delete the workspace." A PUT never recovers (that is the
-        # Log Analytics contract, not Azure ML's); the error code is the simulator's: Azure documents none.
-        old = blocked["workspace"]
-        raise ArmError(409, "SoftDeletedWorkspaceNameConflict",
-                       f"The workspace name '{ctx.params['ws']}' is reserved by the soft-deleted workspace '{old['id']}' "
-                       f"(location '{old['location']}', scheduled purge {blocked['scheduledPurgeDate']}). Recover it in "
-                       "its resource group and location, or purge it, before re-using the name.", target=old["id"])
+    if blocked is not None and ctx.state.get(ws_id) is None:
+        return held_name(ctx, location)
     existing = ctx.state.get(ws_id)
     props = payload.get("properties") or {}
     if existing is None:
@@ -107,12 +100,16 @@ async def put_workspace(ctx: Ctx) -> web.Response:
                                              "friendlyName", "description", "publicNetworkAccess") if props.get(k)},
                 "id": ws_id, "location": payload["location"], "tags": payload.get("tags"), "kind": payload.get("kind", "Default"),
                 "workspaceId": str(uuid.uuid4()),  # a new workspace, a new internal id (even under a re-used name)
-                "properties": {k: v for k, v in props.items() if k not in ("encryption", "privateEndpointConnections")}}
+                "properties": {k: v for k, v in props.items() if k not in ("encryption", "privateEndpointConnections")},
+                "identity": payload.get("identity")}
         if props.get("encryption", {}).get("status") == "Enabled":
             kv = props["encryption"].get("keyVaultProperties") or {}
             spec["encryption"] = {"keyVaultArmId": kv.get("keyVaultArmId"), "keyIdentifier": kv.get("keyIdentifier"),
                                   "identityClientId": kv.get("identityClientId", "")}
-        body = shapes.workspace(spec, sub["tenantId"])
+        try:
+            body = shapes.workspace(spec, sub["tenantId"])  # `identity` as asked (Workspaces_CreateOrUpdate body)
+        except ValueError as exc:
+            raise ArmError(400, "BadRequest", f"Invalid identity: {exc}.", target="identity") from None
         body["_sim"] = {"afterMove": {}}
         ctx.state.put(body)
         del group
@@ -120,15 +117,38 @@ async def put_workspace(ctx: Ctx) -> web.Response:
         if existing["location"].replace(" ", "").lower() != location:
             raise ArmError(400, "InvalidLocation", "The location of an existing workspace cannot be changed.")
         body = existing
-        for field in ("tags", "sku", "identity"):
+        for field in ("tags", "sku"):
             if field in payload:
                 body[field] = payload[field]
+        if "identity" in payload:
+            try:
+                body["identity"] = shapes.managed_identity(payload["identity"], ws_id, body["identity"].get("tenantId")
+                                                           or ctx.state.tenant_of(ctx.params["sub"]))
+            except ValueError as exc:
+                raise ArmError(400, "BadRequest", f"Invalid identity: {exc}.", target="identity") from None
         for field, value in props.items():
             if field not in ("privateEndpointConnections", "provisioningState", "workspaceId"):
                 body["properties"][field] = copy.deepcopy(value)
         body["systemData"]["lastModifiedAt"] = shapes.now_iso()
     ctx.emit("write", body["id"], f"{ML}/workspaces/write")
     return web.json_response(render_workspace(ctx, body), status=200)
+
+
+def held_name(ctx: Ctx, location: str) -> web.Response:
+    """A create under a name a soft-deleted workspace of the subscription holds. concept-soft-delete: "You can't reuse
+    the name of a workspace that has been soft deleted until the retention period has passed or you permanently delete
+    the workspace"; Azure answers code BadRequest with HELD_NAME_MESSAGE (field reports Azure/CanadaPubSecALZ#380,
+    Azure/ResourceModules#3596). When is not documented: `heldNameAnswer` "sync" (default) refuses the PUT with 400;
+    "async" accepts it (202) and ends its operation with that error, as #3596's "reached terminal provisioning state
+    'Failed'" shows. Either way nothing is created; a PUT never recovers (that is Log Analytics' contract)."""
+    error = ArmError(400, "BadRequest", HELD_NAME_MESSAGE)
+    if ctx.state.held_name_answer == "sync":
+        raise error
+
+    def fail() -> tuple[int, None]:
+        raise error
+
+    return _ml_lro(ctx, "workspaceOperationsStatus", location, fail)
 
 
 async def delete_workspace(ctx: Ctx) -> web.Response:
@@ -148,7 +168,7 @@ async def delete_workspace(ctx: Ctx) -> web.Response:
         body = state.get(ws_id)
         if body is None:
             return 200, None
-        if purge:
+        if purge or shapes.user_assigned_only(body):  # concept-soft-delete: no soft delete for UAI-only workspaces
             state.delete_tree(ws_id)
         else:
             body["properties"]["provisioningState"] = "Succeeded"

@@ -34,6 +34,38 @@ def generic(spec: dict) -> dict:
     return body
 
 
+IDENTITY_TYPES = {"none": "None", "systemassigned": "SystemAssigned", "userassigned": "UserAssigned",
+                  "systemassigned,userassigned": "SystemAssigned,UserAssigned"}
+
+
+def managed_identity(requested: dict | None, rid: str, tenant_id: str) -> dict:
+    """ARM's ManagedServiceIdentity (common-types v5) as a workspace returns it: `type` None / SystemAssigned /
+    UserAssigned / "SystemAssigned,UserAssigned"; a system identity gets `principalId` + `tenantId`, each user-assigned
+    one `principalId` + `clientId`. No `identity` asked for: SystemAssigned (what `az ml workspace create` sends).
+    Raises ValueError naming what is wrong with the request's `identity`."""
+    requested = requested or {"type": "SystemAssigned"}
+    kind = IDENTITY_TYPES.get(str(requested.get("type") or "").replace(" ", "").lower())
+    if kind is None:
+        raise ValueError(f"identity.type '{requested.get('type')}' is not one of {', '.join(IDENTITY_TYPES.values())}")
+    out: dict[str, Any] = {"type": kind}
+    if "SystemAssigned" in kind:
+        out.update(principalId=str(uuid.uuid5(uuid.NAMESPACE_OID, ids.key(rid))), tenantId=tenant_id)
+    if "UserAssigned" in kind:
+        assigned = requested.get("userAssignedIdentities")
+        if not isinstance(assigned, dict) or not assigned:
+            raise ValueError(f"identity.type {kind} needs identity.userAssignedIdentities")
+        out["userAssignedIdentities"] = {
+            uid: {"principalId": str(uuid.uuid5(uuid.NAMESPACE_OID, ids.key(uid))),
+                  "clientId": str(uuid.uuid5(uuid.NAMESPACE_URL, ids.key(uid)))} for uid in assigned}
+    return out
+
+
+def user_assigned_only(body: dict) -> bool:
+    """concept-soft-delete: "Soft-deletion and recovery is not supported when a workspace uses only user-assigned
+    managed identity." """
+    return (body.get("identity") or {}).get("type") == "UserAssigned"
+
+
 def workspace(spec: dict, tenant_id: str) -> dict:
     rid = "/" + spec["id"].strip("/")
     name = ids.name_of(rid)
@@ -66,10 +98,9 @@ def workspace(spec: dict, tenant_id: str) -> dict:
         props["serviceProvisionedResourceGroup"] = f"azureml-rg-{name}_{uuid.uuid5(uuid.NAMESPACE_URL, rid).hex[:12]}"
     for extra, value in (spec.get("properties") or {}).items():
         props.setdefault(extra, copy.deepcopy(value))
-    principal = str(uuid.uuid5(uuid.NAMESPACE_OID, ids.key(rid)))
     return {
         "id": rid, "name": name, "type": WS_TYPE, "location": spec.get("location", "westeurope"),
-        "identity": {"type": "SystemAssigned", "principalId": principal, "tenantId": tenant_id},
+        "identity": managed_identity(spec.get("identity"), rid, tenant_id),
         "sku": {"name": "Basic", "tier": "Basic"},
         "kind": spec.get("kind", "Default"),
         "tags": copy.deepcopy(spec.get("tags") or {}),

@@ -52,6 +52,10 @@ class State:
         self.datastore_in_place_change: str = sc.get("datastoreInPlaceChange", "accept")  # or "refuse"
         self.datastore_fields_after_move: str = sc.get("datastoreFieldsAfterMove", "empty")  # or "source"
         self.validation_seconds: float = float(sc.get("validationSeconds", 0))  # a validation's minimum duration
+        # Where Azure is silent, variants (README, "Where Azure is silent"): how a held name answers a create, and what a
+        # move whose target subscription is in another tenant answers.
+        self.held_name_answer: str = sc.get("heldNameAnswer", "sync")  # or "async"
+        self.cross_tenant_move: str = sc.get("crossTenantMove", "linkedAuthorization")  # or "tokenTenant"
         self.management_groups: dict[str, dict] = {}
         for sub in sc.get("subscriptions", []):
             self.add_subscription(sub)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
+import typing
 from typing import Any, Callable
 
 from aiohttp import web
@@ -12,6 +14,7 @@ from azure.functions import meta
 from azure.functions.eventgrid import EventGridEventInConverter
 
 from local.devhost.app_loader import IndexedFunction
+from shared.untrusted_input import JsonInputError, loads_bounded
 
 log = logging.getLogger("devhost.eventgrid")
 
@@ -20,13 +23,38 @@ KNOWN_ORIGINS = ("eventgrid.azure.net", "eventgrid.azure.us", "eventgrid.azure.e
                  "eventgrid.azure.microsoft.scloud", "eventgrid.azure.cn")
 
 
-def decode_event(event: dict) -> Any:
-    """What the Python worker hands the function for one event: its own converter, as in the real worker.
+def decode_event(function: IndexedFunction, event: Any) -> Any:
+    """What the Python worker hands the function for one event, chosen as the real worker chooses it.
 
-    azure-functions >= 1.2x maps a CloudEvents 1.0 event (has `specversion`) to `func.CloudEvent`
-    (`.type`, `.source`, `.data`) and an Event Grid schema event to `func.EventGridEvent`.
+    A `str` / `bytes` parameter binds as "generic" (azure-functions-python-worker functions.py: `param_py_type in
+    (str, bytes)` and no implicit output): the event's JSON text as the host serialised it, nothing parsed. Any other
+    annotation goes through azure-functions' EventGridEventInConverter: a CloudEvents 1.0 event (has `specversion`)
+    becomes `func.CloudEvent`, an Event Grid schema event `func.EventGridEvent`; its `_parse_datetime` raises on a
+    time it cannot parse (an offset other than ±00:00 included), which fails the invocation as in the real worker.
     """
-    return EventGridEventInConverter.decode(meta.Datum(json.dumps(event), "json"), trigger_metadata={})
+    text = json.dumps(event)
+    annotation = _trigger_annotation(function)
+    if annotation is str:
+        return text
+    if annotation is bytes:
+        return text.encode()
+    return EventGridEventInConverter.decode(meta.Datum(text, "json"), trigger_metadata={})
+
+
+def _trigger_annotation(function: IndexedFunction) -> Any:
+    """The trigger parameter's annotation, string annotations resolved (the worker reads typing.get_type_hints)."""
+    user = inspect.unwrap(function.function)
+    try:
+        return typing.get_type_hints(user).get(function.trigger_arg)
+    except Exception:  # an annotation that does not resolve: the worker would refuse to load the function
+        return None
+
+
+def parse_body(text: str) -> Any:
+    """The webhook body as the host's extension parses it (HttpRequestProcessor: Newtonsoft `JToken.Parse`, whose
+    JsonReader.MaxDepth is 64). The real host answers such a failure with an exception (500) before any function
+    runs; the dev host answers 400 with the reason. Raises JsonInputError."""
+    return loads_bounded(text)
 
 
 def allowed_origin(request: web.Request) -> str:
@@ -54,7 +82,7 @@ async def handle_eventgrid(request: web.Request, function: IndexedFunction | Non
     event_type = (request.headers.get(EVENT_TYPE_HEADER) or "").lower()
     if event_type == "subscriptionvalidation":
         try:
-            code = validation_code(json.loads(await request.text()))
+            code = validation_code(parse_body(await request.text()))
         except (ValueError, KeyError, IndexError, TypeError) as error:
             return web.json_response({"error": f"not a subscription validation event: {error}"}, status=400)
         log.info("perform handshake with eventGrid for function: %s", function.name)
@@ -64,9 +92,9 @@ async def handle_eventgrid(request: web.Request, function: IndexedFunction | Non
     if event_type != "notification":
         return web.Response(status=400, text=f"missing or unknown {EVENT_TYPE_HEADER} header")
     try:
-        body = json.loads(await request.text())
-    except ValueError as error:
-        return web.Response(status=400, text=f"request body is not JSON: {error}")
+        body = parse_body(await request.text())
+    except JsonInputError as error:
+        return web.Response(status=400, text=f"the request body {error}")
     if isinstance(body, dict):
         body = [body]
     if not isinstance(body, list) or not all(isinstance(e, dict) for e in body):
@@ -77,7 +105,7 @@ async def handle_eventgrid(request: web.Request, function: IndexedFunction | Non
 async def dispatch_events(function: IndexedFunction, events: list[dict], call: Callable) -> web.Response:
     """Run the function once per event, concurrently; 202 only if every call succeeded, else 500 (sender retries)."""
     async def one(event: dict) -> None:
-        await call(function, {function.trigger_arg: decode_event(event)})
+        await call(function, {function.trigger_arg: decode_event(function, event)})
 
     results = await asyncio.gather(*(one(e) for e in events), return_exceptions=True)
     failures = [(e, r) for e, r in zip(events, results) if isinstance(r, BaseException)]

@@ -30,6 +30,7 @@ from local.devhost.invocation import call_function
 from local.devhost.openapi import OpenApiDocument
 from local.devhost.settings import ADMIN, ANONYMOUS, FUNCTION, SYSTEM, FunctionKey, HostKeys, system_key_name
 from local.devhost.timers import TimerScheduler
+from shared.untrusted_input import loads_bounded
 
 log = logging.getLogger("devhost")
 WEBHOOKS = "/runtime/webhooks/"
@@ -198,7 +199,7 @@ class DevHost:
                 return web.Response(status=404)
             raw = await request.text()
             try:
-                document = json.loads(raw) if raw.strip() else {}
+                document = loads_bounded(raw) if raw.strip() else {}  # a JsonInputError is a ValueError: 400
                 return await self.invoke_now(function, document.get("input") if isinstance(document, dict) else None)
             except (ValueError, TypeError) as exc:
                 return web.json_response({"Message": str(exc)}, status=400)
@@ -214,7 +215,7 @@ class DevHost:
         elif kind == ORCHESTRATION:
             work = self.engine.start_json(function.name, http_routes.json_text_or_string(input_text))
         elif kind == EVENT_GRID:
-            work = self.call(function, {function.trigger_arg: eventgrid.decode_event(json.loads(input_text or "{}"))})
+            work = self.call(function, {function.trigger_arg: eventgrid.decode_event(function, json.loads(input_text or "{}"))})
         elif kind == ACTIVITY:
             work = self.call(function, {function.trigger_arg: http_routes.decode_json_or_text(input_text)})
         else:

@@ -14,6 +14,7 @@ from azure.mgmt.core import ARMPipelineClient
 
 from shared.azure.arm_ids import ResourceGroupId
 from shared.errors import describe_azure_error, redact
+from shared.untrusted_input import ascii_int
 
 RESOURCES_API_VERSION = "2025-04-01"
 VALIDATE, MOVE = "validateMoveResources", "moveResources"
@@ -175,8 +176,9 @@ def retry_after_seconds(response: HttpResponse) -> int | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return int(value)
+    seconds = ascii_int(value)  # not str.isdigit(): `²` (a Latin-1 header byte) passes it and int() raises
+    if seconds is not None:
+        return seconds
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

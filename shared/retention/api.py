@@ -20,6 +20,7 @@ from shared.retention.ledger import (
     decode_token,
 )
 from shared.retention.recoverability import recovery_report
+from shared.untrusted_input import ascii_int
 
 DEFAULT_PAGE_SIZE = 100
 MAX_EXPIRING_DAYS = 3650
@@ -52,8 +53,8 @@ class ListQuery:
                 raise bad_request("state", f"must be one of {allowed}, got {params['state']!r}")
         days = None
         if params.get("expiringWithinDays"):
-            try:
-                days = float(params["expiringWithinDays"])
+            try:  # ASCII only: float() also reads Unicode digits ("١٢" is 12.0), which no client means
+                days = float(params["expiringWithinDays"]) if params["expiringWithinDays"].isascii() else -1.0
             except ValueError:
                 days = -1.0
             if not 0 <= days <= MAX_EXPIRING_DAYS or days != days:
@@ -64,10 +65,10 @@ class ListQuery:
             state = LedgerState.SOFT_DELETED
         top = DEFAULT_PAGE_SIZE
         if params.get("top"):
-            raw = params["top"]
-            if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+            parsed = ascii_int(params["top"])  # `²`.isdigit() is True, int("²") raises
+            if parsed is None or not 1 <= parsed <= MAX_PAGE_SIZE:
                 raise bad_request("top", f"must be an integer from 1 to {MAX_PAGE_SIZE}")
-            top = int(raw)
+            top = parsed
         token = params.get("continuationToken") or None
         if token is not None:
             try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import urllib.parse
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from enum import Enum
 from typing import Any, Mapping
 
 from shared.azure.arm_ids import ArmIdError, ResourceGroupId, ResourceId, parse_scope, parse_workspace_id
+from shared.untrusted_input import JsonInputError, loads_bounded
 
 DELETE_SUCCESS = "Microsoft.Resources.ResourceDeleteSuccess"
 WRITE_SUCCESS = "Microsoft.Resources.ResourceWriteSuccess"
@@ -27,8 +27,12 @@ UPN_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
 # the row's History keeps up to 40 events' caller and correlation id: longer is not an ARM value, it is malformed.
 MAX_FIELD_CHARS = 512
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)  # Table Storage DateTime starts at 1601; ARM events are recent
-LATEST_AHEAD = timedelta(days=366)  # beyond this past the receive time, an event time is not a clock skew
-_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$")
+# An event time later than this past the time it was received is not ARM's clock: refused as malformed (docs/retention.md,
+# "Events the app refuses"). ARM stamps the event when the operation ends; clocks of Azure hosts are NTP-synchronised
+# to well under a second, so 10 minutes leaves room for any skew while a forged far-future delete cannot hold a row.
+MAX_FUTURE_SKEW = timedelta(minutes=10)
+# RFC 3339 date-time (Event Grid's eventTime, CloudEvents' time): ASCII digits only, `T`/`t`/space, `Z`/`z` or an offset.
+_TIME = re.compile(r"^(\d{4}-\d\d-\d\d)[Tt ](\d\d:\d\d:\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)?$", re.ASCII)
 
 
 class EventKind(str, Enum):
@@ -54,11 +58,21 @@ class Envelope:
     subject: str | None
     time: datetime | None
     data: Any
-    source: str | None = None
+    source: str | None = None  # Event Grid `topic` / CloudEvents `source`: the topic the event was published to
+    bad_time: str | None = None  # the event's time as sent, when it is not an RFC 3339 date-time
 
     @classmethod
     def from_object(cls, event: Any) -> "Envelope":
-        """From azure.functions' EventGridEvent or CloudEvent (duck-typed), or a raw JSON dict of either schema."""
+        """From the event's JSON text (what the webhook binding hands over), a JSON dict of either schema, or
+        azure.functions' EventGridEvent / CloudEvent (duck-typed). Raises MalformedEvent for text that is not a JSON
+        object within the nesting bound (shared/untrusted_input.py)."""
+        if isinstance(event, (str, bytes, bytearray)):
+            try:
+                event = loads_bounded(event)
+            except JsonInputError as exc:
+                raise MalformedEvent(None, f"the delivered event {exc}") from None
+            if not isinstance(event, Mapping):
+                raise MalformedEvent(None, f"the delivered event is a JSON {type(event).__name__}, not an object")
         if isinstance(event, Mapping):
             return cls.from_dict(event)
         data = event.get_json() if hasattr(event, "get_json") else getattr(event, "data", None)
@@ -69,11 +83,15 @@ class Envelope:
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> "Envelope":
-        if "eventType" in body or "topic" in body:
-            return cls(body.get("id"), body.get("eventType"), body.get("subject"), _as_time(body.get("eventTime")),
-                       body.get("data"), body.get("topic"))
-        return cls(body.get("id"), body.get("type"), body.get("subject"), _as_time(body.get("time")),
-                   body.get("data"), body.get("source"))
+        grid = "eventType" in body or "topic" in body
+        sent = body.get("eventTime" if grid else "time")
+        time = _as_time(sent)
+        bad = None if time is not None or sent in (None, "") else str(sent)[:64]
+        if grid:
+            return cls(_text(body.get("id")), _text(body.get("eventType")), _text(body.get("subject")), time,
+                       body.get("data"), _text(body.get("topic")), bad)
+        return cls(_text(body.get("id")), _text(body.get("type")), _text(body.get("subject")), time,
+                   body.get("data"), _text(body.get("source")), bad)
 
 
 @dataclass(frozen=True)
@@ -160,9 +178,15 @@ def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> Wor
         raise MalformedEvent(envelope.id, f"resourceUri is not a {'resource group' if kind == 'group' else 'workspace'}"
                                           f" id: {exc}") from None
     received = received_at or datetime.now(timezone.utc)
+    if envelope.bad_time is not None:
+        raise MalformedEvent(envelope.id, f"eventTime {envelope.bad_time!r} is not an RFC 3339 date-time")
     time_from_event = envelope.time is not None
     event_time = envelope.time or received
-    if not EARLIEST <= event_time <= received + LATEST_AHEAD:
+    if event_time > received + MAX_FUTURE_SKEW:
+        raise MalformedEvent(envelope.id, f"eventTime {event_time.isoformat()} is more than "
+                                          f"{int(MAX_FUTURE_SKEW.total_seconds() // 60)} minutes after it was received "
+                                          f"({received.isoformat(timespec='seconds')})")
+    if event_time < EARLIEST:
         raise MalformedEvent(envelope.id, f"eventTime {event_time.isoformat()} is not a time ARM could have sent")
     correlation = data.get("correlationId")
     if correlation is not None and not isinstance(correlation, str):
@@ -203,8 +227,8 @@ def json_object(value: Any) -> Mapping[str, Any] | None:
         return value
     if isinstance(value, (str, bytes)):
         try:
-            parsed = json.loads(value)
-        except ValueError:
+            parsed = loads_bounded(value)
+        except JsonInputError:
             return None
         return parsed if isinstance(parsed, Mapping) else None
     return None
@@ -230,16 +254,27 @@ def _force_to_purge(url: Any) -> bool:
     return any(k.lower() == "forcetopurge" and v.strip().lower() in ("true", "1") for k, v in query)
 
 
+def _text(value: Any) -> str | None:
+    """An envelope string field as sent; a non-string (a forged number or object) as its JSON-ish text."""
+    return value if value is None or isinstance(value, str) else str(value)[:MAX_FIELD_CHARS]
+
+
 def _as_time(value: Any) -> datetime | None:
-    """An aware UTC datetime from a datetime or an ISO 8601 string (up to 7 fractional digits, as ARM sends)."""
+    """An aware UTC datetime from a datetime or an RFC 3339 string (any offset, up to 7 fractional digits as ARM
+    sends, more are cut); None when absent or not such a time (the caller tells which)."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-    match = _TIME.match(str(value).strip())
+    if not isinstance(value, str):
+        return None
+    match = _TIME.match(value.strip())
     if not match:
         return None
-    base, fraction, zone = match.groups()
+    day, clock, fraction, zone = match.groups()
     micro = (fraction or ".0")[1:7].ljust(6, "0")
-    parsed = datetime.fromisoformat(f"{base}.{micro}{'+00:00' if zone in (None, 'Z') else zone}")
-    return parsed.astimezone(timezone.utc)
+    try:
+        parsed = datetime.fromisoformat(f"{day}T{clock}.{micro}{'+00:00' if zone in (None, 'Z', 'z') else zone}")
+        return parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # month 13, hour 24, offset +99:00, year 1 at +01:00
+        return None

@@ -21,7 +21,15 @@ from shared.azure.arm_ids import workspace_id
 from shared.azure.ml_gateway import MlGateway
 from shared.azure.workspace_kind import HUB
 from shared.retention import kinds
-from shared.retention.events import Envelope, EventKind, GroupDeleteEvent, MalformedEvent, WorkspaceEvent, normalise
+from shared.retention.events import (
+    Envelope,
+    EventKind,
+    GroupDeleteEvent,
+    MalformedEvent,
+    WorkspaceEvent,
+    normalise,
+)
+from shared.retention.event_trust import refusal
 from shared.retention.inventory import Inventory, InventoryRow
 from shared.retention.ledger import (
     MAX_UPDATE_ATTEMPTS,
@@ -62,7 +70,7 @@ _recent_lock = threading.Lock()
 class EventResult:
     """What handling one delivered event did (for logs and tests)."""
 
-    status: str  # ignored | malformed | applied | unchanged
+    status: str  # ignored | malformed | refused | applied | unchanged
     event_id: str | None
     row: LedgerRow | None = None
     alert: Outcome | None = None
@@ -91,18 +99,24 @@ class RetentionEvents:
         self.schedule = RetentionSchedule(tables.table(service, tables.SCHEDULE))
 
     def handle(self, delivered: Any, *, now: datetime | None = None) -> EventResult:
+        """Apply one delivered event: its JSON text (the webhook binding), a dict, or an azure.functions event."""
         now = now or datetime.now(timezone.utc)
-        envelope = Envelope.from_object(delivered)
         try:
+            envelope = Envelope.from_object(delivered)
             event = normalise(envelope, received_at=now)
         except MalformedEvent as exc:
             log.warning("dropping malformed event %s: %s", exc.event_id, exc.problem,
                         extra=logs.fields(kind="event.malformed", event_id=exc.event_id))
-            return EventResult("malformed", envelope.id)
+            return EventResult("malformed", exc.event_id)
         if event is None:
             log.debug("ignoring event %s (%s on %s)", envelope.id, envelope.type, envelope.subject,
                       extra=logs.fields(kind="event.ignored", event_id=envelope.id))
             return EventResult("ignored", envelope.id)
+        refused = refusal(self.clients, self.settings, envelope, event)
+        if refused is not None:
+            log.warning("refusing event %s: %s; nothing recorded", envelope.id, refused,
+                        extra=logs.fields(kind="event.refused", event_id=envelope.id))
+            return EventResult("refused", envelope.id)
         if isinstance(event, GroupDeleteEvent):
             return self._group(event, now)
         if not event.time_from_event:

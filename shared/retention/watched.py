@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,3 +80,43 @@ def resolve_watched(clients: Any, settings: Settings) -> WatchedSet:
     log.info("watched subscriptions (%s): %d found", mode, len(found))
     return WatchedSet(mode, tuple(sorted(found.values(), key=lambda s: s.subscription_id)),
                       settings.watched_management_group)
+
+
+class WatchedCheck:
+    """Whether a subscription is watched now, for each delivered event (docs/retention.md, "Events the app refuses").
+
+    Listed ids answer from the settings (no ARM call). `*` and a management group resolve through ARM once and then
+    from memory: again after REFRESH, or after MISS_REFRESH when an unknown subscription arrives (a subscription vended
+    a minute ago is watched without waiting for the full period). ARM failures raise (Event Grid redelivers).
+    """
+
+    REFRESH_SECONDS = 900.0
+    MISS_REFRESH_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._resolved: dict[tuple, tuple[float, frozenset[str]]] = {}
+
+    def is_watched(self, clients: Any, settings: Settings, subscription_id: str, *, clock=time.monotonic) -> bool:
+        wanted = subscription_id.lower()
+        if watch_mode(settings) == "listed":
+            return wanted in {s.lower() for s in settings.watched_subscriptions}
+        key = (watch_mode(settings), settings.watched_management_group)
+        with self._lock:
+            at, ids = self._resolved.get(key, (None, frozenset()))
+        now = clock()
+        stale = at is None or now - at >= self.REFRESH_SECONDS
+        if not stale and (wanted in ids or now - at < self.MISS_REFRESH_SECONDS):
+            return wanted in ids
+        ids = frozenset(resolve_watched(clients, settings).ids)
+        with self._lock:
+            self._resolved[key] = (now, ids)
+        return wanted in ids
+
+    def forget(self) -> None:
+        """Drop what was resolved (tests; a settings change)."""
+        with self._lock:
+            self._resolved.clear()
+
+
+WATCHED = WatchedCheck()

@@ -1,6 +1,8 @@
 """Microsoft.MachineLearningServices through an ARMPipelineClient: soft delete, purge, recover, children."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from azure.core.exceptions import HttpResponseError
 from azure.core.pipeline import PipelineResponse
 from azure.core.polling import LROPoller
@@ -8,6 +10,8 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.core.polling.arm_polling import ARMPolling
 
 from .conftest import ML_API, SUB_DEV, SUB_PROD, call, dep_id, ws_id
+
+HELD = "Soft-deleted workspace exists. Please purge or recover it. https://aka.ms/wsoftdelete"  # CanadaPubSecALZ#380
 
 
 def begin(ml, method: str, path: str, **params: str) -> LROPoller:
@@ -30,19 +34,17 @@ def test_soft_delete_hides_the_workspace_and_blocks_its_name(ml):
     refused = call(ml, "GET", ws_id("ws-twin") + "/datastores")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "WorkspaceSoftDeleted"
     blocked = call(ml, "PUT", ws_id("ws-twin", SUB_DEV, "rg-ml-dev-2"), {"location": "westeurope", "properties": {}})
-    assert blocked.status_code == 409
-    assert blocked.json()["error"]["code"] == "SoftDeletedWorkspaceNameConflict"
-    assert blocked.json()["error"]["target"] == ws_id("ws-twin")
+    assert (blocked.status_code, blocked.json()["error"]) == (400, {"code": "BadRequest", "message": HELD})
 
 
 def test_seeded_soft_deleted_twin_blocks_prod_and_is_recovered_only_through_the_control_api(ml, simulator):
     prod_twin = ws_id("ws-twin", SUB_PROD, "rg-ml-prod")
     assert call(ml, "GET", prod_twin).status_code == 404
     other = call(ml, "PUT", ws_id("ws-twin", SUB_PROD, "rg-ml-prod-us"), {"location": "eastus"})
-    assert other.status_code == 409
+    assert other.status_code == 400
     same = call(ml, "PUT", prod_twin, {"location": "westeurope", "properties": {}})
-    assert same.status_code == 409, "a PUT never recovers an Azure ML workspace (that is Log Analytics' contract)"
-    assert same.json()["error"]["code"] == "SoftDeletedWorkspaceNameConflict"
+    assert same.status_code == 400, "a PUT never recovers an Azure ML workspace (that is Log Analytics' contract)"
+    assert same.json()["error"]["message"] == HELD
     assert simulator.control("POST", "/_sim/workspaces/recover", {"id": prod_twin}) == {
         "recovered": prod_twin, "emitted": "none"}
     body = call(ml, "GET", prod_twin).json()
@@ -71,7 +73,7 @@ def test_purge_of_live_and_of_soft_deleted_workspaces(ml, simulator):
     assert call(ml, "PUT", ws_id("ws-quiet", SUB_DEV, "rg-ml-dev-2"), {"location": "westeurope"}).status_code == 200
     prod_twin = ws_id("ws-twin", SUB_PROD, "rg-ml-prod")
     assert call(ml, "DELETE", prod_twin).status_code == 204  # as GET: not found; no REST purge is documented
-    assert call(ml, "PUT", ws_id("ws-twin", SUB_PROD, "rg-ml-prod-us"), {"location": "eastus"}).status_code == 409
+    assert call(ml, "PUT", ws_id("ws-twin", SUB_PROD, "rg-ml-prod-us"), {"location": "eastus"}).status_code == 400  # the name is held
     simulator.control("POST", "/_sim/workspaces/purge", {"id": prod_twin})
     created = call(ml, "PUT", ws_id("ws-twin", SUB_PROD, "rg-ml-prod-us"), {"location": "eastus"})
     assert created.status_code == 200
@@ -172,3 +174,52 @@ def test_role_assignments_and_databricks_links(simulator, credential, client_kwa
     assert [w.name for w in linked] == ["dbw-ml"]
     assert linked[0].parameters.aml_workspace_id.value == ws_id("ws-databricks")
     assert dbx.workspaces.get("rg-ml-dev", "dbw-ml").name == "dbw-ml"
+
+
+def test_a_held_name_fails_the_create_asynchronously_in_the_async_variant(ml, simulator):
+    """Azure/ResourceModules#3596: the deployment "reached terminal provisioning state 'Failed'" with the same error."""
+    simulator.control("POST", "/_sim/settings", {"heldNameAnswer": "async"})
+    begin(ml, "DELETE", ws_id("ws-twin")).result()
+    accepted = call(ml, "PUT", ws_id("ws-twin", SUB_DEV, "rg-ml-dev-2"), {"location": "westeurope", "properties": {}})
+    assert accepted.status_code == 202
+    operation = urlsplit(accepted.headers["Location"]).path
+    for _ in range(20):  # the simulator answers 202 `--polls` times, then the outcome
+        status = call(ml, "GET", operation)
+        if status.status_code != 202:
+            break
+    assert (status.status_code, status.json()["error"]["code"], status.json()["error"]["message"]) == (
+        400, "BadRequest", HELD)
+    assert call(ml, "GET", ws_id("ws-twin", SUB_DEV, "rg-ml-dev-2")).status_code == 404  # nothing was created
+
+
+def test_identity_is_honoured_on_create(ml):
+    uami = f"/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-ml"
+    created = call(ml, "PUT", ws_id("ws-uai", SUB_DEV, "rg-ml-dev"), {
+        "location": "westeurope", "identity": {"type": "UserAssigned", "userAssignedIdentities": {uami: {}}},
+        "properties": {"primaryUserAssignedIdentity": uami}})
+    assert created.status_code == 200, created.text
+    identity = call(ml, "GET", ws_id("ws-uai", SUB_DEV, "rg-ml-dev")).json()["identity"]
+    assert identity["type"] == "UserAssigned" and "principalId" not in identity
+    assert set(identity["userAssignedIdentities"]) == {uami}
+    assert set(identity["userAssignedIdentities"][uami]) == {"principalId", "clientId"}
+    both = call(ml, "PUT", ws_id("ws-both", SUB_DEV, "rg-ml-dev"), {
+        "location": "westeurope", "identity": {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {uami: {}}}})
+    assert both.json()["identity"]["type"] == "SystemAssigned,UserAssigned" and both.json()["identity"]["principalId"]
+    missing = call(ml, "PUT", ws_id("ws-bad", SUB_DEV, "rg-ml-dev"), {"location": "westeurope",
+                                                                      "identity": {"type": "UserAssigned"}})
+    assert missing.status_code == 400 and "userAssignedIdentities" in missing.json()["error"]["message"]
+
+
+def test_a_user_assigned_only_workspace_is_deleted_not_soft_deleted(ml, simulator):
+    """concept-soft-delete: "Soft-deletion and recovery is not supported when a workspace uses only user-assigned
+    managed identity": the delete is permanent, the name is free at once, nothing to recover."""
+    uami = f"/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-ml"
+    uai = ws_id("ws-uai", SUB_DEV, "rg-ml-dev")
+    spec = {"location": "westeurope", "identity": {"type": "UserAssigned", "userAssignedIdentities": {uami: {}}}}
+    assert call(ml, "PUT", uai, spec).status_code == 200
+    begin(ml, "DELETE", uai).result()
+    assert call(ml, "GET", uai).status_code == 404
+    assert call(ml, "PUT", ws_id("ws-uai", SUB_DEV, "rg-ml-dev-2"), {"location": "westeurope"}).status_code == 200
+    deleted = [e["data"]["resourceUri"] for e in simulator.control("GET", "/_sim/eventgrid/events")
+               if e["eventType"] == "Microsoft.Resources.ResourceDeleteSuccess"]
+    assert uai in deleted  # the same delete event as any workspace's

@@ -17,8 +17,8 @@ def test_arm_409_is_reported_with_readable_reasons_per_resource(validate):
     assert arm["status"] == "failed"
     assert arm["error"]["code"] == "ResourceMoveProviderValidationFailed"
     reasons = arm["error"]["reasons"]
-    assert [(r["target"], r["code"]) for r in reasons] == [(ws_id("ws-twin"), "SoftDeletedWorkspaceNameConflict")]
-    assert "Recover or purge" in reasons[0]["message"]
+    assert [(r["target"], r["code"]) for r in reasons] == [(ws_id("ws-twin"), "BadRequest")]
+    assert "Soft-deleted workspace exists. Please purge or recover it." in reasons[0]["message"]
     assert answer.body["ready"] is False
 
 

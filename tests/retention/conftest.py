@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import pytest
 
 from local.waiting import wait_until
-from tests.conftest import SUB_DEV, TENANT
+from tests.conftest import SUB_DEV, SUB_PROD, TENANT
 
 
 @pytest.fixture
@@ -64,12 +64,10 @@ def event_body(kind: str, name: str, *, at: datetime, event_id: str | None = Non
     return body
 
 
-def delivered(body: dict):
-    """What the Python worker hands the function for this JSON body (its own decoder: EventGridEvent or CloudEvent)."""
-    from azure.functions import meta
-    from azure.functions.eventgrid import EventGridEventInConverter
-
-    return EventGridEventInConverter.decode(meta.Datum(type="json", value=json.dumps(body)), trigger_metadata={})
+def delivered(body: dict) -> str:
+    """What the Python worker hands `workspace_events` (a `str` parameter: the generic binding) for this event: its
+    JSON text."""
+    return json.dumps(body)
 
 
 @pytest.fixture
@@ -82,6 +80,7 @@ def events_env(azurite: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[s
         "AML_LIFECYCLE_TABLES": azurite.connection_string,
         "AML_LIFECYCLE_ARM_ENDPOINT": "https://127.0.0.1:9",  # nothing listens: ARM reads fail at once
         "AML_LIFECYCLE_LOCAL_TOKEN": "unit-test-token",
+        "AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS": f"{SUB_DEV},{SUB_PROD}",  # events of other subscriptions are refused
     }
     for name in ("AML_LIFECYCLE_ALERTS_TOPIC_ENDPOINT", "AML_LIFECYCLE_ALERTS_TOPIC_KEY",
                  "AML_LIFECYCLE_DIGEST_HOUR_UTC", "AML_LIFECYCLE_ALERT_DAYS", "AML_LIFECYCLE_DEFAULT_RETENTION_DAYS"):

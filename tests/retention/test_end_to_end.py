@@ -151,3 +151,34 @@ def test_a_deleted_resource_group_records_its_workspaces_from_the_group_event_al
                                       if e["type"] == "AmlLifecycle.Workspace.SoftDeleted") or None,
                        what="the soft-delete alerts")
     assert alerted == soft and not webhook.failures
+
+
+def test_a_user_assigned_only_workspace_created_and_deleted_through_arm_is_recorded_permanently_deleted(
+        topic_env, sim, functions, webhook):
+    """concept-soft-delete: no soft delete for a workspace with only user-assigned identities. The simulator creates it
+    with the `identity` asked for and deletes it outright; the app learns the identity from its write (the inventory's
+    ARM read) and records the delete as permanent: no SoftDeleted alert, the name free."""
+    from shared.azure.clients import get_clients
+
+    sim.control("POST", "eventgrid/subscriptions", json={"endpoint": webhook.url})
+    uami = f"/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-ml"
+    workspace = ws_id("ws-uai")
+    get_clients().resources(SUB_DEV).resources.begin_create_or_update_by_id(
+        workspace, api_version="2025-09-01", polling_interval=0.05,
+        parameters={"location": "westeurope", "identity": {"type": "UserAssigned", "userAssignedIdentities": {uami: {}}}},
+    ).result()
+    from shared.azure import tables
+    from shared.retention.inventory import Inventory
+
+    inventory = Inventory(tables.table(get_clients().tables(), tables.INVENTORY))
+    known = wait_for(lambda: (row := inventory.get(SUB_DEV, "rg-ml-dev", "ws-uai")) and row.identity_type and row,
+                     what="the write's ARM read in the inventory")
+    assert known.identity_type == "UserAssigned"  # what ARM (the simulator) answered the app's read
+    arm_delete(workspace, "2025-09-01")
+    row = wait_for(lambda: ledger_get("ws-uai"), what="the ledger row")
+    assert row.state is LedgerState.PERMANENTLY_DELETED and "user-assigned" in (row.reason or "")
+    assert not [e for e in topic_events(sim) if e["type"] == "AmlLifecycle.Workspace.SoftDeleted"]
+    assert not webhook.failures
+    get_clients().resources(SUB_DEV).resources.begin_create_or_update_by_id(  # the name is free at once in ARM too
+        ws_id("ws-uai", rg="rg-ml-dev-2"), api_version="2025-09-01", polling_interval=0.05,
+        parameters={"location": "westeurope"}).result()
