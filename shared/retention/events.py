@@ -89,6 +89,7 @@ class WorkspaceEvent:
     force_to_purge: bool = False
     time_from_event: bool = True
     reason: str | None = None  # why the app applies this delete (e.g. the workspace went with its resource group)
+    source: str = "event"  # where the app learned it: event | activityLog
 
     @property
     def workspace_id(self) -> str:

@@ -109,6 +109,11 @@ class RetentionEvents:
             return self._write(event, now)
         return self._delete(event, now)
 
+    def apply_delete(self, event: WorkspaceEvent, *, now: datetime) -> EventResult:
+        """A delete learned from the Activity Log: the same rules and alerts as an Event Grid delete (rules.py folds
+        the two records of one operation into one deletion)."""
+        return self._delete(event, now)
+
     def _write(self, event: WorkspaceEvent, now: datetime) -> EventResult:
         # Inventory first, ledger second (a concurrent delete does the opposite): one of the two sees the other.
         recorded = self.inventory.record_write(event, MlGateway(self.clients.arm_pipeline()), now=now)

@@ -83,6 +83,9 @@ class LedgerRow:
     reconciled_at: datetime | None = None  # last workspace GET that answered (reconcile.py)
     arm_said: str | None = None  # what that GET said, in words
     internal_id: str | None = None  # properties.workspaceId of the deleted workspace, copied from the inventory
+    source: str = "event"  # where the app learned the row's state: event | activityLog | reconcile
+    purge: str | None = None  # JSON of the last purge request through the API (shared/retention/purge.py)
+    blocked_ops: tuple[str, ...] = ()  # correlation ids of failed creates already alerted as NameBlocked
     etag: str | None = field(default=None, compare=False)
 
     @property
@@ -123,6 +126,9 @@ class LedgerRow:
             "ReconciledAt": self.reconciled_at,
             "ArmSaid": self.arm_said,
             "InternalWorkspaceId": self.internal_id,
+            "Source": self.source,
+            "PurgeRequest": self.purge,
+            "NameBlockedOps": ",".join(self.blocked_ops) or None,
         }
         return {name: value for name, value in entity.items() if value is not None}
 
@@ -155,6 +161,9 @@ class LedgerRow:
             reconciled_at=utc(entity.get("ReconciledAt")),
             arm_said=entity.get("ArmSaid"),
             internal_id=entity.get("InternalWorkspaceId"),
+            source=entity.get("Source") or "event",
+            purge=entity.get("PurgeRequest"),
+            blocked_ops=tuple(t for t in (entity.get("NameBlockedOps") or "").split(",") if t),
             etag=etag,
         )
 

@@ -66,6 +66,7 @@ def alert_for(row: LedgerRow, token: str, now: datetime) -> tuple[str, dict[str,
         "retentionDays": row.retention_days,
         "deletedBy": row.deleted_by,
         "correlationId": row.correlation_id,
+        "source": row.source,
     }
     if row.cmk_enabled:
         group = f" ({row.managed_resource_group})" if row.managed_resource_group else ""
