@@ -37,7 +37,7 @@ class NameCheck:
         longest retention that completed without a delete still holding the name. Raises ApiError(400) on a bad route.
         """
         check_route(subscription_id, resource_group, name)
-        ws = workspace_id(subscription_id, resource_group, name)
+        ws = workspace_id(subscription_id, resource_group, name).id
         body: dict[str, Any] = {"subscriptionId": subscription_id, "resourceGroup": resource_group,
                                 "workspaceName": name, "workspaceId": ws, "checkedAt": iso_z(now)}
         probe = WorkspaceProbe(self.clients.arm_pipeline())(ws)
