@@ -14,6 +14,7 @@ from shared.azure.arm_ids import ArmIdError, ResourceGroupId, ResourceId, parse_
 
 DELETE_SUCCESS = "Microsoft.Resources.ResourceDeleteSuccess"
 WRITE_SUCCESS = "Microsoft.Resources.ResourceWriteSuccess"
+WRITE_FAILURE = "Microsoft.Resources.ResourceWriteFailure"  # its data carries no error text (event schema)
 WORKSPACE_OPERATIONS = {
     "microsoft.machinelearningservices/workspaces/delete": "delete",
     "microsoft.machinelearningservices/workspaces/write": "write",
@@ -126,7 +127,8 @@ class GroupDeleteEvent:
                               reason=f"deleted with its resource group {self.group.name} (event {self.event_id})")
 
 
-def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> WorkspaceEvent | GroupDeleteEvent | None:
+def normalise(envelope: Envelope, *, received_at: datetime | None = None
+              ) -> WorkspaceEvent | GroupDeleteEvent | WriteFailureEvent | None:
     """The workspace (or resource group) event, None if the ledger does not track it, or :class:`MalformedEvent`."""
     data = envelope.data
     if not isinstance(data, Mapping):
@@ -139,9 +141,13 @@ def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> Wor
         kind = "group"
     if kind is None:
         return None
+    failed = kind == "write" and (envelope.type == WRITE_FAILURE or (
+        envelope.type is None and str(data.get("status") or "").lower() == "failed"))
+    if failed:
+        return _write_failure(envelope, data, received_at)
     if envelope.type is not None:
         if envelope.type not in (DELETE_SUCCESS, WRITE_SUCCESS):
-            return None  # failures, cancellations, actions
+            return None  # other failures, cancellations, actions
     elif str(data.get("status") or "").lower() != "succeeded":
         return None  # the type was lost in mapping: only a succeeded operation counts
     deleting = kind in ("delete", "group")
@@ -186,6 +192,36 @@ def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> Wor
     )
     _check_lengths(envelope.id, result.event_id, result.caller, correlation)
     return result
+
+
+@dataclass(frozen=True)
+class WriteFailureEvent:
+    """A create or update of a workspace that failed (ResourceWriteFailure): who tried, when, which operation."""
+
+    event_id: str
+    workspace: ResourceId
+    event_time: datetime
+    caller: str | None = None
+    correlation_id: str | None = None
+
+
+def _write_failure(envelope: Envelope, data: Mapping[str, Any], received_at: datetime | None) -> WriteFailureEvent:
+    if not envelope.id:
+        raise MalformedEvent(None, "has no id")
+    try:
+        workspace = parse_workspace_id(str(data.get("resourceUri") or envelope.subject or ""))
+    except ArmIdError as exc:
+        raise MalformedEvent(envelope.id, f"resourceUri is not a workspace id: {exc}") from None
+    correlation = data.get("correlationId")
+    if correlation is not None and not isinstance(correlation, str):
+        raise MalformedEvent(envelope.id, f"correlationId is a {type(correlation).__name__}, not a string")
+    received = received_at or datetime.now(timezone.utc)
+    at = envelope.time or received
+    if not EARLIEST <= at <= received + LATEST_AHEAD:
+        raise MalformedEvent(envelope.id, f"eventTime {at.isoformat()} is not a time ARM could have sent")
+    event = WriteFailureEvent(str(envelope.id), workspace, at, caller_of(data.get("claims")), correlation or None)
+    _check_lengths(envelope.id, event.event_id, event.caller, correlation)
+    return event
 
 
 def _check_lengths(envelope_id: Any, event_id: str, caller: str | None, correlation: str | None) -> None:

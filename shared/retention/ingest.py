@@ -19,7 +19,15 @@ from shared import logs
 from shared.azure import alerts, tables
 from shared.azure.arm_ids import workspace_id
 from shared.azure.ml_gateway import MlGateway
-from shared.retention.events import Envelope, EventKind, GroupDeleteEvent, MalformedEvent, WorkspaceEvent, normalise
+from shared.retention.events import (
+    Envelope,
+    EventKind,
+    GroupDeleteEvent,
+    MalformedEvent,
+    WorkspaceEvent,
+    WriteFailureEvent,
+    normalise,
+)
 from shared.retention.inventory import Inventory, InventoryRow
 from shared.retention.ledger import (
     MAX_UPDATE_ATTEMPTS,
@@ -29,6 +37,7 @@ from shared.retention.ledger import (
     LedgerState,
     RetentionLedger,
 )
+from shared.retention.name_blocked import on_write_failure
 from shared.retention.notices import Outcome, alert_for
 from shared.retention.rules import (
     WorkspaceFacts,
@@ -60,7 +69,7 @@ _recent_lock = threading.Lock()
 class EventResult:
     """What handling one delivered event did (for logs and tests)."""
 
-    status: str  # ignored | malformed | applied | unchanged
+    status: str  # ignored | malformed | applied | unchanged | sent (a NameBlocked alert)
     event_id: str | None
     row: LedgerRow | None = None
     alert: Outcome | None = None
@@ -102,6 +111,8 @@ class RetentionEvents:
             return EventResult("ignored", envelope.id)
         if isinstance(event, GroupDeleteEvent):
             return self._group(event, now)
+        if isinstance(event, WriteFailureEvent):
+            return EventResult(on_write_failure(self.clients, self.ledger, event), event.event_id)
         if not event.time_from_event:
             log.warning("event %s has no event time; using the time it was received", event.event_id,
                         extra=logs.fields(event_id=event.event_id, workspace_id=event.workspace_id))
