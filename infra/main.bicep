@@ -41,6 +41,8 @@ param moveTargetScopes array = []
 param allowRoleAssignmentWrite bool = false
 @description('Exact extra actions for the operator role (no wildcards), for tenant-specific move requirements.')
 param extraRoleActions array = []
+@description('Subscription ids or resource-group ids where POST .../purge may permanently delete a soft-deleted workspace (AML_LIFECYCLE_PURGE_SCOPES). Empty: purge is disabled and no purge role exists.')
+param purgeScopes array = []
 
 // ---- app behaviour (DESIGN §3) ---------------------------------------------------------------------
 param alertDays string = '7,3,1'
@@ -136,6 +138,7 @@ var watchedScopeIds = [for subscriptionId in watched: '/subscriptions/${subscrip
 var managedScopeIds = [for scope in managedScopes: startsWith(scope, '/') ? scope : '/subscriptions/${scope}']
 var targetScopeIds = [for scope in moveTargetScopes: startsWith(scope, '/') ? scope : '/subscriptions/${scope}']
 var operatorScopeIds = union(managedScopeIds, targetScopeIds)
+var purgeScopeIds = [for scope in purgeScopes: startsWith(scope, '/') ? scope : '/subscriptions/${scope}']
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: rgName
@@ -197,6 +200,7 @@ var lifecycleSettings = {
   AML_LIFECYCLE_ARM_ENDPOINT: environment().resourceManager
   AML_LIFECYCLE_ALERTS_TOPIC_ENDPOINT: alertsTopic.outputs.endpoint
   AML_LIFECYCLE_ALLOWED_TARGETS: join(targetScopeIds, ',')
+  AML_LIFECYCLE_PURGE_SCOPES: join(purgeScopeIds, ',')
   AML_LIFECYCLE_ALERT_DAYS: alertDays
   AML_LIFECYCLE_DEFAULT_RETENTION_DAYS: string(defaultRetentionDays)
   AML_LIFECYCLE_SWEEP_SCHEDULE: sweepSchedule
@@ -251,6 +255,7 @@ module roles 'app/role-definition.bicep' = {
     watchedScopeIds: watchedScopeIds
     allowRoleAssignmentWrite: allowRoleAssignmentWrite
     extraActions: extraRoleActions
+    purgeScopeIds: purgeScopeIds
   }
 }
 
@@ -270,6 +275,16 @@ module inventoryAssignments 'app/role-assignment.bicep' = [for (subscriptionId, 
   params: {
     scopeId: '/subscriptions/${subscriptionId}'
     roleDefinitionGuid: roles.outputs.inventoryRoleGuid
+    principalId: identity.outputs.principalId
+  }
+}]
+
+module purgeAssignments 'app/role-assignment.bicep' = [for (scopeId, i) in purgeScopeIds: {
+  name: 'purge-${uniqueString(scopeId, resourceToken)}'
+  scope: subscription(split(scopeId, '/')[2])
+  params: {
+    scopeId: scopeId
+    roleDefinitionGuid: roles.outputs.purgeRoleGuid
     principalId: identity.outputs.principalId
   }
 }]

@@ -12,6 +12,8 @@ param watchedScopeIds array
 param allowRoleAssignmentWrite bool = false
 @description('Exact extra actions for tenant-specific move needs (e.g. a subnet join/action a private endpoint move asks for). No wildcards.')
 param extraActions array = []
+@description('Full ids (/subscriptions/<id> or /subscriptions/<id>/resourceGroups/<rg>) where POST .../purge may permanently delete a soft-deleted workspace (AML_LIFECYCLE_PURGE_SCOPES). Empty: no purge role.')
+param purgeScopeIds array = []
 
 // Resource Manager: read the scopes, check providers, validate and run moves, create the target group.
 var resourceManagerActions = [
@@ -119,6 +121,34 @@ resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.OperationalInsights/deletedWorkspaces/read'
           'Microsoft.EventGrid/systemTopics/read' // GET /api/coverage: the subscription's system topic
           'Microsoft.EventGrid/systemTopics/eventSubscriptions/read' // and its event subscriptions
+          // ActivityLogs_List (shared/azure/activity_log.py): the backfill and the name check read workspace deletes
+          'Microsoft.Insights/eventtypes/values/read'
+        ]
+        notActions: []
+        dataActions: []
+        notDataActions: []
+      }
+    ]
+  }
+}
+
+var purgeRoleName = 'AML Lifecycle Purger (${environmentName})'
+
+// POST /api/retention/{sub}/{rg}/{name}/purge (shared/retention/purge.py): the raw Workspaces_Delete with
+// forceToPurge=true, the GET before it, and the Activity Log read that proves the purge. Only where purge is allowed.
+resource purgeRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (!empty(purgeScopeIds)) {
+  name: guid(subscription().id, purgeRoleName)
+  properties: {
+    roleName: purgeRoleName
+    description: 'aml-lifecycle: permanently delete (purge) a soft-deleted Azure Machine Learning workspace on request, where AML_LIFECYCLE_PURGE_SCOPES allows.'
+    type: 'customRole'
+    assignableScopes: purgeScopeIds
+    permissions: [
+      {
+        actions: [
+          'Microsoft.MachineLearningServices/workspaces/read'
+          'Microsoft.MachineLearningServices/workspaces/delete'
+          'Microsoft.Insights/eventtypes/values/read'
         ]
         notActions: []
         dataActions: []
@@ -134,3 +164,4 @@ output operatorRoleGuid string = empty(managedScopeIds) ? '' : operatorRole.name
 output inventoryRoleGuid string = inventoryRole.name
 output operatorRoleName string = operatorRoleName
 output inventoryRoleName string = inventoryRoleName
+output purgeRoleGuid string = empty(purgeScopeIds) ? '' : purgeRole.name

@@ -305,6 +305,7 @@ def test_event_subscription_filters_retries_and_dead_letters(bicep):
     assert set(event_filter["includedEventTypes"]) == {
         "Microsoft.Resources.ResourceWriteSuccess",
         "Microsoft.Resources.ResourceDeleteSuccess",
+        "Microsoft.Resources.ResourceWriteFailure",  # a create refused on a held name: NameBlocked
     }
     [operation] = [f for f in event_filter["advancedFilters"] if f["key"] == "data.operationName"]
     assert operation["operatorType"] in {"StringIn", "StringBeginsWith"}
@@ -523,3 +524,18 @@ def test_azure_yaml_service_and_hooks():
     assert "DEPLOY_EVENT_SUBSCRIPTIONS" in hook_text and "workspace_events" in hook_text
     assert "keys list" not in hook_text, "AzureFunction endpoints need no key: the hook must not read one"
     assert "DEPLOY_EVENT_SUBSCRIPTIONS" in (INFRA / "hooks" / "postdeploy.ps1").read_text(encoding="utf-8")
+
+
+def test_activity_log_read_and_purge_are_granted_only_where_used(bicep):
+    """The backfill and name check read ActivityLogs_List (eventtypes/values/read) on watched subscriptions; the purge
+    role (workspaces/delete) exists only for purge scopes and holds nothing else that writes."""
+    parsed = bicep["app/role-definition.bicep"]
+    definitions = resources_of(parsed, "Microsoft.Authorization/roleDefinitions")
+    inventory = next(d for d in definitions if "inventoryRoleName" in json.dumps(body(d)))
+    assert "Microsoft.Insights/eventtypes/values/read" in {v for v in walk(body(inventory)) if isinstance(v, str)}
+    purge = next(d for d in definitions if "purgeRoleName" in json.dumps(body(d)))
+    actions = {v for v in walk(body(purge)) if isinstance(v, str) and ACTION.match(v)}
+    assert actions == {"Microsoft.MachineLearningServices/workspaces/read",
+                       "Microsoft.MachineLearningServices/workspaces/delete",
+                       "Microsoft.Insights/eventtypes/values/read"}
+    assert "purgeScopeIds" in json.dumps(purge, default=str)
