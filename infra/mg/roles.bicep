@@ -65,6 +65,7 @@ resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.MachineLearningServices/workspaces/read'
           'Microsoft.EventGrid/systemTopics/read'
           'Microsoft.EventGrid/systemTopics/eventSubscriptions/read'
+          'Microsoft.Insights/eventtypes/values/read' // Activity Log: the backfill's and the name check's reads of deletes
         ]
         notActions: []
         dataActions: []
