@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from shared.azure.arm_ids import ArmIdError, parse_workspace_id
-from shared.retention.events import EventKind, WorkspaceEvent, _as_time, _force_to_purge, caller_of
+from shared.retention.events import (
+    EARLIEST,
+    LATEST_AHEAD,
+    EventKind,
+    WorkspaceEvent,
+    _as_time,
+    _force_to_purge,
+    caller_of,
+)
 
 log = logging.getLogger("aml_lifecycle.activity_log")
 
@@ -55,8 +63,8 @@ def _event(done: dict[str, Any], group: list[dict[str, Any]]) -> WorkspaceEvent 
         log.warning("activity log entry %s: resourceId is not a workspace id: %s", done.get("eventDataId"), exc)
         return None
     at = _as_time(done.get("eventTimestamp"))
-    if at is None:
-        log.warning("activity log entry %s has no eventTimestamp; skipped", done.get("eventDataId"))
+    if at is None or not EARLIEST <= at <= datetime.now(timezone.utc) + LATEST_AHEAD:
+        log.warning("activity log entry %s has no usable eventTimestamp; skipped", done.get("eventDataId"))
         return None
     uris = [((e.get("httpRequest") or {}).get("uri")) for e in group if isinstance(e.get("httpRequest"), dict)]
     caller = str(done.get("caller") or "").strip() or caller_of(done.get("claims"))
@@ -66,9 +74,3 @@ def _event(done: dict[str, Any], group: list[dict[str, Any]]) -> WorkspaceEvent 
         kind=EventKind.DELETE, workspace=workspace, event_time=at, caller=(caller or None) and caller[:512],
         correlation_id=(correlation or None) and correlation[:512],
         force_to_purge=any(_force_to_purge(u) for u in uris), source=SOURCE)
-
-
-def latest_delete(events: list[WorkspaceEvent], workspace_id: str, since: datetime) -> WorkspaceEvent | None:
-    """The newest delete of `workspace_id` at or after `since` (names compared case-insensitively)."""
-    mine = [e for e in events if e.workspace_id.lower() == workspace_id.lower() and e.event_time >= since]
-    return mine[-1] if mine else None
