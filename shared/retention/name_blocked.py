@@ -9,6 +9,7 @@ from typing import Any
 
 from shared.azure import alerts
 from shared.retention.advice import iso_z, options_of, route_of
+from shared.retention.arm_probe import FAILED, LIVE, WorkspaceProbe
 from shared.retention.events import WriteFailureEvent
 from shared.retention.ledger import LedgerRow, LedgerState, RetentionLedger, ledger_key
 from shared.retention.rules import MAX_HISTORY, effective_state
@@ -76,7 +77,15 @@ def on_write_failure(clients: Any, ledger: RetentionLedger, event: WriteFailureE
     operation = operation_of(event)
     if operation in held.blocked_ops:
         return "unchanged"
-    alerts.publish_alert(clients, alerts.WORKSPACE_NAME_BLOCKED, event.workspace.id, alert_data(event, held, elsewhere),
+    # A failed update of a live workspace is not a blocked name (the ledger may lag a portal recovery): ask ARM.
+    probe = WorkspaceProbe(clients.arm_pipeline())(event.workspace.id)
+    if probe.outcome == LIVE:
+        log.info("failed write of %s: the workspace is live, not a blocked name", event.workspace.id)
+        return "ignored"
+    data = alert_data(event, held, elsewhere)
+    data["armCheck"] = {"status": "unconfirmed" if probe.outcome == FAILED else "confirmed",
+                        "armSaid": probe.detail}
+    alerts.publish_alert(clients, alerts.WORKSPACE_NAME_BLOCKED, event.workspace.id, data,
                          event_id=alerts.alert_id(*held.key, operation, "nameBlocked"))
 
     def record(current: LedgerRow | None) -> LedgerRow | None:

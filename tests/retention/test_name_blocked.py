@@ -62,3 +62,20 @@ def test_a_failed_create_of_a_name_the_ledger_does_not_hold_sends_nothing(topic_
                                               "correlationId": "c-1", "subscriptionId": SUB_DEV}}
     result = RetentionEvents(get_clients(), get_settings()).handle(delivered(event))
     assert result.status == "ignored" and blocked(sim) == []
+
+
+def test_a_failed_update_of_a_live_workspace_is_not_a_blocked_name(topic_env, sim, functions):
+    from shared.azure.clients import get_clients
+    from shared.retention.ingest import RetentionEvents
+    from shared.settings import get_settings
+    from tests.retention.conftest import event_body
+
+    # The ledger says soft-deleted (a delete event, no ARM delete), but ARM shows the workspace live.
+    RetentionEvents(get_clients(), get_settings()).handle(delivered(event_body("delete", "ws-quiet", at=recent())))
+    event = {"id": "f-2", "eventType": "Microsoft.Resources.ResourceWriteFailure", "subject": ws_id("ws-quiet"),
+             "eventTime": recent().isoformat(), "topic": f"/subscriptions/{SUB_DEV}", "dataVersion": "2",
+             "metadataVersion": "1", "data": {"operationName": "Microsoft.MachineLearningServices/workspaces/write",
+                                              "resourceUri": ws_id("ws-quiet"), "status": "Failed",
+                                              "correlationId": "c-2", "subscriptionId": SUB_DEV}}
+    result = RetentionEvents(get_clients(), get_settings()).handle(delivered(event))
+    assert result.status == "ignored" and blocked(sim) == []
