@@ -12,7 +12,9 @@ from handlers import (
     move_validation,
     move_workload,
     moves,
+    names,
     retention,
+    retention_purge,
     retention_sweep,
     validation_orchestration,
     workspace_events,
@@ -29,7 +31,9 @@ app.register_functions(move_orchestration.bp)
 app.register_functions(move_validation.bp)
 app.register_functions(move_workload.bp)
 app.register_functions(moves.bp)
+app.register_functions(names.bp)
 app.register_functions(retention.bp)
+app.register_functions(retention_purge.bp)
 app.register_functions(retention_sweep.bp)
 app.register_functions(validation_orchestration.bp)
 app.register_functions(workspace_events.bp)

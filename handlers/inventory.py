@@ -40,6 +40,8 @@ def inventory_backfill_daily(timer: func.TimerRequest) -> None:
         log.warning("scheduled backfill skipped: %s", exc.message)
         return
     result = run_backfill(get_clients(), request, now=datetime.now(timezone.utc))
-    log.info("scheduled backfill: %d subscriptions, %d workspaces recorded, %d subscriptions failed%s",
+    log.info("scheduled backfill: %d subscriptions, %d workspaces recorded, %d subscriptions failed, %d deletes "
+             "learned from the Activity Log (%d reads incomplete)%s",
              len(result["subscriptions"]), result["recorded"], result["failedSubscriptions"],
+             result["deletesLearned"], result["activityLogIncomplete"],
              f" (discovery failed: {result['discovery']['error']})" if "error" in result.get("discovery", {}) else "")

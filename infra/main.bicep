@@ -82,6 +82,8 @@ param allowTargetGroupCleanup bool = false
 param allowRoleAssignmentWrite bool = false
 @description('Exact extra actions for the operator role (no wildcards), for tenant-specific move requirements.')
 param extraRoleActions array = []
+@description('Subscription ids or resource-group ids where POST .../purge may permanently delete a soft-deleted workspace (AML_LIFECYCLE_PURGE_SCOPES). Empty: purge is disabled and no purge role exists.')
+param purgeScopes array = []
 
 // ---- app behaviour (docs/deploy.md, parameters) ----------------------------------------------------------------
 param alertDays string = '7,3,1'
@@ -227,6 +229,9 @@ var operatorSubscriptionList = [for scope in operatorScopeIds: '/subscriptions/$
 var targetSubscriptionList = [for scope in targetScopeIds: '/subscriptions/${split(scope, '/')[2]}']
 var operatorSubscriptionIds = union(operatorSubscriptionList, []) // union drops the duplicates
 var targetSubscriptionIds = union(targetSubscriptionList, [])
+var purgeScopeIds = [for scope in purgeScopes: startsWith(scope, '/') ? scope : '/subscriptions/${scope}']
+var purgeSubscriptionList = [for scope in purgeScopeIds: '/subscriptions/${split(scope, '/')[2]}']
+var purgeSubscriptionIds = union(purgeSubscriptionList, [])
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: rgName
@@ -306,6 +311,7 @@ var lifecycleSettings = {
   AML_LIFECYCLE_ARM_ENDPOINT: environment().resourceManager
   AML_LIFECYCLE_ALERTS_TOPIC_ENDPOINT: alertsTopic.outputs.endpoint
   AML_LIFECYCLE_ALLOWED_TARGETS: join(targetScopeIds, ',')
+  AML_LIFECYCLE_PURGE_SCOPES: join(purgeScopeIds, ',')
   AML_LIFECYCLE_ALERT_DAYS: alertDays
   AML_LIFECYCLE_DEFAULT_RETENTION_DAYS: string(defaultRetentionDays)
   AML_LIFECYCLE_SWEEP_SCHEDULE: sweepSchedule
@@ -368,6 +374,7 @@ module roles 'app/role-definition.bicep' = {
     allowTargetGroupCleanup: allowTargetGroupCleanup
     allowRoleAssignmentWrite: allowRoleAssignmentWrite
     extraActions: extraRoleActions
+    purgeSubscriptionIds: purgeSubscriptionIds
   }
 }
 
@@ -412,6 +419,16 @@ module inventoryAssignments 'app/role-assignment.bicep' = [for (subscriptionId, 
   params: {
     scopeId: '/subscriptions/${subscriptionId}'
     roleDefinitionGuid: roles.outputs.inventoryRoleGuid
+    principalId: identity.outputs.principalId
+  }
+}]
+
+module purgeAssignments 'app/role-assignment.bicep' = [for (scopeId, i) in purgeScopeIds: {
+  name: 'purge-${uniqueString(scopeId, resourceToken)}'
+  scope: subscription(split(scopeId, '/')[2])
+  params: {
+    scopeId: scopeId
+    roleDefinitionGuid: roles.outputs.purgeRoleGuid
     principalId: identity.outputs.principalId
   }
 }]

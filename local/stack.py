@@ -175,7 +175,8 @@ aml-lifecycle is running locally (development host; not for production).
 
 Try:
   curl -s -H "x-functions-key: {key}" {stack.api}/health
-  curl -s -H "x-functions-key: {key}" "{stack.api}/retention?state=SoftDeleted"
+  curl -s -H "x-functions-key: {key}" "{stack.api}/retention?state=SoftDeleted&orderby=purgeAfter"
+  curl -s -H "x-functions-key: {key}" {stack.api}/names/{SUB_PROD}/rg-ml-prod/ws-twin
   curl -s -H "x-functions-key: {key}" -H "Content-Type: application/json" -X POST {stack.api}/moves/validate -d '{body}'
   curl -s -H "x-functions-key: {stack.devhost.master_key}" -X POST {stack.devhost.url}/admin/functions/retention_sweep -d '{{}}'
 

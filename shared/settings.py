@@ -1,4 +1,4 @@
-"""The app's settings (DESIGN §3), read once from the environment and validated."""
+"""The app's settings (README, "Settings"), read once from the environment and validated."""
 
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ class Settings:
     watch_all: bool = False  # AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS is `*`: every subscription the identity can read
     watched_management_group: str | None = None  # or a management group: the subscriptions below it
     backfill_schedule: str = DEFAULT_BACKFILL_SCHEDULE
+    purge_scopes: tuple[SubscriptionId | ResourceGroupId, ...] = ()  # where POST .../purge may act; empty: nowhere
 
     @property
     def tables_is_connection_string(self) -> bool:
@@ -98,6 +99,13 @@ class Settings:
             except ArmIdError as exc:
                 raise SettingsError("AML_LIFECYCLE_ALLOWED_TARGETS", f"entry {item!r}: {exc}") from None
             allowed.append(scope)
+
+        purge_scopes = []
+        for item in _split(get("AML_LIFECYCLE_PURGE_SCOPES")):
+            try:
+                purge_scopes.append(parse_scope(item if item.startswith("/") else f"/subscriptions/{item}"))
+            except ArmIdError as exc:
+                raise SettingsError("AML_LIFECYCLE_PURGE_SCOPES", f"entry {item!r}: {exc}") from None
 
         alert_days = tuple(_ints("AML_LIFECYCLE_ALERT_DAYS", get("AML_LIFECYCLE_ALERT_DAYS"), DEFAULT_ALERT_DAYS, 1, 14))
         alert_days = tuple(sorted(set(alert_days), reverse=True))
@@ -151,6 +159,7 @@ class Settings:
             watch_all=watch_all,
             watched_management_group=groups[0] if groups else None,
             backfill_schedule=backfill_schedule,
+            purge_scopes=tuple(purge_scopes),
         )
 
 

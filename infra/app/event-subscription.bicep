@@ -37,6 +37,7 @@ resource workspaceEvents 'Microsoft.EventGrid/systemTopics/eventSubscriptions@20
       includedEventTypes: [
         'Microsoft.Resources.ResourceWriteSuccess'
         'Microsoft.Resources.ResourceDeleteSuccess'
+        'Microsoft.Resources.ResourceWriteFailure' // a workspace create refused on a held name: NameBlocked alert
       ]
       advancedFilters: [
         {

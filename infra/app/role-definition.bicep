@@ -23,6 +23,8 @@ param allowTargetGroupCleanup bool = false
 param allowRoleAssignmentWrite bool = false
 @description('Exact extra actions for the operator role, for tenant-specific move needs. No wildcards.')
 param extraActions array = []
+@description('Subscription ids (/subscriptions/<id>) holding the purge scopes (AML_LIFECYCLE_PURGE_SCOPES). Empty: no purge role.')
+param purgeSubscriptionIds array = []
 
 // ---- Operator: at every managed and target scope -------------------------------------------------------------
 // move: preflight reads, validateMoveResources / moveResources on the source group (ARM's move checklist:
@@ -113,6 +115,8 @@ var quiesceStatusActions = allowQuiesce ? [
 // dependencies, the coverage report's system topic and event subscriptions.
 var inventoryActions = [
   'Microsoft.MachineLearningServices/workspaces/read'
+  // recovery report: is a soft-deleted workspace's resource group still there (recoverability.check_group)
+  'Microsoft.Resources/subscriptions/resourceGroups/read'
   'Microsoft.KeyVault/vaults/read'
   'Microsoft.Storage/storageAccounts/read'
   'Microsoft.ContainerRegistry/registries/read'
@@ -123,6 +127,16 @@ var inventoryActions = [
   'Microsoft.OperationalInsights/deletedWorkspaces/read'
   'Microsoft.EventGrid/systemTopics/read'
   'Microsoft.EventGrid/systemTopics/eventSubscriptions/read'
+  // ActivityLogs_List (shared/azure/activity_log.py): the backfill and the name check read workspace deletes
+  'Microsoft.Insights/eventtypes/values/read'
+]
+
+// ---- Purger: at each purge scope only (AML_LIFECYCLE_PURGE_SCOPES) -----------------------------------------------
+// POST /api/retention/{sub}/{rg}/{name}/purge (shared/retention/purge.py): the raw Workspaces_Delete with
+// forceToPurge=true. The GET before it and the Activity Log read that proves the purge are the Inventory Reader's
+// (purge scopes lie in watched subscriptions).
+var purgeActions = [
+  'Microsoft.MachineLearningServices/workspaces/delete'
 ]
 
 var suffix = '(${environmentName}, ${subscription().subscriptionId})'
@@ -130,11 +144,13 @@ var operatorRoleName = 'AML Lifecycle Operator ${suffix}'
 var targetRoleName = 'AML Lifecycle Move Target ${suffix}'
 var subscriptionRoleName = 'AML Lifecycle Subscription Reader ${suffix}'
 var inventoryRoleName = 'AML Lifecycle Inventory Reader ${suffix}'
+var purgeRoleName = 'AML Lifecycle Purger ${suffix}'
 var operatorActions = concat(moveActions, quiesceActions, datastoreFixActions, roleAssignmentWriteActions, extraActions)
 var subscriptionActions = concat(moveSubscriptionActions, quiesceStatusActions)
 var targetActions = concat(moveTargetActions, groupCleanupActions)
 var hasOperator = !empty(operatorSubscriptionIds)
 var hasTarget = !empty(targetSubscriptionIds)
+var hasPurge = !empty(purgeSubscriptionIds)
 
 // No managed scope and no move target: no operator role at all (every move is refused anyway).
 resource operatorRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (hasOperator) {
@@ -209,6 +225,24 @@ resource inventoryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   }
 }
 
+resource purgeRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (hasPurge) {
+  name: guid(subscription().id, purgeRoleName)
+  properties: {
+    roleName: purgeRoleName
+    description: 'aml-lifecycle: permanently delete (purge) a soft-deleted Azure Machine Learning workspace on request, where AML_LIFECYCLE_PURGE_SCOPES allows.'
+    type: 'customRole'
+    assignableScopes: purgeSubscriptionIds
+    permissions: [
+      {
+        actions: purgeActions
+        notActions: []
+        dataActions: []
+        notDataActions: []
+      }
+    ]
+  }
+}
+
 // Role ids are the definitions' names (GUIDs): an assignment in another subscription refers to the role
 // through its own subscription's path, so the callers pass these and build the id at the assignment scope.
 output operatorRoleGuid string = hasOperator ? operatorRole.name : ''
@@ -217,3 +251,4 @@ output subscriptionRoleGuid string = hasOperator ? subscriptionRole.name : ''
 output inventoryRoleGuid string = inventoryRole.name
 output operatorRoleName string = operatorRoleName
 output inventoryRoleName string = inventoryRoleName
+output purgeRoleGuid string = hasPurge ? purgeRole.name : ''

@@ -245,6 +245,7 @@ var wiringTemplate = {
           includedEventTypes: [
             'Microsoft.Resources.ResourceWriteSuccess'
             'Microsoft.Resources.ResourceDeleteSuccess'
+            'Microsoft.Resources.ResourceWriteFailure' // a workspace create refused on a held name: NameBlocked alert
           ]
           advancedFilters: [
             {

@@ -15,6 +15,8 @@ var inventoryRoleName = 'AML Lifecycle Fleet Inventory Reader (${environmentName
 // The Inventory Reader's actions (infra/app/role-definition.bicep, inventoryActions), for every subscription below.
 var inventoryActions = [
   'Microsoft.MachineLearningServices/workspaces/read'
+  // recovery report: is a soft-deleted workspace's resource group still there (recoverability.check_group)
+  'Microsoft.Resources/subscriptions/resourceGroups/read'
   'Microsoft.KeyVault/vaults/read'
   'Microsoft.Storage/storageAccounts/read'
   'Microsoft.ContainerRegistry/registries/read'
@@ -25,6 +27,7 @@ var inventoryActions = [
   'Microsoft.OperationalInsights/deletedWorkspaces/read'
   'Microsoft.EventGrid/systemTopics/read'
   'Microsoft.EventGrid/systemTopics/eventSubscriptions/read'
+  'Microsoft.Insights/eventtypes/values/read' // Activity Log: the backfill's and the name check's reads of deletes
 ]
 // Discovery: the group's descendant subscriptions (watchScope = a management group).
 var fleetActions = [

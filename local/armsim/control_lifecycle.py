@@ -39,6 +39,20 @@ def _emit(sim: "Simulator", kind: str, ws_id: str, action: str, *, purge: bool =
     sim.emit(kind, ws_id, operation, info)
 
 
+def _log(sim: "Simulator", ws_id: str, action: str, *, purge: bool) -> None:
+    """The Activity Log records every management operation (Azure Monitor: activity log), a portal action too; the
+    request Azure makes for it is not documented: a purge is logged as the spec's delete with forceToPurge=true, a
+    recover as a workspaces/write."""
+    sub = ids.subscription_of(ws_id) or ""
+    tenant = sim.state.tenant_of(sub) or ""
+    method = "DELETE" if purge else "PUT"
+    query = "?api-version=2025-09-01" + ("&forceToPurge=true" if purge else "")
+    info = RequestInfo(method=method, url=f"{sim.base_url}{ws_id}{query}", client_request_id=str(uuid.uuid4()),
+                       client_ip="127.0.0.1", correlation_id=str(uuid.uuid4()),
+                       claims=claims_for(sim.state.principals, None, tenant))
+    sim.log_operation(ws_id, f"{ML}/{'delete' if purge else 'write'}", info).finish(200)
+
+
 async def _body(request: web.Request) -> tuple[str, str]:
     body = await read_json_object(request)
     ws_id, emit = body.get("id"), body.get("emit", "none")
@@ -66,6 +80,7 @@ def register(app: web.Application, sim: "Simulator") -> None:
                                     for m in missing])
         routes_ml_kinds.before_recover(sim.state, entry["workspace"])  # a project without its hub: a variant
         body = sim.state.recover(ws_id)
+        _log(sim, body["id"], "recover", purge=False)
         _emit(sim, emit, body["id"], "recover")
         projects = routes_ml_kinds.after_recover(sim.state, body)  # a hub's projects: a variant
         return web.json_response({"recovered": body["id"], "emitted": emit, **({"projects": projects} if projects
@@ -76,6 +91,7 @@ def register(app: web.Application, sim: "Simulator") -> None:
         entry = sim.state.purge(ws_id)
         if entry is None:
             raise ArmError(404, "ResourceNotFound", f"No soft-deleted workspace '{ws_id}'.")
+        _log(sim, entry["workspace"]["id"], "purge", purge=True)
         _emit(sim, emit, entry["workspace"]["id"], "purge", purge=True)
         return web.json_response({"purged": entry["workspace"]["id"], "emitted": emit})
 
@@ -86,6 +102,18 @@ def register(app: web.Application, sim: "Simulator") -> None:
         entry = routes_deleted.purge(sim.state, body["id"])
         return web.json_response({"purged": entry["resource"]["id"]})
 
+    async def activity_log(request: web.Request) -> web.Response:
+        return web.json_response(sim.activity_log.entries)
+
+    async def shift_activity_log(request: web.Request) -> web.Response:
+        """`{"seconds": -259200}`: every Activity Log entry so far happened that much earlier (or later)."""
+        body = await read_json_object(request)
+        if not isinstance(body.get("seconds"), (int, float)):
+            raise ArmError(400, "InvalidSeconds", "seconds must be a number.")
+        return web.json_response({"shifted": sim.activity_log.shift(float(body["seconds"]))})
+
+    app.router.add_get("/_sim/activity-log", activity_log)
+    app.router.add_post("/_sim/activity-log/shift", shift_activity_log)
     app.router.add_post("/_sim/workspaces/recover", recover)
     app.router.add_post("/_sim/workspaces/purge", purge)
     app.router.add_post("/_sim/deleted/purge", purge_deleted)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .server import Simulator
 
 IN_PLACE_CHOICES = ("accept", "refuse")
+PURGE_MODES = ("purge", "held204", "notFound")
 
 
 def register(app: web.Application, sim: "Simulator") -> None:
@@ -45,6 +46,10 @@ def register(app: web.Application, sim: "Simulator") -> None:
                 if body[name] not in choices:
                     raise ArmError(400, "InvalidSettings", f"{name} must be one of {choices}.")
                 setattr(state, attribute, body[name])
+        if "purgeMode" in body:  # DELETE ?forceToPurge=true of a soft-deleted workspace (routes_ml.py)
+            if body["purgeMode"] not in PURGE_MODES:
+                raise ArmError(400, "InvalidSettings", f"purgeMode must be one of {PURGE_MODES}.")
+            sim.purge_mode = body["purgeMode"]
         if "validationSeconds" in body:
             seconds = body["validationSeconds"]
             if not isinstance(seconds, (int, float)) or seconds < 0:
@@ -53,7 +58,8 @@ def register(app: web.Application, sim: "Simulator") -> None:
         return web.json_response({"pageSizes": state.page_sizes, "validationSeconds": state.validation_seconds,
                                   "datastoreInPlaceChange": state.datastore_in_place_change,
                                   "datastoreFieldsAfterMove": state.datastore_fields_after_move,
-                                  "heldNameAnswer": state.held_name_answer, "crossTenantMove": state.cross_tenant_move})
+                                  "heldNameAnswer": state.held_name_answer, "crossTenantMove": state.cross_tenant_move,
+                                  "purgeMode": sim.purge_mode})
 
     async def add_jobs(request: web.Request) -> web.Response:
         """`{"workspaceId", "count", "status"?: "Completed", "prefix"?: "job"}`: many jobs at once, appended."""

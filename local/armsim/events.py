@@ -20,6 +20,7 @@ EVENT_TYPES = {
     "write": "Microsoft.Resources.ResourceWriteSuccess",
     "delete": "Microsoft.Resources.ResourceDeleteSuccess",
     "action": "Microsoft.Resources.ResourceActionSuccess",
+    "writeFailure": "Microsoft.Resources.ResourceWriteFailure",  # a create or update that failed (no error text)
 }
 SCHEMAS = ("EventGridSchema", "CloudEventSchemaV1_0")
 
@@ -71,7 +72,7 @@ def build_event(kind: str, resource_id: str, operation_name: str, info: RequestI
             "resourceProvider": operation_name.split("/")[0],
             "resourceUri": resource_id,
             "operationName": operation_name,
-            "status": "Succeeded",
+            "status": "Failed" if kind == "writeFailure" else "Succeeded",
             "subscriptionId": sub,
             "tenantId": tenant_id,
         },

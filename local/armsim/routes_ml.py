@@ -91,6 +91,10 @@ async def put_workspace(ctx: Ctx) -> web.Response:
         raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
     blocked = ctx.state.soft_deleted_named(ctx.params["sub"], ctx.params["ws"])
     if blocked is not None and ctx.state.get(ws_id) is None:
+        # A refused create is a failed write: Event Grid's ResourceWriteFailure (no error text in its data, per the
+        # event schema) and a Failed Activity Log entry.
+        ctx.sim.log_operation(ws_id, f"{ML}/workspaces/write", ctx.info).finish(400)
+        ctx.emit("writeFailure", ws_id, f"{ML}/workspaces/write")
         return held_name(ctx, location)
     existing = ctx.state.get(ws_id)
     props = payload.get("properties") or {}
@@ -130,6 +134,7 @@ async def put_workspace(ctx: Ctx) -> web.Response:
             if field not in ("privateEndpointConnections", "provisioningState", "workspaceId"):
                 body["properties"][field] = copy.deepcopy(value)
         body["systemData"]["lastModifiedAt"] = shapes.now_iso()
+    ctx.sim.log_operation(body["id"], f"{ML}/workspaces/write", ctx.info).finish(200)
     ctx.emit("write", body["id"], f"{ML}/workspaces/write")
     return web.json_response(render_workspace(ctx, body), status=200)
 
@@ -157,12 +162,16 @@ async def delete_workspace(ctx: Ctx) -> web.Response:
     purge = (ctx.q("forceToPurge") or "").lower() in PURGE_TRUE
     state, sim, info = ctx.state, ctx.sim, ctx.info
     live = state.get(ws_id)
+    logged = sim.log_operation(ws_id, f"{ML}/workspaces/delete", info)
     if live is None:
+        if purge and ids.key(ws_id) in state.soft_deleted:
+            return _purge_soft_deleted(ctx, ws_id, logged)
         # Workspaces_Delete 204: "the resource does not exist" (GET answers 404 for a soft-deleted one too).
-        # Purging a soft-deleted workspace has no documented REST call: see /_sim/workspaces/purge.
+        logged.finish(204)
         return web.Response(status=204)
     ensure_unlocked(ctx, ws_id)
     live["properties"]["provisioningState"] = "Deleting"
+    logged.finish(202)
 
     def complete() -> tuple[int, None]:
         body = state.get(ws_id)
@@ -177,9 +186,29 @@ async def delete_workspace(ctx: Ctx) -> web.Response:
         from .routes_ml_kinds import delete_projects  # a hub's delete deletes its projects (documented)
 
         delete_projects(sim, body, purge, info)
+        logged.finish(200)
         return 200, None
 
     return _ml_lro(ctx, "workspaceOperationsStatus", live["location"], complete)
+
+
+def _purge_soft_deleted(ctx: Ctx, ws_id: str, logged) -> web.Response:
+    """DELETE ?forceToPurge=true of a soft-deleted workspace. The spec (Workspaces_Delete, 2025-09-01) documents the
+    parameter, not this case; public reports (Azure/azure-cli#33756, Azure/ResourceModules#3596) say the raw call
+    reaches workspaces the SDK cannot find, and that a 204 is not always proof the name is free. `purgeMode` picks:
+    `purge` (200, the soft-deleted workspace is gone), `held204` (204, the name stays held: the spec's "does not
+    exist" answer), `notFound` (404)."""
+    mode = ctx.sim.purge_mode
+    if mode == "notFound":
+        logged.finish(404)
+        raise not_found(ws_id, "Workspace")
+    if mode == "held204":
+        logged.finish(204)
+        return web.Response(status=204)
+    entry = ctx.state.purge(ws_id)
+    logged.finish(200)
+    ctx.emit("delete", entry["workspace"]["id"], f"{ML}/workspaces/delete")
+    return web.Response(status=200)
 
 
 ROUTES = [

@@ -10,6 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from . import (
+    activity_log,
     control,
     ids,
     routes_authz,
@@ -37,7 +38,7 @@ ROUTES: list[Route] = [
     *routes_subscriptions.ROUTES, *routes_authz.ROUTES, *routes_ml.ROUTES,
     *routes_ml_compute.ROUTES,  # before routes_ml_children: its PUT / DELETE of computes and endpoints are LROs
     *routes_ml_children.ROUTES, *routes_ml_kinds.ROUTES,
-    *routes_deleted.ROUTES, *routes_resources.ROUTES, *routes_management_groups.ROUTES,
+    *routes_deleted.ROUTES, *routes_resources.ROUTES, *routes_management_groups.ROUTES, *activity_log.ROUTES,
 ]
 
 
@@ -57,11 +58,17 @@ class Simulator:
         self.topics = topics.Topics()
         self.operations = Operations(polls=polls, retry_after=retry_after, on_finish=self._finished)
         self.request_log: list[dict] = []
+        self.activity_log = activity_log.ActivityLog()
+        self.activity_log.seed(self.state, "")
+        self.purge_mode = "purge"  # DELETE ?forceToPurge=true of a soft-deleted workspace: purge | held204 | notFound
         self.base_url = ""
         self.port = 0
 
     def reset(self) -> None:
         self.state = State(self.scenario)
+        self.activity_log = activity_log.ActivityLog()
+        self.activity_log.seed(self.state, self.base_url)
+        self.purge_mode = "purge"
         self.operations.operations.clear()
         self.operations.unpolled_seconds = None
         self.faults.clear()
@@ -72,6 +79,11 @@ class Simulator:
     def emit(self, kind: str, resource_id: str, operation_name: str, info: RequestInfo) -> None:
         tenant = self.state.tenant_of(ids.subscription_of(resource_id) or "") or ""
         self.bus.publish([build_event(kind, resource_id, operation_name, info, tenant)])
+
+    def log_operation(self, resource_id: str, operation_name: str, info: RequestInfo) -> activity_log.Operation:
+        """Start an operation's Activity Log entries (Started now; the caller finishes it)."""
+        tenant = self.state.tenant_of(ids.subscription_of(resource_id) or "") or ""
+        return self.activity_log.start(resource_id, operation_name, info, tenant)
 
     def request_info(self, request: web.Request) -> RequestInfo:
         header = request.headers.get("Authorization", "")

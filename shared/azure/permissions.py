@@ -39,6 +39,7 @@ FEATURES: dict[str, Feature] = {
                                 "the subscription of each managed and target scope"),
     "quiesceStatus": Feature("Subscription Reader", "quiesceStatusActions", "allowQuiesce",
                              "the subscription of each managed and target scope"),
+    "purge": Feature("Purger", "purgeActions", None, "each purge scope (`purgeScopes`; none: no role)"),
 }
 
 
@@ -99,6 +100,10 @@ CALLS: tuple[Call, ...] = (
          ("Microsoft.KeyVault/deletedVaults/read", "Microsoft.Storage/deletedAccounts/read",
           "Microsoft.OperationalInsights/deletedWorkspaces/read"), "inventory",
          "soft-deleted dependencies: Vaults_ListDeleted, DeletedAccounts_List, DeletedWorkspaces_List"),
+    Call("shared.azure.activity_log:read_activity_log", ("send_request",), ("Microsoft.Insights/eventtypes/values/read",),
+         "inventory", "ActivityLogs_List: workspace deletes the events missed (backfill, name check, purge proof)"),
+    Call("shared.retention.recoverability:check_group", ("resources.resource_groups.check_existence",), (f"{RG}/read",),
+         "inventory", "recovery report: is the soft-deleted workspace's resource group still there (blockedBy)"),
     Call("shared.retention.coverage:check_subscription",
          ("eventgrid.system_topics.list_by_subscription",
           "eventgrid.system_topic_event_subscriptions.list_by_system_topic"),
@@ -200,6 +205,9 @@ CALLS: tuple[Call, ...] = (
     Call(f"{_GW}list_datastore_secrets", ("self._send",), (f"{ML}/workspaces/datastores/listsecrets/action",),
          "datastoreFix",
          "carry a key-based datastore's credentials to its re-created definition (memory only)"),
+    # ---- purge on request, inside AML_LIFECYCLE_PURGE_SCOPES -------------------------------------------------------
+    Call("shared.retention.purge:RetentionPurge._delete", ("send_request",), (f"{ML}/workspaces/delete",), "purge",
+         "Workspaces_Delete with forceToPurge=true of a soft-deleted workspace"),
     # ---- workspace-scope role assignments after a move -----------------------------------------------------------
     Call("shared.moves.steps:_recreate", ("authorization.role_assignments.create",),
          ("Microsoft.Authorization/roleAssignments/write",), "roleAssignmentWrite",

@@ -12,6 +12,8 @@ from shared.azure import tables
 from shared.azure.arm_ids import ArmIdError, is_guid
 from shared.azure.ml_gateway import MlGateway
 from shared.errors import bad_request, describe_azure_error
+from shared.retention.activity_backfill import learn_deletes
+from shared.retention.ingest import RetentionEvents
 from shared.retention.inventory import Inventory
 from shared.retention.watched import resolve_watched, watch_mode
 from shared.settings import Settings
@@ -49,7 +51,8 @@ class BackfillRequest:
 
 def run_backfill(clients: Any, request: BackfillRequest, *, now: datetime,
                  settings: Settings | None = None) -> dict[str, Any]:
-    """Record every workspace of each subscription; one subscription's ARM failure does not stop the others.
+    """Record every workspace of each subscription, and learn from its Activity Log every workspace delete of the last
+    14 days the ledger missed (activity_backfill.py); one subscription's ARM failure does not stop the others.
 
     A discovering request first resolves the watched subscriptions (shared.retention.watched); if ARM refuses that
     list the answer says so in `discovery.error` and covers no subscription. Result: per-subscription counts and
@@ -69,11 +72,14 @@ def run_backfill(clients: Any, request: BackfillRequest, *, now: datetime,
         except Exception as exc:  # the list itself failed: nothing to cover, say why
             discovery["error"] = describe_azure_error(exc)
             log.warning("backfill: discovering the watched subscriptions failed: %s", discovery["error"])
+    events = RetentionEvents(clients, settings or clients.settings)
     for sub in subscription_ids:
+        learned = learn_deletes(clients, sub, now=now, events=events)  # Activity Log: deletes the ledger missed
         try:
             workspaces = gateway.list_workspaces(f"/subscriptions/{sub}")
         except Exception as exc:  # ARM said no (404, 403, throttled past retries): report it, go on
-            results.append({"subscriptionId": sub, "workspaces": 0, "recorded": 0, "error": describe_azure_error(exc)})
+            results.append({"subscriptionId": sub, "workspaces": 0, "recorded": 0, "error": describe_azure_error(exc),
+                            "activityLog": learned})
             continue
         recorded = 0
         for workspace in workspaces:
@@ -82,12 +88,15 @@ def run_backfill(clients: Any, request: BackfillRequest, *, now: datetime,
                 recorded += 1
             except ArmIdError as exc:
                 log.warning("backfill: skipping %s: %s", workspace.id, exc, extra=logs.fields(workspace_id=workspace.id))
-        results.append({"subscriptionId": sub, "workspaces": len(workspaces), "recorded": recorded})
+        results.append({"subscriptionId": sub, "workspaces": len(workspaces), "recorded": recorded,
+                        "activityLog": learned})
     out = {
         "subscriptions": results,
         "workspaces": sum(r["workspaces"] for r in results),
         "recorded": sum(r["recorded"] for r in results),
         "failedSubscriptions": sum(1 for r in results if "error" in r),
+        "deletesLearned": sum(r["activityLog"]["learned"] for r in results),
+        "activityLogIncomplete": sum(1 for r in results if not r["activityLog"]["read"]["complete"]),
     }
     if discovery is not None:
         out["discovery"] = discovery

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-import re
-import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, Mapping
 
 from shared.azure.arm_ids import ArmIdError, ResourceGroupId, ResourceId, parse_scope, parse_workspace_id
+from shared.retention.event_fields import (  # noqa: F401  (re-exported: activity.py reads them from here)
+    MAX_FIELD_CHARS,
+    UPN_CLAIM,
+    _as_time,
+    _force_to_purge,
+    _text,
+    caller_of,
+    json_object,
+)
 from shared.untrusted_input import JsonInputError, loads_bounded
 
 DELETE_SUCCESS = "Microsoft.Resources.ResourceDeleteSuccess"
 WRITE_SUCCESS = "Microsoft.Resources.ResourceWriteSuccess"
+WRITE_FAILURE = "Microsoft.Resources.ResourceWriteFailure"  # its data carries no error text (event schema)
 WORKSPACE_OPERATIONS = {
     "microsoft.machinelearningservices/workspaces/delete": "delete",
     "microsoft.machinelearningservices/workspaces/write": "write",
@@ -22,17 +30,11 @@ WORKSPACE_OPERATIONS = {
 # events are created for PUT, PATCH, POST and DELETE operations sent to management.azure.com"), and deleting a group
 # is one request; nothing documents an event per resource it held. The app records the group's inventoried workspaces.
 GROUP_DELETE = "microsoft.resources/subscriptions/resourcegroups/delete"
-UPN_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
-# Longest value we store from an event field. Table Storage caps a string property at 64 KiB (32 K UTF-16 chars) and
-# the row's History keeps up to 40 events' caller and correlation id: longer is not an ARM value, it is malformed.
-MAX_FIELD_CHARS = 512
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)  # Table Storage DateTime starts at 1601; ARM events are recent
 # An event time later than this past the time it was received is not ARM's clock: refused as malformed (docs/retention.md,
 # "Events the app refuses"). ARM stamps the event when the operation ends; clocks of Azure hosts are NTP-synchronised
 # to well under a second, so 10 minutes leaves room for any skew while a forged far-future delete cannot hold a row.
 MAX_FUTURE_SKEW = timedelta(minutes=10)
-# RFC 3339 date-time (Event Grid's eventTime, CloudEvents' time): ASCII digits only, `T`/`t`/space, `Z`/`z` or an offset.
-_TIME = re.compile(r"^(\d{4}-\d\d-\d\d)[Tt ](\d\d:\d\d:\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)?$", re.ASCII)
 
 
 class EventKind(str, Enum):
@@ -107,6 +109,7 @@ class WorkspaceEvent:
     force_to_purge: bool = False
     time_from_event: bool = True
     reason: str | None = None  # why the app applies this delete (e.g. the workspace went with its resource group)
+    source: str = "event"  # where the app learned it: event | activityLog
 
     @property
     def workspace_id(self) -> str:
@@ -143,7 +146,8 @@ class GroupDeleteEvent:
                               reason=f"deleted with its resource group {self.group.name} (event {self.event_id})")
 
 
-def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> WorkspaceEvent | GroupDeleteEvent | None:
+def normalise(envelope: Envelope, *, received_at: datetime | None = None
+              ) -> WorkspaceEvent | GroupDeleteEvent | WriteFailureEvent | None:
     """The workspace (or resource group) event, None if the ledger does not track it, or :class:`MalformedEvent`."""
     data = envelope.data
     if not isinstance(data, Mapping):
@@ -156,9 +160,13 @@ def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> Wor
         kind = "group"
     if kind is None:
         return None
+    failed = kind == "write" and (envelope.type == WRITE_FAILURE or (
+        envelope.type is None and str(data.get("status") or "").lower() == "failed"))
+    if failed:
+        return _write_failure(envelope, data, received_at)
     if envelope.type is not None:
         if envelope.type not in (DELETE_SUCCESS, WRITE_SUCCESS):
-            return None  # failures, cancellations, actions
+            return None  # other failures, cancellations, actions
     elif str(data.get("status") or "").lower() != "succeeded":
         return None  # the type was lost in mapping: only a succeeded operation counts
     deleting = kind in ("delete", "group")
@@ -211,70 +219,40 @@ def normalise(envelope: Envelope, *, received_at: datetime | None = None) -> Wor
     return result
 
 
+@dataclass(frozen=True)
+class WriteFailureEvent:
+    """A create or update of a workspace that failed (ResourceWriteFailure): who tried, when, which operation."""
+
+    event_id: str
+    workspace: ResourceId
+    event_time: datetime
+    caller: str | None = None
+    correlation_id: str | None = None
+
+
+def _write_failure(envelope: Envelope, data: Mapping[str, Any], received_at: datetime | None) -> WriteFailureEvent:
+    if not envelope.id:
+        raise MalformedEvent(None, "has no id")
+    try:
+        workspace = parse_workspace_id(str(data.get("resourceUri") or envelope.subject or ""))
+    except ArmIdError as exc:
+        raise MalformedEvent(envelope.id, f"resourceUri is not a workspace id: {exc}") from None
+    correlation = data.get("correlationId")
+    if correlation is not None and not isinstance(correlation, str):
+        raise MalformedEvent(envelope.id, f"correlationId is a {type(correlation).__name__}, not a string")
+    received = received_at or datetime.now(timezone.utc)
+    if envelope.bad_time is not None:
+        raise MalformedEvent(envelope.id, f"eventTime {envelope.bad_time!r} is not an RFC 3339 date-time")
+    at = envelope.time or received
+    if not EARLIEST <= at <= received + MAX_FUTURE_SKEW:
+        raise MalformedEvent(envelope.id, f"eventTime {at.isoformat()} is not a time ARM could have sent")
+    event = WriteFailureEvent(str(envelope.id), workspace, at, caller_of(data.get("claims")), correlation or None)
+    _check_lengths(envelope.id, event.event_id, event.caller, correlation)
+    return event
+
+
 def _check_lengths(envelope_id: Any, event_id: str, caller: str | None, correlation: str | None) -> None:
     for name, value in (("id", event_id), ("caller", caller), ("correlationId", correlation)):
         if value is not None and len(value) > MAX_FIELD_CHARS:
             raise MalformedEvent(str(envelope_id)[:64], f"{name} is {len(value)} characters long (at most "
                                                         f"{MAX_FIELD_CHARS} are stored)")
-
-
-def json_object(value: Any) -> Mapping[str, Any] | None:
-    """`data.claims` / `httpRequest` / `authorization` as a mapping: an object, or a JSON string of one.
-
-    Event Grid's schema has them as objects; relays and older SDK models re-publish them as JSON strings.
-    """
-    if isinstance(value, Mapping):
-        return value
-    if isinstance(value, (str, bytes)):
-        try:
-            parsed = loads_bounded(value)
-        except JsonInputError:
-            return None
-        return parsed if isinstance(parsed, Mapping) else None
-    return None
-
-
-def caller_of(claims: Any) -> str | None:
-    """Who made the request: the upn claim, then `name`, then `appid` (a service principal); claims as a mapping or
-    a JSON string of one."""
-    claims = json_object(claims)
-    if claims is None:
-        return None
-    for name in (UPN_CLAIM, "name", "appid"):
-        value = claims.get(name)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return None
-
-
-def _force_to_purge(url: Any) -> bool:
-    if not isinstance(url, str):
-        return False
-    query = urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query, keep_blank_values=True)
-    return any(k.lower() == "forcetopurge" and v.strip().lower() in ("true", "1") for k, v in query)
-
-
-def _text(value: Any) -> str | None:
-    """An envelope string field as sent; a non-string (a forged number or object) as its JSON-ish text."""
-    return value if value is None or isinstance(value, str) else str(value)[:MAX_FIELD_CHARS]
-
-
-def _as_time(value: Any) -> datetime | None:
-    """An aware UTC datetime from a datetime or an RFC 3339 string (any offset, up to 7 fractional digits as ARM
-    sends, more are cut); None when absent or not such a time (the caller tells which)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-    if not isinstance(value, str):
-        return None
-    match = _TIME.match(value.strip())
-    if not match:
-        return None
-    day, clock, fraction, zone = match.groups()
-    micro = (fraction or ".0")[1:7].ljust(6, "0")
-    try:
-        parsed = datetime.fromisoformat(f"{day}T{clock}.{micro}{'+00:00' if zone in (None, 'Z', 'z') else zone}")
-        return parsed.astimezone(timezone.utc)
-    except (ValueError, OverflowError):  # month 13, hour 24, offset +99:00, year 1 at +01:00
-        return None

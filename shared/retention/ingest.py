@@ -27,6 +27,7 @@ from shared.retention.events import (
     GroupDeleteEvent,
     MalformedEvent,
     WorkspaceEvent,
+    WriteFailureEvent,
     normalise,
 )
 from shared.retention.event_trust import refusal
@@ -39,6 +40,7 @@ from shared.retention.ledger import (
     LedgerState,
     RetentionLedger,
 )
+from shared.retention.name_blocked import on_write_failure
 from shared.retention.notices import Outcome, alert_for
 from shared.retention.rules import (
     WorkspaceFacts,
@@ -70,7 +72,7 @@ _recent_lock = threading.Lock()
 class EventResult:
     """What handling one delivered event did (for logs and tests)."""
 
-    status: str  # ignored | malformed | refused | applied | unchanged
+    status: str  # ignored | malformed | refused | applied | unchanged | sent (a NameBlocked alert)
     event_id: str | None
     row: LedgerRow | None = None
     alert: Outcome | None = None
@@ -119,11 +121,18 @@ class RetentionEvents:
             return EventResult("refused", envelope.id)
         if isinstance(event, GroupDeleteEvent):
             return self._group(event, now)
+        if isinstance(event, WriteFailureEvent):
+            return EventResult(on_write_failure(self.clients, self.ledger, event), event.event_id)
         if not event.time_from_event:
             log.warning("event %s has no event time; using the time it was received", event.event_id,
                         extra=logs.fields(event_id=event.event_id, workspace_id=event.workspace_id))
         if event.kind is EventKind.WRITE:
             return self._write(event, now)
+        return self._delete(event, now)
+
+    def apply_delete(self, event: WorkspaceEvent, *, now: datetime) -> EventResult:
+        """A delete learned from the Activity Log: the same rules and alerts as an Event Grid delete (rules.py folds
+        the two records of one operation into one deletion)."""
         return self._delete(event, now)
 
     def _write(self, event: WorkspaceEvent, now: datetime) -> EventResult:

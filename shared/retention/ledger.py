@@ -50,13 +50,13 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return datetime(*value.utctimetuple()[:6], value.microsecond, tzinfo=timezone.utc)
+        value = value.replace(tzinfo=timezone.utc)
+    return datetime(*value.utctimetuple()[:6], value.microsecond, tzinfo=timezone.utc)  # a plain datetime
 
 
 @dataclass(frozen=True)
 class LedgerRow:
-    """One workspace's soft-delete episode (DESIGN §4, plus CMK facts and the pending-alert claim)."""
+    """One workspace's soft-delete episode (docs/tables.md, plus CMK facts and the pending-alert claim)."""
 
     subscription_id: str
     resource_group: str
@@ -85,6 +85,9 @@ class LedgerRow:
     internal_id: str | None = None  # properties.workspaceId of the deleted workspace, copied from the inventory
     kind: str | None = None  # the workspace's ARM `kind` (Default, Hub, Project, FeatureStore), from the inventory
     hub_resource_id: str | None = None  # a project's hub, from the inventory
+    source: str = "event"  # where the app learned the row's state: event | activityLog | reconcile
+    purge: str | None = None  # JSON of the last purge request through the API (shared/retention/purge.py)
+    blocked_ops: tuple[str, ...] = ()  # correlation ids of failed creates already alerted as NameBlocked
     etag: str | None = field(default=None, compare=False)
 
     @property
@@ -102,9 +105,7 @@ class LedgerRow:
     def to_entity(self) -> dict[str, Any]:
         pk, rk = self.key
         entity: dict[str, Any] = {
-            "PartitionKey": pk,
-            "RowKey": rk,
-            "WorkspaceId": self.workspace_id,
+            "PartitionKey": pk, "RowKey": rk, "WorkspaceId": self.workspace_id,
             "State": self.state.value,
             "DeletedAt": self.deleted_at,
             "PurgeAfter": self.purge_after,
@@ -120,13 +121,17 @@ class LedgerRow:
             "Reason": self.reason,
             "Noticed": ",".join(self.noticed) or None,
             "History": json.dumps([h.to_json() for h in self.history], separators=(",", ":")) if self.history else None,
-            "Base": json.dumps(self.base.to_entity(), default=_iso, separators=(",", ":")) if self.base else None,
+            "Base": json.dumps(self.base.to_entity(), default=datetime.isoformat, separators=(",", ":"))
+            if self.base else None,
             "BaseUntil": self.base_until,
             "ReconciledAt": self.reconciled_at,
             "ArmSaid": self.arm_said,
             "InternalWorkspaceId": self.internal_id,
             "Kind": self.kind,
             "HubResourceId": self.hub_resource_id,
+            "Source": self.source,
+            "PurgeRequest": self.purge,
+            "NameBlockedOps": ",".join(self.blocked_ops) or None,
         }
         return {name: value for name, value in entity.items() if value is not None}
 
@@ -161,12 +166,11 @@ class LedgerRow:
             internal_id=entity.get("InternalWorkspaceId"),
             kind=entity.get("Kind"),
             hub_resource_id=entity.get("HubResourceId"),
+            source=entity.get("Source") or "event",
+            purge=entity.get("PurgeRequest"),
+            blocked_ops=tuple(t for t in (entity.get("NameBlockedOps") or "").split(",") if t),
             etag=etag,
         )
-
-
-def _iso(value: Any) -> str:
-    return value.isoformat()
 
 
 def _base(text: str | None) -> "LedgerRow | None":

@@ -10,6 +10,7 @@ from enum import Enum
 from typing import Any, Callable
 
 from shared.azure import alerts
+from shared.retention.advice import options_of
 from shared.retention.ledger import LedgerRow, LedgerState, RetentionLedger, utc
 from shared.retention.rules import with_notices
 from shared.retention.schedule import DELETED, EXPIRED
@@ -66,6 +67,7 @@ def alert_for(row: LedgerRow, token: str, now: datetime) -> tuple[str, dict[str,
         "retentionDays": row.retention_days,
         "deletedBy": row.deleted_by,
         "correlationId": row.correlation_id,
+        "source": row.source,
     }
     if row.cmk_enabled:
         group = f" ({row.managed_resource_group})" if row.managed_resource_group else ""
@@ -86,17 +88,8 @@ def alert_for(row: LedgerRow, token: str, now: datetime) -> tuple[str, dict[str,
 
 
 def recovery_options(row: LedgerRow) -> list[dict[str, str]]:
-    route = f"/api/retention/{row.subscription_id}/{row.resource_group}/{row.workspace_name}"
-    return [
-        {"action": "recover", "until": row.purge_after.isoformat(),
-         "how": "Restore the Key Vault and Storage account (and Application Insights) first, then recover the "
-                "workspace (Azure ML studio or portal: Recently deleted workspaces > Recover, or re-create it with the "
-                f"same name, resource group and region). GET {route} checks each dependency and lists the order."},
-        {"action": "purge",
-         "how": "Permanently delete it now (Recently deleted workspaces > Permanently delete, or DELETE the workspace "
-                "with forceToPurge=true): frees the name at once, stops any CMK managed-resource-group cost, and is "
-                "required when personal data must be erased (GDPR)."},
-    ]
+    """The shared instruction (advice.py): recover in the portal's Recently deleted, dependencies first; or purge."""
+    return options_of(row)
 
 
 def deliver(

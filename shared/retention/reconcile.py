@@ -168,7 +168,8 @@ class Reconciler:
                     row.state, row.reason, row.deleted_at, row.purge_after):
                 return None  # an event or another sweep moved the row on meanwhile
             settled = replace(current, state=judged.state, reason=judged.reason, arm_said=judged.arm_said,
-                              reconciled_at=judged.reconciled_at, internal_id=judged.internal_id)
+                              reconciled_at=judged.reconciled_at, internal_id=judged.internal_id,
+                              source="reconcile" if judged.state is not current.state else current.source)
             if settled.state is current.state:
                 return settled
             # ARM's answer supersedes the events so far: fold them into the base, so an older event is stale and a

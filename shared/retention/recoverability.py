@@ -13,6 +13,7 @@ from shared.azure.arm_ids import ArmIdError, ResourceId
 from shared.errors import describe_azure_error
 from shared.retention.dependency_states import refine
 from shared.retention.inventory import InventoryRow
+from shared.retention.advice import options_of
 from shared.retention.ledger import LedgerRow, LedgerState
 from shared.retention.notices import NOT_RESTORED
 
@@ -76,6 +77,21 @@ def check_dependency(clients: Any, role: str, resource_id: str | None, required:
                            "Nothing to do: it exists." if exists else action)
 
 
+def check_group(clients: Any, subscription_id: str, resource_group: str) -> DependencyCheck:
+    """ARM GET of the workspace's resource group (ResourceGroups_CheckExistence): a deleted group must be re-created
+    (same name and subscription) before anything in it can be restored; a failed check is `unknown`."""
+    group_id = f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+    action = (f"Re-create the resource group {resource_group} (same name, same subscription) first: the workspace and "
+              "its dependencies are restored into it.")
+    try:
+        exists = clients.resources(subscription_id).resource_groups.check_existence(resource_group)
+    except Exception as exc:  # throttled past the retries, 5xx, 403: unknown, never "deleted"
+        log.warning("checking resource group %s failed: %s", group_id, describe_azure_error(exc))
+        return DependencyCheck("resourceGroup", group_id, True, "unknown", action, describe_azure_error(exc))
+    return DependencyCheck("resourceGroup", group_id, True, "exists" if exists else "deleted",
+                           "Nothing to do: it exists." if exists else action)
+
+
 def recovery_report(clients: Any, row: LedgerRow, inventory: InventoryRow | None, *, now: datetime) -> dict[str, Any]:
     """The recovery section of `GET /api/retention/{sub}/{rg}/{name}` for a soft-deleted workspace.
 
@@ -84,16 +100,18 @@ def recovery_report(clients: Any, row: LedgerRow, inventory: InventoryRow | None
     """
     in_window = row.state is LedgerState.SOFT_DELETED and now < row.purge_after
     deps = inventory.dependencies if inventory else {}
+    group = check_group(clients, row.subscription_id, row.resource_group)
     checks = [check_dependency(clients, role, deps.get(role), required, action) for role, _, required, action in STEPS]
-    checks = refine(clients, checks)
+    checks = [group, *refine(clients, checks)]
     blocking = [c.role for c in checks if c.required and c.status != "exists"]
+    if group.status == "deleted":  # the group's own row names it: blockedBy says which group to re-create
+        blocking = [f"resourceGroup:{row.resource_group}" if r == "resourceGroup" else r for r in blocking]
     order = [
         {"step": i + 1, "role": c.role, "resourceId": c.resource_id, "status": c.status, "action": c.action}
         for i, c in enumerate(checks)
     ]
     order.append({"step": len(order) + 1, "role": "workspace", "resourceId": row.workspace_id, "status": "soft-deleted",
-                  "action": f"Recover the workspace before {row.purge_after.isoformat()} (Azure ML studio or portal: "
-                            "Recently deleted workspaces > Recover)."})
+                  "action": options_of(row, group_gone=group.status == "deleted")[0]["how"]})
     report: dict[str, Any] = {
         "recoverable": in_window and not blocking,
         "blockedBy": blocking,

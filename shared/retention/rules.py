@@ -1,4 +1,4 @@
-"""The ledger's state machine (DESIGN §5), pure: a row and an event in, the new row (or no change) out.
+"""The ledger's state machine (docs/retention.md, "Event rules"), pure: a row and an event in, the new row (or no change) out.
 
 Events are kept for a while (`REORDER_WINDOW`) and folded in event-time order, so any delivery order of the
 same events ends in the row one in-order delivery gives. Older than the window means stale: ignored.
@@ -37,7 +37,21 @@ def entry_of(event: WorkspaceEvent, retention_days: int, reason: str | None = No
     if event.kind is EventKind.WRITE:
         return HistoryEntry(event.event_id, "write", event.event_time)
     return HistoryEntry(event.event_id, "delete", event.event_time, event.force_to_purge or bool(reason), event.caller,
-                        event.correlation_id, event.workspace_id, retention_days, reason or event.reason)
+                        event.correlation_id, event.workspace_id, retention_days, reason or event.reason,
+                        event.source)
+
+
+def same_operation(row: LedgerRow | None, entry: HistoryEntry) -> bool:
+    """Whether the row already holds this delete under another id: an Event Grid event and the Activity Log entry of
+    one operation share its correlation id (both carry ARM's correlationId), so they are one deletion, never two."""
+    if row is None or entry.kind != "delete" or not entry.correlation_id:
+        return False
+    known = {(h.correlation_id, h.source) for h in row.history if h.kind == "delete"}
+    for held in (row, row.base):
+        if held is not None:
+            known.add((held.correlation_id, held.source))
+    # Within one source the id decides (a redelivery); across sources the operation's correlation id does.
+    return any(corr == entry.correlation_id and source != entry.source for corr, source in known)
 
 
 def write_entry(event_id: str, at: datetime) -> HistoryEntry:
@@ -71,7 +85,7 @@ def apply_event(
     cutoff = row.base_until if row else None
     added: dict[str, HistoryEntry] = {}
     for entry in incoming:
-        if entry.event_id not in seen and (cutoff is None or entry.time > cutoff):
+        if entry.event_id not in seen and (cutoff is None or entry.time > cutoff) and not same_operation(row, entry):
             added.setdefault(entry.event_id, entry)
     if not added:
         return None
@@ -166,7 +180,7 @@ def _delete(row: LedgerRow | None, entry: HistoryEntry, facts: WorkspaceFacts) -
     if row is not None and effective_state(row, at) is LedgerState.SOFT_DELETED:
         if entry.purge:  # the soft-deleted workspace is purged: the name is free now
             return replace(row, state=LedgerState.PERMANENTLY_DELETED, purge_after=at, last_event_time=at,
-                           last_event_id=entry.event_id)
+                           last_event_id=entry.event_id, source=entry.source)
         return replace(row, last_event_time=at, last_event_id=entry.event_id)
     from shared.azure.arm_ids import parse_workspace_id
 
@@ -190,6 +204,7 @@ def _delete(row: LedgerRow | None, entry: HistoryEntry, facts: WorkspaceFacts) -
         reason=entry.reason,
         kind=facts.kind,
         hub_resource_id=facts.hub_resource_id,
+        source=entry.source,
     )
 
 
@@ -207,7 +222,9 @@ def _carry_over(old: LedgerRow | None, new: LedgerRow) -> LedgerRow:
             and state in (LedgerState.SOFT_DELETED, LedgerState.RECOVERED)):
         state = old.state  # the sweep settled it from what ARM said (reconcile.py): events of the episode keep it
     new = replace(new, reconciled_at=old.reconciled_at, arm_said=old.arm_said, internal_id=old.internal_id,
-                  reason=old.reason if state is old.state and old.reason else new.reason)
+                  reason=old.reason if state is old.state and old.reason else new.reason, purge=old.purge,
+                  blocked_ops=old.blocked_ops, source=old.source if state is old.state and old.source == "reconcile"
+                  else new.source)
     return replace(new, state=state, alerts_sent=old.alerts_sent, alert_claim=old.alert_claim, noticed=old.noticed,
                    cmk_enabled=old.cmk_enabled if old.cmk_enabled is not None else new.cmk_enabled,
                    managed_resource_group=old.managed_resource_group or new.managed_resource_group, etag=old.etag,

@@ -305,6 +305,7 @@ def test_event_subscription_filters_retries_and_dead_letters(bicep):
     assert set(event_filter["includedEventTypes"]) == {
         "Microsoft.Resources.ResourceWriteSuccess",
         "Microsoft.Resources.ResourceDeleteSuccess",
+        "Microsoft.Resources.ResourceWriteFailure",  # a create refused on a held name: NameBlocked
     }
     [operation] = [f for f in event_filter["advancedFilters"] if f["key"] == "data.operationName"]
     assert operation["operatorType"] in {"StringIn", "StringBeginsWith"}
@@ -523,3 +524,18 @@ def test_azure_yaml_service_and_hooks():
     assert "DEPLOY_EVENT_SUBSCRIPTIONS" in hook_text and "workspace_events" in hook_text
     assert "keys list" not in hook_text, "AzureFunction endpoints need no key: the hook must not read one"
     assert "DEPLOY_EVENT_SUBSCRIPTIONS" in (INFRA / "hooks" / "postdeploy.ps1").read_text(encoding="utf-8")
+
+
+def test_activity_log_read_and_purge_are_granted_only_where_used(bicep):
+    """The backfill and name check read ActivityLogs_List (eventtypes/values/read) on watched subscriptions; the purge
+    role (workspaces/delete alone) exists only when purge scopes are given, assignable in their subscriptions."""
+    parsed = bicep["app/role-definition.bicep"]
+    variables = parsed["variables"]
+    assert "Microsoft.Insights/eventtypes/values/read" in variables["inventoryActions"]["value"]
+    assert variables["purgeActions"]["value"] == ["Microsoft.MachineLearningServices/workspaces/delete"]
+    definitions = resources_of(parsed, "Microsoft.Authorization/roleDefinitions")
+    purge = next(d for d in definitions if "purgeRoleName" in json.dumps(body(d)))
+    text = json.dumps(purge, default=str)
+    assert "hasPurge" in text and "purgeSubscriptionIds" in text
+    main = bicep["main.bicep"]
+    assert "purgeScopeIds" in json.dumps(main["modules"]["purgeAssignments"], default=str)

@@ -36,7 +36,7 @@ def test_role_names_are_unique_per_subscription_and_environment(bicep_text):
     assert "var suffix = '(${environmentName}, ${subscription().subscriptionId})'" in text
     for role in ("Operator", "Move Target", "Subscription Reader", "Inventory Reader"):
         assert f"'AML Lifecycle {role} ${{suffix}}'" in text, role
-    assert text.count("name: guid(subscription().id, ") == 4
+    assert text.count("name: guid(subscription().id, ") == 5
 
 
 def test_role_definitions_never_name_a_resource_group_as_assignable_scope(bicep):
@@ -44,7 +44,7 @@ def test_role_definitions_never_name_a_resource_group_as_assignable_scope(bicep)
     parsed = bicep["app/role-definition.bicep"]
     definitions = resources_of(parsed, "Microsoft.Authorization/roleDefinitions")
     scopes = {body(d)["properties"]["assignableScopes"] for d in definitions}
-    assert scopes == {"operatorSubscriptionIds", "targetSubscriptionIds", "watchedScopeIds"}
+    assert scopes == {"operatorSubscriptionIds", "targetSubscriptionIds", "watchedScopeIds", "purgeSubscriptionIds"}
     variables = json.dumps(bicep["main.bicep"]["variables"]["operatorSubscriptionList"])
     assert "/subscriptions/" in variables and "split" in variables
 

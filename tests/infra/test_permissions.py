@@ -25,6 +25,7 @@ ROLE_ACTIONS = {
     "Move Target": ("targetActions", set()),
     "Subscription Reader": ("subscriptionActions", set()),
     "Inventory Reader": ("inventoryActions", set()),
+    "Purger": ("purgeActions", set()),
     "Fleet Inventory Reader": ("fleetInventoryActions", {"inventoryActions"}),
 }
 

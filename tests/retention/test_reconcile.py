@@ -67,7 +67,7 @@ def test_a_recovery_converges_to_recovered_within_one_sweep_whatever_it_emits(to
     body = api_row(functions, "ws-quiet")
     assert body["state"] == "Recovered"
     if emit != "write":  # the event-less variants: the sweep's GET found it
-        assert body["reason"] == "found live in ARM"
+        assert body["reason"] == "found live in ARM" and body["source"] == "reconcile"
         assert body["armSaid"].startswith("200 OK: live, same internal workspace id")
         assert body["lastReconciledAt"]
     for later in (row.purge_after - 7 * DAY + MINUTE, row.purge_after - DAY + MINUTE, row.purge_after + MINUTE):

@@ -46,7 +46,8 @@ def test_list_all_and_each_filter(functions, seeded):
     assert names(listed(functions, expiringWithinDays=3)) == ["ws-prod-soon", "ws-soon"]
     assert names(listed(functions, expiringWithinDays=3, subscriptionId=SUB_DEV)) == ["ws-soon"]
     row = next(r for r in listed(functions, state="SoftDeleted")["value"] if r["workspaceName"] == "ws-soon")
-    assert row["purgeAfter"] == (NOW + timedelta(days=2)).isoformat() and 47 <= row["hoursLeft"] <= 48
+    assert row["purgeAfter"] == (NOW + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ") and 47 <= row["hoursLeft"] <= 48
+    assert row["daysLeft"] == 1 and row["source"] == "event" and row["deletedAt"].endswith("Z")
     assert row["workspaceId"] == ws_id("ws-soon") and row["deletedBy"] == "alice@contoso.com"
 
 
@@ -73,6 +74,10 @@ def test_list_pages_with_top_and_an_opaque_continuation_token(functions, seeded)
     ({"top": "5000"}, "top"),
     ({"continuationToken": "%%%"}, "continuationToken"),
     ({"colour": "blue"}, "colour"),
+    ({"orderby": "deletedAt"}, "orderby"),
+    ({"orderby": "purgeAfter sideways"}, "orderby"),
+    ({"name": "x"}, "name"),
+    ({"orderby": "purgeAfter", "continuationToken": "o.x"}, "continuationToken"),
 ])
 def test_list_rejects_bad_parameters_naming_them(functions, events_env, params, target):
     response = call_http(functions, "retention_list", params=params)
@@ -99,3 +104,34 @@ def test_get_rejects_a_bad_route_part_naming_it(functions, events_env, field, va
     response = call_http(functions, "retention_get", route_params=route)
     assert response.status_code == 400
     assert json.loads(response.get_body())["error"]["target"] == field
+
+
+def test_list_orders_by_purge_after_both_ways_and_filters_by_name(functions, seeded):
+    def purge_order(**params):
+        seen, token = [], None
+        while True:
+            body = listed(functions, top=2, **params, **({"continuationToken": token} if token else {}))
+            seen += [r["workspaceName"] for r in body["value"]]
+            token = body.get("continuationToken")
+            if not token:
+                return seen
+
+    ascending = ["ws-gone", "ws-prod-soon", "ws-soon", "ws-back", "ws-later"]
+    assert purge_order(orderby="purgeAfter") == ascending
+    assert purge_order(orderby="purgeAfter asc", state="SoftDeleted") == ["ws-prod-soon", "ws-soon", "ws-later"]
+    assert purge_order(orderby="purgeAfter desc") == ascending[::-1]
+    assert names(listed(functions, name="WS-SOON")) == ["ws-soon"]
+    assert names(listed(functions, name="ws-none")) == []
+
+
+def test_get_one_row_checks_arm_and_settles_a_workspace_recovered_in_the_portal(functions, topic_env, sim):
+    from tests.retention.conftest import recent, soft_delete
+
+    soft_delete("ws-quiet", recent())
+    route = {"subscriptionId": SUB_DEV, "resourceGroup": "rg-ml-dev", "workspaceName": "ws-quiet"}
+    body = json.loads(call_http(functions, "retention_get", route_params=route).get_body())
+    assert body["state"] == "SoftDeleted" and body["armCheck"]["status"] == "confirmed" and "recovery" in body
+    sim.control("POST", "workspaces/recover", json={"id": ws_id("ws-quiet")})  # the portal: no event
+    body = json.loads(call_http(functions, "retention_get", route_params=route).get_body())
+    assert body["state"] == "Recovered" and body["source"] == "reconcile" and "recovery" not in body
+    assert body["armCheck"]["live"] is True and body["lastReconciledAt"].endswith("Z")

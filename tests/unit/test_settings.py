@@ -41,6 +41,7 @@ def test_full_configuration():
         ({"AML_LIFECYCLE_TABLES": "nonsense"}, "AML_LIFECYCLE_TABLES", "neither"),
         ({**BASE, "AML_LIFECYCLE_ARM_ENDPOINT": "http://management.azure.com"}, "AML_LIFECYCLE_ARM_ENDPOINT", "https"),
         ({**BASE, "AML_LIFECYCLE_ALLOWED_TARGETS": "not-a-sub"}, "AML_LIFECYCLE_ALLOWED_TARGETS", "not-a-sub"),
+        ({**BASE, "AML_LIFECYCLE_PURGE_SCOPES": "/subscriptions/x/rg"}, "AML_LIFECYCLE_PURGE_SCOPES", "/subscriptions/x"),
         ({**BASE, "AML_LIFECYCLE_ALERT_DAYS": "7,x"}, "AML_LIFECYCLE_ALERT_DAYS", "integer"),
         ({**BASE, "AML_LIFECYCLE_ALERT_DAYS": "30"}, "AML_LIFECYCLE_ALERT_DAYS", "between 1 and 14"),
         ({**BASE, "AML_LIFECYCLE_DEFAULT_RETENTION_DAYS": "0"}, "AML_LIFECYCLE_DEFAULT_RETENTION_DAYS", "between"),
