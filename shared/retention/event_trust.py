@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from shared.azure.arm_ids import ArmIdError, ResourceGroupId, parse_scope
-from shared.retention.events import Envelope, GroupDeleteEvent, WorkspaceEvent
+from shared.retention.events import Envelope, GroupDeleteEvent, WorkspaceEvent, WriteFailureEvent
 from shared.retention.watched import WATCHED, watch_mode
 from shared.settings import Settings
 
 
-def refusal(clients: Any, settings: Settings, envelope: Envelope, event: WorkspaceEvent | GroupDeleteEvent) -> str | None:
+Event = WorkspaceEvent | GroupDeleteEvent | WriteFailureEvent
+
+
+def refusal(clients: Any, settings: Settings, envelope: Envelope, event: Event) -> str | None:
     """Why the ledger must not apply this event (its topic, an unwatched subscription), or None.
 
     Raises what the watched check raises when it must ask ARM (`*`, a management group) and ARM fails.
@@ -18,14 +21,14 @@ def refusal(clients: Any, settings: Settings, envelope: Envelope, event: Workspa
     problem = topic_problem(envelope, event)
     if problem is not None:
         return problem
-    subscription = event.group.subscription_id if isinstance(event, GroupDeleteEvent) else event.subscription_id
+    subscription = event.group.subscription_id if isinstance(event, GroupDeleteEvent) else event.workspace.subscription_id
     if not WATCHED.is_watched(clients, settings, subscription):
         return (f"subscription {subscription} is not watched (AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS, mode "
                 f"{watch_mode(settings)})")
     return None
 
 
-def topic_problem(envelope: Envelope, event: WorkspaceEvent | GroupDeleteEvent) -> str | None:
+def topic_problem(envelope: Envelope, event: Event) -> str | None:
     """Why the event's resource does not belong to the topic it came from, or None.
 
     A subscription system topic publishes with `topic` (Event Grid schema) / `source` (CloudEvents) =

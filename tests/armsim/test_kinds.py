@@ -41,7 +41,7 @@ def test_a_hubs_delete_soft_deletes_its_projects_by_default_without_their_own_ev
         name = project.rsplit("/", 1)[1]
         assert call(ml, "GET", project).status_code == 404
         blocked = call(ml, "PUT", ws_id(name, SUB_DEV, "rg-ml-dev-2"), {"location": "westeurope"})
-        assert blocked.status_code == 409 and blocked.json()["error"]["code"] == "SoftDeletedWorkspaceNameConflict"
+        assert blocked.status_code == 400 and blocked.json()["error"]["code"] == "BadRequest"
         assert not any(e["eventType"].endswith("DeleteSuccess") for e in events_for(simulator, project))
 
 
