@@ -19,6 +19,8 @@ from handlers import (
 )
 from shared import telemetry
 
+# Each route sets its own level (handlers.http.route_auth_level: ANONYMOUS behind App Service Authentication with
+# AML_LIFECYCLE_AUTH=entra, FUNCTION with keys); this default covers none of them.
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 app.register_functions(coverage.bp)
