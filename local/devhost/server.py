@@ -106,6 +106,7 @@ class DevHost:
             entry = {"name": function.name, "trigger": function.trigger_type}
             if function.trigger_type == HTTP:
                 entry["url"] = f"{base_url}{self.route_prefix}/{function.trigger.get('route') or function.name}"
+                entry["methods"] = [str(m).upper() for m in function.trigger.get("methods") or []]
             elif function.trigger_type == EVENT_GRID:
                 entry["url"] = f"{base_url}/runtime/webhooks/eventgrid?functionName={function.name}"
             described.append(entry)
