@@ -4,6 +4,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from handlers import (
+    alert_notifier,
     coverage,
     health,
     inventory,
@@ -23,6 +24,7 @@ from shared import telemetry
 # AML_LIFECYCLE_AUTH=entra, FUNCTION with keys); this default covers none of them.
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
+app.register_functions(alert_notifier.bp)
 app.register_functions(coverage.bp)
 app.register_functions(health.bp)
 app.register_functions(inventory.bp)
