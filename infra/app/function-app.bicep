@@ -14,6 +14,9 @@ param deploymentContainerName string
 param applicationInsightsName string
 @description('Settings of the app itself (DESIGN §3); merged over the host settings below.')
 param appSettings object = {}
+@secure()
+@description('Settings holding a secret (the alert webhook URL): kept out of the deployment\'s recorded inputs.')
+param secretAppSettings object = {}
 param runtimeVersion string = '3.11'
 @allowed([
   512
@@ -115,7 +118,7 @@ var hostSettings = {
 
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   // These checks read a 'web' site configuration; this resource is the 'appsettings' key/value list, so they do not apply to it.
-  //checkov:skip=CKV_AZURE_13:not a web config: authentication is enforced by function keys (auth level FUNCTION) on every HTTP route
+  //checkov:skip=CKV_AZURE_13:not a web config: App Service Authentication is the authsettingsV2 resource of app/auth.bicep (AML_LIFECYCLE_AUTH=entra), function keys otherwise
   //checkov:skip=CKV_AZURE_63:not a web config: logs go to Application Insights through identity-based ingestion
   //checkov:skip=CKV_AZURE_65:not a web config: detailed errors go to Application Insights, never to callers
   //checkov:skip=CKV_AZURE_66:not a web config: request tracing goes to Application Insights
@@ -124,7 +127,7 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   //checkov:skip=CKV_AZURE_222:not a web config: public network access is set on the site (skipped there with its reason)
   parent: functionApp
   name: 'appsettings'
-  properties: union(appSettings, hostSettings)
+  properties: union(appSettings, secretAppSettings, hostSettings)
 }
 
 // Basic (publishing) credentials off: azd deploys with an Entra token.
@@ -148,3 +151,4 @@ output id string = functionApp.id
 output name string = functionApp.name
 output defaultHostName string = functionApp.properties.defaultHostName
 output workspaceEventsFunctionId string = '${functionApp.id}/functions/workspace_events'
+output alertNotifierFunctionId string = '${functionApp.id}/functions/alert_notifier'
