@@ -4,6 +4,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from handlers import (
+    alert_notifier,
     coverage,
     health,
     inventory,
@@ -21,8 +22,11 @@ from handlers import (
 )
 from shared import telemetry
 
+# Each route sets its own level (handlers.http.route_auth_level: ANONYMOUS behind App Service Authentication with
+# AML_LIFECYCLE_AUTH=entra, FUNCTION with keys); this default covers none of them.
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
+app.register_functions(alert_notifier.bp)
 app.register_functions(coverage.bp)
 app.register_functions(health.bp)
 app.register_functions(inventory.bp)

@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 
 import azure.functions as func
 
-from handlers.http import api, json_response
+from handlers.http import api, json_response, route_auth_level
+from shared import auth
 from shared.azure.clients import get_clients
 from shared.retention.coverage import coverage_report
 from shared.settings import get_settings
@@ -13,7 +14,7 @@ bp = func.Blueprint()
 
 
 @bp.function_name("coverage")
-@bp.route(route="coverage", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-@api
+@bp.route(route="coverage", methods=["GET"], auth_level=route_auth_level())
+@api(role=auth.RETENTION_READ)
 def coverage(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(coverage_report(get_clients(), get_settings(), now=datetime.now(timezone.utc)))

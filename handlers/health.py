@@ -2,7 +2,8 @@
 
 import azure.functions as func
 
-from handlers.http import api, json_response
+from handlers.http import api, json_response, route_auth_level
+from shared import auth
 from shared.azure.clients import get_clients
 from shared.health import check_health
 
@@ -10,8 +11,8 @@ bp = func.Blueprint()
 
 
 @bp.function_name("health")
-@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-@api
+@bp.route(route="health", methods=["GET"], auth_level=route_auth_level())
+@api(role=auth.RETENTION_READ)
 def health(req: func.HttpRequest) -> func.HttpResponse:
     report = check_health(get_clients())
     return json_response(report, 200 if report["status"] == "healthy" else 503)

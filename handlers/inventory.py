@@ -10,8 +10,9 @@ from datetime import datetime, timezone
 
 import azure.functions as func
 
-from handlers.http import api, json_body, json_response
+from handlers.http import api, json_body, json_response, route_auth_level
 from handlers.telemetry import traced
+from shared import auth
 from shared.azure.clients import get_clients
 from shared.errors import ApiError
 from shared.retention import BackfillRequest, run_backfill
@@ -22,8 +23,8 @@ log = logging.getLogger("aml_lifecycle.inventory")
 
 
 @bp.function_name("inventory_backfill")
-@bp.route(route="inventory/backfill", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
-@api
+@bp.route(route="inventory/backfill", methods=["POST"], auth_level=route_auth_level())
+@api(role=auth.INVENTORY_BACKFILL)
 def inventory_backfill(req: func.HttpRequest) -> func.HttpResponse:
     body = json_body(req) if (req.get_body() or b"").strip() else {}
     request = BackfillRequest.from_json(body, get_settings())

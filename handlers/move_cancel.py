@@ -8,7 +8,8 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
-from handlers.http import api, json_body, json_response
+from handlers.http import api, caller_of, json_body, json_response, route_auth_level
+from shared import auth
 from shared.azure.clients import get_clients
 from shared.errors import ApiError, describe_azure_error
 from shared.moves.cancel import check_cancellable, mark_cancelled, parse_cancel
@@ -22,12 +23,13 @@ log = logging.getLogger("aml_lifecycle.moves")
 
 
 @bp.function_name("move_cancel")
-@bp.route(route="moves/{moveId}/cancel", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="moves/{moveId}/cancel", methods=["POST"], auth_level=route_auth_level())
 @bp.durable_client_input(client_name="client")
-@api
+@api(role=auth.MOVES_EXECUTE)
 async def move_cancel(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     move_id = req.route_params.get("moveId") or ""
     request = parse_cancel(json_body(req))
+    caller = caller_of(req)  # canceledBy: the signed-in principal; the body's requestedBy is kept as a note
     store = MovesStore.of(get_clients())
     record = await asyncio.to_thread(store.get, move_id) if is_move_id(move_id) else None
     if record is None:
@@ -35,7 +37,7 @@ async def move_cancel(req: func.HttpRequest, client: df.DurableOrchestrationClie
 
     def change(row: MoveRecord) -> None:
         check_cancellable(row)  # under the row's ETag: a move that starts meanwhile is not cancelled (409)
-        mark_cancelled(row, request)
+        mark_cancelled(row, request, canceled_by=caller.record())
 
     record = await asyncio.to_thread(store.update, record.partition, move_id, change)
     # The row says cancelled first, so an activity still in flight writes nothing more to ARM; then the instance
@@ -47,5 +49,5 @@ async def move_cancel(req: func.HttpRequest, client: df.DurableOrchestrationClie
     except Exception as exc:  # the Durable client raises plain Exceptions carrying the host's answer
         log.warning("move %s: terminate failed (%s); its activities see the cancel on the row", move_id,
                     describe_azure_error(exc))
-    log.info("move %s cancelled by %s", move_id, request.requested_by)
+    log.info("move %s cancelled by %s", move_id, caller.label())
     return json_response(status_view(record))

@@ -7,7 +7,8 @@ import urllib.parse
 import azure.durable_functions as df
 import azure.functions as func
 
-from handlers.http import api, json_body, json_response
+from handlers.http import api, json_body, json_response, route_auth_level
+from shared import auth
 from shared.azure.clients import get_clients
 from shared.moves import check_allowed, parse_move_request, validate_move
 from shared.moves.preflight import validation_async
@@ -17,9 +18,9 @@ bp = df.Blueprint()
 
 
 @bp.function_name("moves_validate")
-@bp.route(route="moves/validate", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="moves/validate", methods=["POST"], auth_level=route_auth_level())
 @bp.durable_client_input(client_name="client")
-@api
+@api(role=auth.MOVES_VALIDATE)
 async def moves_validate(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     request = parse_move_request(json_body(req))
     settings = get_settings()

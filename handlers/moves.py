@@ -7,8 +7,8 @@ import urllib.parse
 import azure.durable_functions as df
 import azure.functions as func
 
-from handlers.http import api, json_body, json_response
-from shared import logs
+from handlers.http import api, caller_of, json_body, json_response, route_auth_level
+from shared import auth, logs
 from shared.azure.clients import get_clients
 from shared.errors import ApiError, describe_azure_error
 from shared.moves.claims import ClaimTaken
@@ -31,11 +31,12 @@ log = logging.getLogger("aml_lifecycle.moves")
 
 
 @bp.function_name("moves_start")
-@bp.route(route="moves", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="moves", methods=["POST"], auth_level=route_auth_level())
 @bp.durable_client_input(client_name="client")
-@api
+@api(role=auth.MOVES_EXECUTE)
 async def moves_start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     request, recreate = parse_start(json_body(req))
+    caller = caller_of(req)  # recorded as requestedBy: the signed-in principal, never the body
     settings = get_settings()
     check_allowed(request, settings)
     instance_id = instance_id_for(request.workspace)
@@ -45,7 +46,8 @@ async def moves_start(req: func.HttpRequest, client: df.DurableOrchestrationClie
 
     clients = get_clients()
     try:  # the workspace's start claim first: concurrent starts lose here, before any preflight read
-        plan = await asyncio.to_thread(prepare_claimed, clients, settings, request, recreate)
+        plan = await asyncio.to_thread(prepare_claimed, clients, settings, request, recreate,
+                                       requested_by=caller.record())
     except ClaimTaken as taken:
         return _conflict(req, taken.move_id, request.workspace.id)
     try:
@@ -60,7 +62,7 @@ async def moves_start(req: func.HttpRequest, client: df.DurableOrchestrationClie
         raise ApiError(
             503, "MoveNotStarted", "the move orchestration could not be started; nothing was moved; retry"
         ) from exc
-    log.info("move %s of %s to %s started", plan.move_id, request.workspace.id, request.target.id,
+    log.info("move %s of %s to %s started by %s", plan.move_id, request.workspace.id, request.target.id, caller.label(),
              extra=logs.fields(kind="move.started", move_id=plan.move_id, workspace_id=request.workspace.id,
                                target_id=request.target.id))
     status_url = _url(req, plan.move_id)
@@ -70,8 +72,8 @@ async def moves_start(req: func.HttpRequest, client: df.DurableOrchestrationClie
 
 
 @bp.function_name("move_status")
-@bp.route(route="moves/{moveId}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-@api
+@bp.route(route="moves/{moveId}", methods=["GET"], auth_level=route_auth_level())
+@api(role=(auth.MOVES_EXECUTE, auth.MOVES_VALIDATE))
 def move_status(req: func.HttpRequest) -> func.HttpResponse:
     move_id = req.route_params.get("moveId") or ""
     record = MovesStore.of(get_clients()).get(move_id) if is_move_id(move_id) else None

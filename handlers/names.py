@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 
 import azure.functions as func
 
-from handlers.http import api, json_response
+from handlers.http import api, json_response, route_auth_level
+from shared import auth
 from shared.azure.clients import get_clients
 from shared.retention.names import NameCheck
 from shared.settings import get_settings
@@ -14,8 +15,8 @@ bp = func.Blueprint()
 
 @bp.function_name("name_check")
 @bp.route(route="names/{subscriptionId}/{resourceGroup}/{workspaceName}", methods=["GET"],
-          auth_level=func.AuthLevel.FUNCTION)
-@api
+          auth_level=route_auth_level())
+@api(role=auth.RETENTION_READ)
 def name_check(req: func.HttpRequest) -> func.HttpResponse:
     route = req.route_params
     body = NameCheck(get_clients(), get_settings()).check(

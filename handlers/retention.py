@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 
 import azure.functions as func
 
-from handlers.http import api, json_response
+from handlers.http import api, json_response, route_auth_level
+from shared import auth
 from shared.azure.clients import get_clients
 from shared.retention import ListQuery, RetentionApi
 
@@ -12,8 +13,8 @@ bp = func.Blueprint()
 
 
 @bp.function_name("retention_list")
-@bp.route(route="retention", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-@api
+@bp.route(route="retention", methods=["GET"], auth_level=route_auth_level())
+@api(role=auth.RETENTION_READ)
 def retention_list(req: func.HttpRequest) -> func.HttpResponse:
     query = ListQuery.from_params(dict(req.params))
     return json_response(RetentionApi(get_clients()).list(query, now=datetime.now(timezone.utc)))
@@ -21,8 +22,8 @@ def retention_list(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.function_name("retention_get")
 @bp.route(route="retention/{subscriptionId}/{resourceGroup}/{workspaceName}", methods=["GET"],
-          auth_level=func.AuthLevel.FUNCTION)
-@api
+          auth_level=route_auth_level())
+@api(role=auth.RETENTION_READ)
 def retention_get(req: func.HttpRequest) -> func.HttpResponse:
     route = req.route_params
     body = RetentionApi(get_clients()).get(route.get("subscriptionId", ""), route.get("resourceGroup", ""),

@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 
 import azure.functions as func
 
-from handlers.http import api, json_body, json_response
+from handlers.http import api, caller_of, json_body, json_response, route_auth_level
+from shared import auth
 from shared.azure.clients import get_clients
 from shared.retention.api import check_route
 from shared.retention.purge import RetentionPurge, parse_purge
@@ -16,13 +17,13 @@ bp = func.Blueprint()
 
 @bp.function_name("retention_purge")
 @bp.route(route="retention/{subscriptionId}/{resourceGroup}/{workspaceName}/purge", methods=["POST"],
-          auth_level=func.AuthLevel.FUNCTION)
-@api
+          auth_level=route_auth_level())
+@api(role=auth.RETENTION_PURGE)
 def retention_purge(req: func.HttpRequest) -> func.HttpResponse:
     route = req.route_params
     sub, group, name = route.get("subscriptionId", ""), route.get("resourceGroup", ""), route.get("workspaceName", "")
     check_route(sub, group, name)
-    request = parse_purge(json_body(req), name)
+    request = parse_purge(json_body(req), name, caller_of(req).record())  # the signed-in caller, never the body
     status, body = RetentionPurge(get_clients(), get_settings()).purge(sub, group, name, request,
                                                                        now=datetime.now(timezone.utc))
     return json_response(body, status)

@@ -8,8 +8,9 @@ from typing import Any, Generator
 import azure.durable_functions as df
 import azure.functions as func
 
-from handlers.http import api, json_response
+from handlers.http import api, json_response, route_auth_level
 from handlers.telemetry import activity
+from shared import auth
 from shared.azure.clients import get_clients
 from shared.errors import ApiError
 from shared.moves.operations import FAILED, OperationStatus, next_poll_delay
@@ -60,9 +61,9 @@ def move_validation_finish(payload: dict) -> dict:
 
 
 @bp.function_name("move_validation_status")
-@bp.route(route="moves/validations/{validationId}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="moves/validations/{validationId}", methods=["GET"], auth_level=route_auth_level())
 @bp.durable_client_input(client_name="client")
-@api
+@api(role=auth.MOVES_VALIDATE)
 async def move_validation_status(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """200 with the report once ARM answered; 202 (Location, Retry-After) while it validates; 404 for an unknown id."""
     validation_id = req.route_params.get("validationId") or ""

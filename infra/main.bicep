@@ -119,6 +119,28 @@ param eventMaxDeliveryAttempts int = 30
 @maxValue(1440)
 param eventTimeToLiveInMinutes int = 1440
 
+// ---- sign-in (docs/auth.md) and alerts to a person (docs/alerts.md) ----------------------------------
+@allowed([
+  'entra'
+  'keys'
+])
+@description('AML_LIFECYCLE_AUTH: entra (app registration with app roles + App Service Authentication) or keys.')
+param authMode string = 'entra'
+@description('Client id of an existing app registration to use (an admin created it); empty: the deployment creates one.')
+param authClientId string = ''
+@description('Object id of the pipeline\'s service principal (OIDC federated credential, no secret) given pipelineRoles.')
+param pipelinePrincipalId string = ''
+param pipelineRoles array = [
+  'Moves.Validate'
+  'Moves.Execute'
+  'Retention.Read'
+]
+@secure()
+@description('Teams Workflows or Slack incoming-webhook URL every alert is posted to as a readable card; empty: none.')
+param alertWebhookUrl string = ''
+@description('Where docs/ is published (links in the alert cards); empty: the cards name the repository paths.')
+param runbookUrl string = ''
+
 // ---- hosting -----------------------------------------------------------------------------------------
 @allowed([
   ''
@@ -317,6 +339,8 @@ var lifecycleSettings = {
   AML_LIFECYCLE_SWEEP_SCHEDULE: sweepSchedule
   AML_LIFECYCLE_BACKFILL_SCHEDULE: backfillSchedule
   AML_LIFECYCLE_WATCHED_SUBSCRIPTIONS: empty(watchScope) ? join(watched, ',') : watchScope
+  AML_LIFECYCLE_AUTH: authMode
+  AML_LIFECYCLE_RUNBOOK_URL: runbookUrl
 }
 
 module api 'app/function-app.bicep' = {
@@ -336,6 +360,9 @@ module api 'app/function-app.bicep' = {
     deploymentContainerName: storage.outputs.deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     appSettings: union(lifecycleSettings, digestSettings)
+    secretAppSettings: empty(alertWebhookUrl) ? {} : {
+      AML_LIFECYCLE_NOTIFY_WEBHOOK_URL: alertWebhookUrl
+    }
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     virtualNetworkSubnetId: vnetEnabled ? network.outputs.appSubnetId : ''
@@ -473,6 +500,61 @@ module eventSubscriptions 'app/event-subscription.bicep' = [for (subscriptionId,
   ]
 }]
 
+// ---- sign-in: app registration + App Service Authentication (entra); alerts to a person's webhook ----
+module appRegistration 'app/app-registration.bicep' = if (authMode == 'entra' && empty(authClientId)) {
+  name: 'app-registration'
+  scope: rg
+  params: {
+    registrationName: 'aml-lifecycle-${resourceToken}'
+    displayName: 'aml-lifecycle (${environmentName})'
+    readerPrincipalIds: empty(principalId) ? [] : [
+      principalId
+    ]
+    pipelinePrincipalId: pipelinePrincipalId
+    pipelineRoles: pipelineRoles
+  }
+}
+
+var authClient = empty(authClientId) ? (authMode == 'entra' ? appRegistration.outputs.clientId : '') : authClientId
+var apiScope = empty(authClientId) ? (authMode == 'entra' ? appRegistration.outputs.apiScope : '') : '${authClientId}/.default'
+
+module appAuth 'app/auth.bicep' = if (authMode == 'entra') {
+  name: 'app-auth'
+  scope: rg
+  params: {
+    functionAppName: api.outputs.name
+    clientId: authClient
+    identifierUri: empty(authClientId) ? appRegistration.outputs.identifierUri : ''
+  }
+}
+
+module alertsDeadLetterRbac 'app/deadletter-rbac.bicep' = if (!empty(alertWebhookUrl)) {
+  name: 'alerts-deadletter-rbac'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    deadLetterContainerName: storage.outputs.deadLetterContainerName
+    systemTopicPrincipalId: alertsTopic.outputs.principalId
+  }
+}
+
+module notifications 'app/notifications.bicep' = if (!empty(alertWebhookUrl)) {
+  name: 'notifications'
+  scope: rg
+  params: {
+    enabled: deployEventSubscriptions
+    alertsTopicName: alertsTopic.outputs.name
+    functionResourceId: api.outputs.alertNotifierFunctionId
+    deadLetterStorageAccountId: storage.outputs.id
+    deadLetterContainerName: storage.outputs.deadLetterContainerName
+    maxDeliveryAttempts: eventMaxDeliveryAttempts
+    eventTimeToLiveInMinutes: eventTimeToLiveInMinutes
+  }
+  dependsOn: [
+    alertsDeadLetterRbac
+  ]
+}
+
 // ---- operating it: action group, log alerts, workbook; a dead-letter alert beside each system topic ---
 module operations 'app/operations.bicep' = {
   name: 'operations'
@@ -535,3 +617,8 @@ output AML_LIFECYCLE_LEDGER_LOCKED bool = protectLedger
 output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = egstName
 output DEPLOY_EVENT_SUBSCRIPTIONS bool = deployEventSubscriptions
 output AZURE_MONITOR_WORKBOOK_ID string = operations.outputs.workbookId
+output AML_LIFECYCLE_AUTH string = authMode
+output AML_LIFECYCLE_AUTH_CLIENT_ID string = authClient
+// what a pipeline asks a token for: az account get-access-token --scope "$AML_LIFECYCLE_API_SCOPE"
+output AML_LIFECYCLE_API_SCOPE string = apiScope
+output AML_LIFECYCLE_NOTIFY_WEBHOOK_SET bool = !empty(alertWebhookUrl)

@@ -8,6 +8,8 @@
 # allows it the scan runs in an empty network namespace (unshare -rn), which proves it.
 #
 # Usage: infra/scan.sh [extra checkov arguments, e.g. -o json --output-file-path DIR]
+# app/app-registration.bicep is skipped: it holds only Microsoft.Graph resources (no Azure resource checkov checks)
+# and checkov's Bicep parser predates the `extension` keyword the Microsoft Graph Bicep extension needs.
 # Findings are fixed in the templates or skipped inline with a reason (//checkov:skip=CKV_...:reason).
 set -eu
 
@@ -41,5 +43,6 @@ exec $isolate "$venv/bin/checkov" \
   --directory infra \
   --framework bicep secrets \
   --skip-download \
+  --skip-path infra/app/app-registration.bicep \
   --compact \
   "$@"

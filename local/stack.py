@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import shutil
 import signal
@@ -21,6 +22,7 @@ from local.armsim.process import RunningSimulator, start_simulator
 from local.azurite import RunningAzurite, start_azurite
 from local.devhost.process import RunningDevHost, start_devhost
 from local.seed import SCENARIO, SUB_DEV, SUB_PROD
+from shared.auth import APP_ROLES
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".local"
@@ -56,6 +58,8 @@ def app_environment(azurite: RunningAzurite, simulator: RunningSimulator, token:
         "AML_LIFECYCLE_BACKFILL_SCHEDULE": "0 30 3 * * *",
         "AML_LIFECYCLE_DEV_FUNCTION_KEY": function_key,
         "AML_LIFECYCLE_DEV_MASTER_KEY": master_key or secrets.token_hex(24),
+        # Entra sign-in emulated by the dev host unless the shell says keys (docs/auth.md)
+        "AML_LIFECYCLE_AUTH": os.environ.get("AML_LIFECYCLE_AUTH") or "entra",
         **(extra or {}),
     }
 
@@ -75,7 +79,9 @@ def start_stack(stack: ExitStack, *, state_dir: Path = STATE, fresh: bool = True
     log("starting the ARM simulator (demo tenant) ...")
     simulator = stack.enter_context(start_simulator(state_dir / "armsim", token=token, scenario=SCENARIO,
                                                     topic_key=topic_key, retry_after=retry_after, polls=polls))
-    env = app_environment(azurite, simulator, token, topic_key, function_key, extra_env, master_key=master_key)
+    env = app_environment(azurite, simulator, token, topic_key, function_key,
+                          {"AML_LIFECYCLE_DEV_ISSUER_FILE": str(state_dir / "devhost-issuer.json"), **(extra_env or {})},
+                          master_key=master_key)
     log("starting the dev host with function_app ...")
     devhost = stack.enter_context(launch_devhost(env, state_dir, devhost_port))
     # The Event Grid subscription carries the eventgrid_extension system key, as `az eventgrid` is told to in Azure.
@@ -99,9 +105,12 @@ def call(stack: Stack, method: str, path: str, body: object = None, *, timeout: 
     with '/' (/admin/... with the master key, as the host wants). Returns (status, decoded JSON or text)."""
     data = json.dumps(body).encode() if body is not None else None
     url = f"{stack.devhost.url}{path}" if path.startswith("/") else f"{stack.api}/{path}"
-    key = stack.devhost.master_key if path.startswith("/admin/") else stack.devhost.key
+    if path.startswith("/admin/"):
+        headers = {"x-functions-key": stack.devhost.master_key}
+    else:  # the operator of the local stack: every app role (a token under entra, the function key under keys)
+        headers = stack.devhost.caller_headers(*APP_ROLES, name="operator@contoso.com")
     request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"x-functions-key": key, "Content-Type": "application/json"})
+                                     headers={**headers, "Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             status, raw = response.status, response.read()
@@ -161,10 +170,21 @@ def print_banner(stack: Stack) -> None:
     ws = f"/subscriptions/{SUB_DEV}/resourceGroups/rg-ml-dev/providers/Microsoft.MachineLearningServices/workspaces/ws-quiet"
     body = json.dumps({"workspaceId": ws, "targetResourceGroupId": f"/subscriptions/{SUB_PROD}/resourceGroups/rg-ml-prod",
                        "includeAssociated": True})
+    if stack.devhost.auth == "entra":
+        who = f"""sign-in           Microsoft Entra ID, emulated (AML_LIFECYCLE_AUTH=entra): app roles {', '.join(APP_ROLES)}
+                    tokens from the local issuer ({stack.devhost.issuer_file}); function keys open no /api route"""
+        auth = '-H "Authorization: Bearer $AML_LIFECYCLE_TOKEN"'
+        first = """  export AML_LIFECYCLE_TOKEN=$(.venv/bin/python -m local.token --roles Retention.Read Moves.Validate --name alice@contoso.com)
+"""
+    else:
+        who = f"sign-in           function keys (AML_LIFECYCLE_AUTH=keys): function key {key}"
+        auth = f'-H "x-functions-key: {key}"'
+        first = ""
     print(f"""
 aml-lifecycle is running locally (development host; not for production).
 
-  app (dev host)    {stack.devhost.url}      function key: {key}
+  app (dev host)    {stack.devhost.url}
+  {who}
   dev host keys     master (/admin/*): {stack.devhost.master_key}
                     durabletask_extension (/runtime/webhooks/durabletask): {stack.devhost.durable_key}
                     eventgrid_extension (/runtime/webhooks/eventgrid): {stack.devhost.eventgrid_key}
@@ -174,10 +194,10 @@ aml-lifecycle is running locally (development host; not for production).
   logs              {STATE}/*.log
 
 Try:
-  curl -s -H "x-functions-key: {key}" {stack.api}/health
-  curl -s -H "x-functions-key: {key}" "{stack.api}/retention?state=SoftDeleted&orderby=purgeAfter"
-  curl -s -H "x-functions-key: {key}" {stack.api}/names/{SUB_PROD}/rg-ml-prod/ws-twin
-  curl -s -H "x-functions-key: {key}" -H "Content-Type: application/json" -X POST {stack.api}/moves/validate -d '{body}'
+{first}  curl -s {auth} {stack.api}/health
+  curl -s {auth} "{stack.api}/retention?state=SoftDeleted&orderby=purgeAfter"
+  curl -s {auth} {stack.api}/names/{SUB_PROD}/rg-ml-prod/ws-twin
+  curl -s {auth} -H "Content-Type: application/json" -X POST {stack.api}/moves/validate -d '{body}'
   curl -s -H "x-functions-key: {stack.devhost.master_key}" -X POST {stack.devhost.url}/admin/functions/retention_sweep -d '{{}}'
 
 Ctrl-C stops everything.""", flush=True)

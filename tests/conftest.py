@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from typing import Any, Iterator
 
@@ -19,6 +20,10 @@ from local.seed import (  # noqa: F401  (re-exported for the test folders)
 )
 
 TOPIC = "alerts"
+
+# The suite's fixtures call the routes with function keys; the sign-in tests (tests/auth) start their own app and
+# dev host with AML_LIFECYCLE_AUTH=entra. Set before function_app is imported; every dev host started inherits it.
+os.environ["AML_LIFECYCLE_AUTH"] = "keys"
 
 
 @pytest.fixture(scope="session")

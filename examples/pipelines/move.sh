@@ -3,7 +3,12 @@
 #
 # Environment:
 #   AML_LIFECYCLE_URL           the function app, e.g. https://func-aml-lifecycle.azurewebsites.net
-#   AML_LIFECYCLE_FUNCTION_KEY  a function key (from a pipeline secret; never printed, never on a command line)
+#   AML_LIFECYCLE_API_SCOPE     with Entra sign-in (the default; docs/auth.md): the app's scope, e.g.
+#                               api://<tenant>/aml-lifecycle-<token>/.default; each request gets a token from the
+#                               pipeline's OIDC sign-in (az account get-access-token: cached, refreshed near expiry)
+#   AML_LIFECYCLE_TOKEN         or a bearer token obtained before (valid about an hour: long moves need the scope)
+#   AML_LIFECYCLE_FUNCTION_KEY  or, with AML_LIFECYCLE_AUTH=keys, a function key (a pipeline secret)
+#                               None of them is ever printed or put on a command line.
 #   MOVE_BODY_FILE              the POST /api/moves body (workspaceId, targetResourceGroupId, ...; "quiesce": true
 #                               removes computes / online endpoints before the move and re-creates them after it)
 #   POLL_SECONDS                seconds between status reads (default 30)
@@ -12,7 +17,9 @@
 set -euo pipefail
 set +x  # never trace: the key is in a header file, but keep traces off anyway
 
-: "${AML_LIFECYCLE_URL:?set AML_LIFECYCLE_URL}" "${AML_LIFECYCLE_FUNCTION_KEY:?set AML_LIFECYCLE_FUNCTION_KEY}"
+: "${AML_LIFECYCLE_URL:?set AML_LIFECYCLE_URL}"
+[[ -n "${AML_LIFECYCLE_API_SCOPE:-}${AML_LIFECYCLE_TOKEN:-}${AML_LIFECYCLE_FUNCTION_KEY:-}" ]] \
+  || { echo "ERROR: set AML_LIFECYCLE_API_SCOPE (OIDC sign-in), AML_LIFECYCLE_TOKEN or AML_LIFECYCLE_FUNCTION_KEY" >&2; exit 1; }
 : "${MOVE_BODY_FILE:?set MOVE_BODY_FILE}"
 poll_seconds="${POLL_SECONDS:-30}"
 deadline=$(( $(date +%s) + ${TIMEOUT_MINUTES:-300} * 60 ))
@@ -21,8 +28,19 @@ base="${AML_LIFECYCLE_URL%/}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 umask 077
-# The key goes to curl through a header file (curl -H @file): not in argv, not in the log.
-printf 'x-functions-key: %s\nContent-Type: application/json\n' "$AML_LIFECYCLE_FUNCTION_KEY" > "$work/headers"
+# The credential goes to curl through a header file (curl -H @file): not in argv, not in the log.
+credentials() {
+  local token="${AML_LIFECYCLE_TOKEN:-}"
+  if [[ -n "${AML_LIFECYCLE_API_SCOPE:-}" ]]; then
+    token="$(az account get-access-token --scope "$AML_LIFECYCLE_API_SCOPE" --query accessToken -o tsv)" \
+      || { echo "ERROR: no token for $AML_LIFECYCLE_API_SCOPE: is the pipeline signed in (OIDC) and assigned an app role?" >&2; exit 1; }
+  fi
+  if [[ -n "$token" ]]; then
+    printf 'Authorization: Bearer %s\nContent-Type: application/json\n' "$token" > "$work/headers"
+  else
+    printf 'x-functions-key: %s\nContent-Type: application/json\n' "$AML_LIFECYCLE_FUNCTION_KEY" > "$work/headers"
+  fi
+}
 
 fail() {
   if [[ -n "${GITHUB_ACTIONS:-}" ]]; then echo "::error::$*"; elif [[ -n "${TF_BUILD:-}" ]]; then echo "##vso[task.logissue type=error]$*"; fi
@@ -34,6 +52,7 @@ fail() {
 call() {
   local data=()
   [[ $# -ge 3 ]] && data=(--data-binary "@$3")
+  credentials
   curl -sS --max-time 120 -o "$work/answer.json" -w '%{http_code}' -X "$1" -H "@$work/headers" "${data[@]}" "$base$2" || echo 000
 }
 

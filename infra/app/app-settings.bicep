@@ -6,6 +6,9 @@ param functionAppName string
 @description('The app\'s current settings (list of config/appsettings); secure, so no value is logged in the deployment.')
 param currentAppSettings object
 param appSettings object
+@secure()
+@description('Settings holding a secret (the alert webhook URL): kept out of the deployment\'s recorded inputs.')
+param secretAppSettings object = {}
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' existing = {
   name: functionAppName
@@ -13,7 +16,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' existing = {
 
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   // These checks read a 'web' site configuration; this resource is the 'appsettings' key/value list, so they do not apply to it.
-  //checkov:skip=CKV_AZURE_13:not a web config: authentication is enforced by function keys (auth level FUNCTION) on every HTTP route
+  //checkov:skip=CKV_AZURE_13:not a web config: App Service Authentication is the authsettingsV2 resource of app/auth.bicep (AML_LIFECYCLE_AUTH=entra), function keys otherwise
   //checkov:skip=CKV_AZURE_63:not a web config: logs go to Application Insights through identity-based ingestion
   //checkov:skip=CKV_AZURE_65:not a web config: detailed errors go to Application Insights, never to callers
   //checkov:skip=CKV_AZURE_66:not a web config: request tracing goes to Application Insights
@@ -22,5 +25,5 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   //checkov:skip=CKV_AZURE_222:not a web config: public network access is set on the site (skipped there with its reason)
   parent: functionApp
   name: 'appsettings'
-  properties: union(currentAppSettings, appSettings)
+  properties: union(currentAppSettings, appSettings, secretAppSettings)
 }

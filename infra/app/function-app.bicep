@@ -14,6 +14,9 @@ param deploymentContainerName string
 param applicationInsightsName string
 @description('Settings of the app itself (docs/deploy.md); merged over the host settings below.')
 param appSettings object = {}
+@secure()
+@description('Settings holding a secret (the alert webhook URL): kept out of the deployment\'s recorded inputs.')
+param secretAppSettings object = {}
 param runtimeVersion string = '3.11'
 @allowed([
   512
@@ -151,6 +154,7 @@ module settings 'app-settings.bicep' = {
     functionAppName: functionApp.name
     currentAppSettings: list('${functionApp.id}/config/appsettings', '2024-04-01').properties
     appSettings: union(appSettings, hostSettings)
+    secretAppSettings: secretAppSettings
   }
 }
 
@@ -189,3 +193,4 @@ output id string = functionApp.id
 output name string = functionApp.name
 output defaultHostName string = functionApp.properties.defaultHostName
 output workspaceEventsFunctionId string = '${functionApp.id}/functions/workspace_events'
+output alertNotifierFunctionId string = '${functionApp.id}/functions/alert_notifier'

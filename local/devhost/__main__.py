@@ -13,6 +13,7 @@ from pathlib import Path
 
 from local.devhost import jsonlog, settings
 from local.devhost.app_loader import import_app
+from local.devhost.easyauth import EasyAuth
 from local.devhost.server import DevHost
 
 log = logging.getLogger("devhost")
@@ -50,16 +51,18 @@ async def serve(args: argparse.Namespace) -> int:
                             (keys.master_generated, settings.MASTER_KEY_SETTING)):
         if generated:  # the value goes to the ready line on stdout only, never to the log
             log.warning("%s is not set; generated one for this run (see the ready line)", name)
+    mode, easyauth, signin = sign_in(app_dir)
     app = import_app(args.app, app_dir)
     host = DevHost(app, function_key=key, keys=keys, storage_connection=os.environ.get(settings.STORAGE_SETTING),
                    hub_name=settings.task_hub_name(host_config), route_prefix=settings.route_prefix(host_config),
-                   openapi=Path(args.openapi).resolve() if args.openapi else app_dir / "openapi.yaml")
+                   openapi=Path(args.openapi).resolve() if args.openapi else app_dir / "openapi.yaml",
+                   easyauth=easyauth)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     url = await host.start(args.host, args.port)
-    ready = {"url": url, **keys.ready_fields(), "functions": host.describe(url)}
+    ready = {"url": url, **keys.ready_fields(), "auth": mode, **signin, "functions": host.describe(url)}
     sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()
     log.info("development host for %s listening on %s (%d functions)", args.app, url, len(host.index.functions))
@@ -69,6 +72,23 @@ async def serve(args: argparse.Namespace) -> int:
         log.info("stopping")
         await host.stop()
     return 0
+
+
+def sign_in(app_dir: Path) -> tuple[str, EasyAuth | None, dict]:
+    """AML_LIFECYCLE_AUTH, read as the app reads it. With `entra`: a signing key generated now, written to the
+    issuer file for `python -m local.token`, App Service Authentication in front of /api, and WEBSITE_AUTH_ENABLED
+    set as the platform sets it. With `keys`: no principal headers are believed (WEBSITE_AUTH_ENABLED removed)."""
+    from local.issuer import LocalIssuer, issuer_file
+    from shared.auth import ENTRA, PLATFORM_AUTH_SETTING, auth_mode
+
+    mode = auth_mode()
+    if mode != ENTRA:
+        os.environ.pop(PLATFORM_AUTH_SETTING, None)
+        return mode, None, {}
+    issuer = LocalIssuer.generate()
+    path = issuer.write(issuer_file())
+    os.environ[PLATFORM_AUTH_SETTING] = "True"
+    return mode, EasyAuth(issuer), {"issuerFile": str(path), "issuer": issuer.issuer, "audience": issuer.audience}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -109,11 +109,18 @@ class HttpRouter:
         return None
 
 
-async def build_request(request: web.Request, route_params: dict[str, str]) -> func.HttpRequest:
-    body = await request.read()
+def lower_headers(request: web.Request) -> dict[str, str]:
+    """The request's headers by lower-case name, repeated ones joined with ', ' (as the worker hands them over)."""
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
         headers[name.lower()] = f"{headers[name.lower()]}, {value}" if name.lower() in headers else value
+    return headers
+
+
+async def build_request(request: web.Request, route_params: dict[str, str],
+                        headers: dict[str, str] | None = None) -> func.HttpRequest:
+    body = await request.read()
+    headers = lower_headers(request) if headers is None else headers
     return func.HttpRequest(method=request.method, url=str(request.url), headers=headers,
                             params={k: v for k, v in request.query.items()}, route_params=route_params, body=body)
 
@@ -166,10 +173,12 @@ def durable_client_json(base_url: str, rpc_base_url: str, hub: str, key: str, co
 
 
 async def invoke_http(target: HttpFunction, request: web.Request, route_params: dict[str, str],
-                      call: Callable, client_json: Callable[[], str]) -> web.Response:
-    """Call the HTTP function with its trigger (and durable client) bindings; a raise becomes a bare 500."""
+                      call: Callable, client_json: Callable[[], str],
+                      headers: dict[str, str] | None = None) -> web.Response:
+    """Call the HTTP function with its trigger (and durable client) bindings; a raise becomes a bare 500. `headers`
+    replaces the request's own (what App Service Authentication hands the app)."""
     function = target.function
-    kwargs: dict[str, Any] = {function.trigger_arg: await build_request(request, route_params)}
+    kwargs: dict[str, Any] = {function.trigger_arg: await build_request(request, route_params, headers)}
     if function.durable_client_arg:
         kwargs[function.durable_client_arg] = client_json()
     try:

@@ -29,6 +29,20 @@ class RunningDevHost:
     process: subprocess.Popen = field(repr=False)
     master_key: str = field(default="", repr=False)
     system_keys: dict[str, str] = field(default_factory=dict, repr=False)
+    auth: str = "keys"
+    issuer_file: str = ""
+
+    def token(self, *roles: str, name: str = "alice@contoso.com", app: bool = False, **options: object) -> str:
+        """A token from this dev host's local issuer (AML_LIFECYCLE_AUTH=entra) for `roles` and `name`."""
+        from local.issuer import LocalIssuer
+
+        return LocalIssuer.load(self.issuer_file).mint(list(roles), name, app=app, **options)
+
+    def caller_headers(self, *roles: str, name: str = "alice@contoso.com") -> dict[str, str]:
+        """What a caller sends to /api: a bearer token with `roles` under entra, the function key under keys."""
+        if self.auth == "entra":
+            return {"Authorization": f"Bearer {self.token(*roles, name=name)}"}
+        return {"x-functions-key": self.key}
 
     @property
     def durable_key(self) -> str:
@@ -101,7 +115,8 @@ def start_devhost(app: str = "function_app:app", *, app_dir: str | os.PathLike |
             process.wait(10)
         raise
     return RunningDevHost(ready["url"], ready["functionKey"], process.pid, ready["functions"], log_path, process,
-                          ready.get("masterKey", ""), ready.get("systemKeys") or {})
+                          ready.get("masterKey", ""), ready.get("systemKeys") or {}, ready.get("auth", "keys"),
+                          ready.get("issuerFile", ""))
 
 
 def _read_ready_line(process: subprocess.Popen, timeout: float) -> dict:

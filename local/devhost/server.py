@@ -26,6 +26,7 @@ from local.devhost.app_loader import (
 from local.devhost.durable_api import DurableApi, management_payload
 from local.devhost.durable_engine import DurableEngine
 from local.devhost.durable_store import DurableStore, MemoryDurableStore, TableDurableStore
+from local.devhost.easyauth import EasyAuth
 from local.devhost.invocation import call_function
 from local.devhost.openapi import OpenApiDocument
 from local.devhost.settings import ADMIN, ANONYMOUS, FUNCTION, SYSTEM, FunctionKey, HostKeys, system_key_name
@@ -55,8 +56,10 @@ class DevHost:
     def __init__(self, app: Any, *, function_key: FunctionKey, keys: HostKeys | None = None,
                  storage_connection: str | None = None,
                  hub_name: str = "TestHubName", route_prefix: str = "api", store: DurableStore | None = None,
-                 index: FunctionIndex | None = None, openapi: str | os.PathLike | None = None) -> None:
+                 index: FunctionIndex | None = None, openapi: str | os.PathLike | None = None,
+                 easyauth: EasyAuth | None = None) -> None:
         self.index = index or index_app(app)
+        self.easyauth = easyauth  # App Service Authentication in front of /api (AML_LIFECYCLE_AUTH=entra)
         self.openapi = OpenApiDocument(openapi) if openapi else None
         self.keys = keys or HostKeys.single(function_key)
         self.key, self.hub_name = self.keys.function, hub_name
@@ -104,6 +107,7 @@ class DevHost:
             entry = {"name": function.name, "trigger": function.trigger_type}
             if function.trigger_type == HTTP:
                 entry["url"] = f"{base_url}{self.route_prefix}/{function.trigger.get('route') or function.name}"
+                entry["methods"] = [str(m).upper() for m in function.trigger.get("methods") or []]
             elif function.trigger_type == EVENT_GRID:
                 entry["url"] = f"{base_url}/runtime/webhooks/eventgrid?functionName={function.name}"
             described.append(entry)
@@ -176,9 +180,16 @@ class DevHost:
             document = self._openapi_document(request, relative)
             return web.Response(status=404) if document is None else document
         target, params = found
+        headers = None
+        if self.easyauth is not None:  # the platform's module runs before the host's key check
+            headers, refused = self.easyauth.filter(http_routes.lower_headers(request))
+            if headers is None:
+                log.info("App Service Authentication refused a token: %s", refused)
+                return web.Response(status=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         if not self._allows(request, _ROUTE_LEVELS.get(target.auth_level, ADMIN)):
             return web.Response(status=401)
-        return await http_routes.invoke_http(target, request, params, self.call, lambda: self._client_json(request))
+        return await http_routes.invoke_http(target, request, params, self.call, lambda: self._client_json(request),
+                                             headers=headers)
 
     def _openapi_document(self, request: web.Request, relative: str) -> web.Response | None:
         """The OpenAPI document (anonymous) on a path no app route claims, whatever the method."""

@@ -17,20 +17,24 @@ _FIELDS = ("reason", "requestedBy")
 
 @dataclass(frozen=True)
 class CancelRequest:
-    """Why and by whom (as the caller states it: a function key names nobody), both required, secret-free."""
+    """Why (required) and, optionally, who the caller says asks: kept only as a note beside `canceledBy`, the
+    signed-in principal (docs/auth.md). Both secret-free."""
 
     reason: str
-    requested_by: str
+    requested_by: str | None = None
 
 
 def parse_cancel(body: dict[str, Any]) -> CancelRequest:
-    """`{"reason": str, "requestedBy": str}` (1..500 characters each) or ApiError(400) naming the field."""
+    """`{"reason": str, "requestedBy"?: str}` (1..500 characters each) or ApiError(400) naming the field."""
     unknown = sorted(set(body) - set(_FIELDS))
     if unknown:
         raise bad_request(unknown[0], f"unknown field; expected {', '.join(_FIELDS)}")
     values = []
     for name in _FIELDS:
         value = body.get(name)
+        if name == "requestedBy" and value is None:
+            values.append(None)
+            continue
         if not isinstance(value, str) or not value.strip():
             raise bad_request(name, "a non-empty string is required")
         if len(value) > MAX_TEXT:
@@ -57,23 +61,34 @@ def check_cancellable(record: MoveRecord) -> None:
         raise ApiError(409, "MoveFinished", f"move {record.move_id} is {record.state}; nothing to cancel", "moveId")
 
 
-def mark_cancelled(record: MoveRecord, request: CancelRequest, *, now: datetime | None = None) -> None:
-    """The audit entry (step `cancellation`: who, when, why) and the verdict: Failed before the move,
-    NeedsAttention after it (the workspace moved; the post-move work stopped part way)."""
+def mark_cancelled(record: MoveRecord, request: CancelRequest, *, now: datetime | None = None,
+                   canceled_by: dict[str, Any] | None = None) -> None:
+    """The audit entry (step `cancellation`: `canceledBy` the signed-in caller as shared.auth.Caller.record gives
+    it, `requestedByNote` the body's claim if any, when, why) and the verdict: Failed before the move, NeedsAttention
+    after it (the workspace moved; the post-move work stopped part way)."""
     now = now or utcnow()
     moved = record.state == POST_MOVE
-    record.put_step(CANCEL_STEP, "succeeded", at=now, requestedBy=request.requested_by, reason=request.reason)
+    who = canceled_by or {"via": "unknown"}
+    record.put_step(CANCEL_STEP, "succeeded", at=now, canceledBy=who, requestedByNote=request.requested_by,
+                    reason=request.reason)
     for step in record.steps:
         if step["status"] in ("running", "starting"):
             record.put_step(step["name"], "incomplete", at=now)
     record.state = NEEDS_ATTENTION if moved else FAILED
     record.error = {
         "code": "Cancelled",
-        "message": f"cancelled by {request.requested_by} at {iso(now)}: {request.reason}",
+        "message": f"cancelled by {_label(who, request)} at {iso(now)}: {request.reason}",
         "reasons": [],
         "phase": "post-move" if moved else "validate",
     }
     record.finished_at = record.finished_at or now
+
+
+def _label(who: dict[str, Any], request: CancelRequest) -> str:
+    if who.get("via") == "entra":
+        return str(who.get("name") or who.get("appId") or who.get("objectId"))
+    note = f" (says: {request.requested_by})" if request.requested_by else ""
+    return f"a function-key holder{note}"
 
 
 def is_cancelled(record: MoveRecord | None) -> bool:

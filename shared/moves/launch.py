@@ -75,8 +75,10 @@ def prepare(
     *,
     now: datetime | None = None,
     timing: MoveTiming | None = None,
+    requested_by: dict[str, Any] | None = None,
 ) -> MovePlan:
-    """Preflight (422 with the report when not ready), then the row in state Validating; returns the plan."""
+    """Preflight (422 with the report when not ready), then the row in state Validating (recording `requested_by`,
+    the signed-in caller); returns the plan."""
     from shared.moves.preflight.validation import validate_move
 
     now = now or utcnow()
@@ -88,12 +90,13 @@ def prepare(
     resources = tuple(str(getattr(r, "id", r)) for r in report.resources)
     plan = new_plan(request, resources, recreate=recreate, now=now, timing=timing)
     warnings = [c["id"] for c in report_json.get("checks", []) if c.get("status") == "warning"]
-    record_start(clients, plan, now=now, warnings=warnings, inventory=report.inventory)
+    record_start(clients, plan, now=now, warnings=warnings, inventory=report.inventory, requested_by=requested_by)
     return plan
 
 
 def prepare_claimed(
-    clients: AzureClients, settings: Settings, request: MoveRequest, recreate: bool, *, now: datetime | None = None
+    clients: AzureClients, settings: Settings, request: MoveRequest, recreate: bool, *, now: datetime | None = None,
+    requested_by: dict[str, Any] | None = None,
 ) -> MovePlan:
     """Take the workspace's start claim, then `prepare`; a losing start raises claims.ClaimTaken before any preflight
     read, and a start that fails (422, an error) gives the claim back."""
@@ -104,7 +107,7 @@ def prepare_claimed(
     claim = claims.acquire(clients, request.workspace.subscription_id.lower(), instance_id_for(request.workspace),
                            move_id, now=now)
     try:
-        return prepare(clients, settings, request, recreate, now=now)
+        return prepare(clients, settings, request, recreate, now=now, requested_by=requested_by)
     except BaseException:
         claims.release(clients, claim)
         raise
@@ -140,6 +143,7 @@ def record_start(
     now: datetime | None = None,
     warnings: list[str] | None = None,
     inventory: dict[str, Any] | None = None,
+    requested_by: dict[str, Any] | None = None,
 ) -> MoveRecord:
     """The move's first row (state Validating, the preflight step done, the preflight's inventory kept for the
     orchestration's snapshot step); 409 if that move id exists."""
@@ -160,6 +164,7 @@ def record_start(
         started_at=now,
         updated_at=now,
         snapshot=inventory,
+        requested_by=requested_by,
     )
     record.put_step("preflight", "succeeded", at=now, warnings=warnings or [])
     try:

@@ -184,6 +184,7 @@ def status_view(record: MoveRecord) -> dict[str, Any]:
         "updatedAt": iso(record.updated_at),
         "finishedAt": iso(record.finished_at),
         "request": record.request,
+        "requestedBy": record.requested_by,  # from the sign-in, never from the body (docs/auth.md)
         "steps": record.steps,
         "privateEndpoints": result.get("privateEndpoints", snapshot.get("privateEndpoints", [])),
         "foreignConnections": result.get("foreignConnections", []),

@@ -52,6 +52,7 @@ class MoveRecord:
     finished_at: datetime | None = None
     operation: str | None = None
     alert_id: str | None = None
+    requested_by: dict[str, Any] | None = None  # the signed-in caller who started it (shared.auth.Caller.record)
     etag: str | None = field(default=None, compare=False)
 
     @property
@@ -95,6 +96,8 @@ class MoveRecord:
             entity["Operation"] = self.operation
         if self.alert_id:
             entity["AlertId"] = self.alert_id
+        if self.requested_by:
+            entity["RequestedBy"] = json.dumps(self.requested_by)
         for name, value in zip(_JSON_PROPERTIES, (self.request, self.steps, self.snapshot, self.result, self.error)):
             if value is not None:
                 _put_json(entity, name, value)
@@ -120,6 +123,7 @@ class MoveRecord:
             finished_at=_as_utc(entity["FinishedAt"]) if entity.get("FinishedAt") else None,
             operation=entity.get("Operation"),
             alert_id=entity.get("AlertId"),
+            requested_by=json.loads(entity["RequestedBy"]) if entity.get("RequestedBy") else None,
             etag=metadata.get("etag"),
         )
 

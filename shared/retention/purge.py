@@ -32,14 +32,23 @@ _FIELDS = ("confirm", "reason", "requestedBy")
 
 @dataclass(frozen=True)
 class PurgeRequest:
-    """The body: the workspace name repeated, why, and (optionally, as the caller states it) who."""
+    """Why, who asked (the signed-in caller's record, shared.auth.Caller.record), and what the body said of who."""
 
     reason: str
-    requested_by: str
+    requested_by: dict[str, Any]
+    note: str | None = None  # the body's `requestedBy`: a label the caller chose, never taken as the requester
+
+    @property
+    def label(self) -> str:
+        who = self.requested_by
+        return str(who.get("name") or who.get("appId") or who.get("objectId") or f"a {who.get('via')} caller")
 
 
-def parse_purge(body: dict[str, Any], workspace_name: str) -> PurgeRequest:
-    """`{"confirm": "<workspace name>", "reason": str, "requestedBy"?: str}` or ApiError(400) naming the field."""
+def parse_purge(body: dict[str, Any], workspace_name: str, caller: dict[str, Any]) -> PurgeRequest:
+    """`{"confirm": "<workspace name>", "reason": str, "requestedBy"?: str}` or ApiError(400) naming the field.
+
+    `caller` is the signed-in principal's record (`{"via", "objectId", "name"|"appId"}`); the body's `requestedBy` is
+    kept only as a note beside it."""
     unknown = sorted(set(body) - set(_FIELDS))
     if unknown:
         raise bad_request(unknown[0], f"unknown field; expected {', '.join(_FIELDS)}")
@@ -50,7 +59,7 @@ def parse_purge(body: dict[str, Any], workspace_name: str) -> PurgeRequest:
     for name in ("reason", "requestedBy"):
         value = body.get(name)
         if value is None and name == "requestedBy":
-            values[name] = "a function-key caller (no identity)"
+            values[name] = None
             continue
         if not isinstance(value, str) or not value.strip():
             raise bad_request(name, "a non-empty string is required")
@@ -59,7 +68,7 @@ def parse_purge(body: dict[str, Any], workspace_name: str) -> PurgeRequest:
         if redact(value) != value:
             raise bad_request(name, "looks like it holds a secret (key=..., token=...); leave secrets out")
         values[name] = value.strip()
-    return PurgeRequest(values["reason"], values["requestedBy"])
+    return PurgeRequest(values["reason"], caller, values["requestedBy"])
 
 
 def check_scope(settings: Settings, subscription_id: str, resource_group: str) -> None:
@@ -113,7 +122,9 @@ class RetentionPurge:
         status, said = self._delete(row.workspace_id)
         record = {"requestedAt": iso_z(now), "requestedBy": request.requested_by, "reason": request.reason,
                   "armStatus": status, "armSaid": said, "deletedAt": iso_z(row.deleted_at)}
-        log.info("purge of %s requested by %s (%s): ARM answered %s", row.workspace_id, request.requested_by,
+        if request.note:
+            record["requestedByNote"] = request.note
+        log.info("purge of %s requested by %s (%s): ARM answered %s", row.workspace_id, request.label,
                  request.reason, said)
         stored = self._record(row, record)
         if 200 <= status < 300:

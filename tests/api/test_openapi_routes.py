@@ -156,6 +156,8 @@ def _key_schemes(document: dict) -> set[str]:
 
 def test_keyed_operations_declare_the_function_key(document: dict, app_operations: dict, documented: dict) -> None:
     key_schemes = _key_schemes(document)
+    bearer_schemes = {name for name, scheme in ((document.get("components") or {}).get("securitySchemes") or {}).items()
+                      if _resolve(document, scheme).get("scheme") == "bearer"}
     assert key_schemes, "components.securitySchemes has no apiKey scheme for x-functions-key (header) or code (query)"
     problems = []
     for key, (op, operation, _) in sorted(documented.items()):
@@ -165,8 +167,10 @@ def test_keyed_operations_declare_the_function_key(document: dict, app_operation
             if requirements and {} not in requirements:
                 problems.append(f"{op.method} {op.path}: {function.name} is anonymous but the document wants a key")
             continue
-        # Every alternative must be satisfied by a function key alone (and there must be at least one).
-        if not requirements or any(not r or not set(r) <= key_schemes for r in requirements):
+        # Every alternative must be satisfied by a function key alone (and there must be at least one), or be the
+        # Entra bearer token of AML_LIFECYCLE_AUTH=entra (docs/auth.md).
+        keyed = [r for r in requirements if r and set(r) <= key_schemes]
+        if not keyed or any(r not in keyed and set(r) != bearer_schemes for r in requirements):
             problems.append(f"{op.method} {op.path}: security {requirements} is not the function key "
                             f"({sorted(key_schemes)})")
     assert not problems, problems

@@ -58,7 +58,9 @@ def test_cancel_terminates_the_instance_and_audits_who_when_why(move_env, functi
     assert code == 200, view
     assert view["state"] == "Failed" and view["error"]["code"] == "Cancelled" and view["finishedAt"]
     (step,) = [s for s in view["steps"] if s["name"] == "cancellation"]
-    assert step["requestedBy"] == WHO["requestedBy"] and step["reason"] == WHO["reason"] and step["startedAt"]
+    # With function keys nobody is signed in: the body's requestedBy is kept, labelled as the caller's note.
+    assert step["canceledBy"] == {"via": "functionKey"} and step["requestedByNote"] == WHO["requestedBy"]
+    assert step["reason"] == WHO["reason"] and step["startedAt"] and "requestedBy" not in step
     assert client.terminated == [(instance_id_of(plan.move_id), "cancelled: wrong target group")]
     assert MovesStore.of(get_clients()).get(plan.move_id).state == "Failed"
 

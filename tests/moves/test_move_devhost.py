@@ -156,7 +156,8 @@ def test_cancel_while_validating_terminates_the_orchestration_and_audits_the_row
     view = cancelled.json()
     assert view["state"] == "Failed" and view["error"]["code"] == "Cancelled"
     (step,) = [s for s in view["steps"] if s["name"] == "cancellation"]
-    assert (step["requestedBy"], step["reason"]) == (who["requestedBy"], who["reason"]) and step["startedAt"]
+    assert (step["requestedByNote"], step["reason"]) == (who["requestedBy"], who["reason"]) and step["startedAt"]
+    assert step["canceledBy"] == {"via": "functionKey"}
     status = durable_final(host, instance_id_of(move_id))
     assert status["runtimeStatus"] == "Terminated"
     writes = [r for r in sim.control("GET", "requests").json() if "moveResources" in r["path"]]

@@ -111,7 +111,9 @@ def test_purge_that_works_closes_the_row_on_the_activity_log_evidence(purge_env,
     assert status == 200 and body["outcome"] == "purged" and body["state"] == "PermanentlyDeleted"
     row = ledger_rows(purge_env["AML_LIFECYCLE_TABLES"])[(SUB_DEV, "rg-ml-dev|ws-quiet")]
     audit = json.loads(row["PurgeRequest"])
-    assert audit["requestedBy"] == "alice@contoso.example" and audit["reason"] == "re-deploy needs the name"
+    # a function key names nobody: the requester is the key holder; the body's name is only a labelled note
+    assert audit["requestedBy"] == {"via": "functionKey"} and audit["requestedByNote"] == "alice@contoso.example"
+    assert audit["reason"] == "re-deploy needs the name"
     assert audit["armStatus"] == 200 and audit["requestedAt"].endswith("Z")
     assert name_check(functions)["status"] == "free"
 
