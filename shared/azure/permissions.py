@@ -70,6 +70,11 @@ DELEGATED = frozenset({
     "shared.azure.ml_workload:WorkloadGateway.active_jobs",
 })
 
+# Raw pipeline sends that do not go to ARM (no role action): the alert card posted to the person's webhook.
+NOT_ARM = frozenset({
+    "shared.notify.webhook:deliver",
+})
+
 _GW = "shared.azure.ml_gateway:MlGateway."
 _WS_READ = f"{ML}/workspaces/read"
 _WORKLOAD_READS = (f"{ML}/workspaces/computes/read", f"{ML}/workspaces/onlineEndpoints/read",

@@ -241,7 +241,7 @@ def test_app_settings_are_merged_not_replaced(bicep, bicep_text):
     assert {"type": "secure"} in [{"type": d["type"]} for d in parsed["parameters"]["currentAppSettings"]["decorators"]]
     config = body(resources_of(parsed, "Microsoft.Web/sites/config")[0])
     assert config["properties"]["function"]["type"] == "union"
-    assert list(config["properties"]["function"]["parameters"].values()) == ["currentAppSettings", "appSettings"]
+    assert list(config["properties"]["function"]["parameters"].values()) == ["currentAppSettings", "appSettings", "secretAppSettings"]
 
 
 def test_ledger_export_and_restore_are_documented():
