@@ -22,7 +22,7 @@ VALIDATE_FIELDS = (
     "quiesce",  # remove computes / online endpoints before the move, re-create them after
     "cancelJobs",  # with quiesce, cancel the active jobs too
 )
-MOVE_FIELDS = ("approvePrivateEndpoints", "fixDatastores")
+MOVE_FIELDS = ("approvePrivateEndpoints", "fixDatastores", "recreateRoleAssignments")
 
 
 @dataclass(frozen=True)

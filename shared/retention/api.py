@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.times import iso_z
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping
@@ -79,13 +80,13 @@ class ListQuery:
 def row_json(row: LedgerRow, now: datetime) -> dict[str, Any]:
     body: dict[str, Any] = {
         "subscriptionId": row.subscription_id, "resourceGroup": row.resource_group, "workspaceName": row.workspace_name,
-        "workspaceId": row.workspace_id, "state": row.state.value, "deletedAt": row.deleted_at.isoformat(),
-        "purgeAfter": row.purge_after.isoformat(), "retentionDays": row.retention_days, "deletedBy": row.deleted_by,
+        "workspaceId": row.workspace_id, "state": row.state.value, "deletedAt": iso_z(row.deleted_at),
+        "purgeAfter": iso_z(row.purge_after), "retentionDays": row.retention_days, "deletedBy": row.deleted_by,
         "correlationId": row.correlation_id,
-        "lastEventTime": row.last_event_time.isoformat() if row.last_event_time else None,
+        "lastEventTime": iso_z(row.last_event_time),
         "lastEventId": row.last_event_id, "alertsSent": list(row.alerts_sent),
         "cmkEnabled": row.cmk_enabled, "managedResourceGroup": row.managed_resource_group,
-        "lastReconciledAt": row.reconciled_at.isoformat() if row.reconciled_at else None,
+        "lastReconciledAt": iso_z(row.reconciled_at),
         "armSaid": row.arm_said, "reason": row.reason,
     }
     if row.state is LedgerState.SOFT_DELETED:

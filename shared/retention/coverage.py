@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.times import iso_z
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -89,7 +90,7 @@ def coverage_report(clients: Any, settings: Settings, *, now: datetime) -> dict[
     "wired": [ids], "missing": [ids], "unknown": [ids], "notWatched": [{"subscriptionId", "displayName"?}],
     "errors"?: [str]}`. Listing the watched or readable subscriptions may fail (403): `errors` says so.
     """
-    report: dict[str, Any] = {"checkedAt": now.isoformat()}
+    report: dict[str, Any] = {"checkedAt": iso_z(now)}
     errors = []
     try:
         watched = resolve_watched(clients, settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.times import iso_z
 import logging
 import secrets
 from dataclasses import dataclass, replace
@@ -61,8 +62,8 @@ def alert_for(row: LedgerRow, token: str, now: datetime) -> tuple[str, dict[str,
         "subscriptionId": row.subscription_id,
         "resourceGroup": row.resource_group,
         "workspaceName": row.workspace_name,
-        "deletedAt": row.deleted_at.isoformat(),
-        "purgeAfter": row.purge_after.isoformat(),
+        "deletedAt": iso_z(row.deleted_at),
+        "purgeAfter": iso_z(row.purge_after),
         "retentionDays": row.retention_days,
         "deletedBy": row.deleted_by,
         "correlationId": row.correlation_id,
@@ -80,15 +81,14 @@ def alert_for(row: LedgerRow, token: str, now: datetime) -> tuple[str, dict[str,
     if token == DELETED:
         return alerts.WORKSPACE_SOFT_DELETED, data
     seconds = max(0, int(row.time_left(now)))
-    data.update(thresholdDays=int(token), daysLeft=seconds // 86400, hoursLeft=(seconds % 86400) // 3600,
-                totalHoursLeft=seconds // 3600)
+    data.update(thresholdDays=int(token), daysLeft=seconds // 86400, hoursLeft=seconds // 3600)
     return alerts.RETENTION_EXPIRING_SOON, data
 
 
 def recovery_options(row: LedgerRow) -> list[dict[str, str]]:
     route = f"/api/retention/{row.subscription_id}/{row.resource_group}/{row.workspace_name}"
     return [
-        {"action": "recover", "until": row.purge_after.isoformat(),
+        {"action": "recover", "until": iso_z(row.purge_after),
          "how": "Restore the Key Vault and Storage account (and Application Insights) first, then recover the "
                 "workspace (Azure ML studio or portal: Recently deleted workspaces > Recover, or re-create it with the "
                 f"same name, resource group and region). GET {route} checks each dependency and lists the order."},

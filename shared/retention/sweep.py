@@ -5,6 +5,7 @@ Its cost follows the schedule entries that are due, never the size of the ledger
 
 from __future__ import annotations
 
+from shared.times import iso_z
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -157,11 +158,11 @@ class RetentionSweep:
                 keys.add(entry.ledger_key)
         rows.sort(key=lambda r: r.purge_after)
         data = {
-            "generatedAt": now.isoformat(),
+            "generatedAt": iso_z(now),
             "count": len(rows),
             "workspaces": [
-                {"workspaceId": r.workspace_id, "deletedAt": r.deleted_at.isoformat(),
-                 "purgeAfter": r.purge_after.isoformat(),
+                {"workspaceId": r.workspace_id, "deletedAt": iso_z(r.deleted_at),
+                 "purgeAfter": iso_z(r.purge_after),
                  "daysLeft": round(r.time_left(now) / 86400, 1), "deletedBy": r.deleted_by,
                  "cmkEnabled": bool(r.cmk_enabled)}
                 for r in rows
