@@ -173,7 +173,12 @@ aml-lifecycle is running locally (development host; not for production).
   OpenAPI           {stack.devhost.url}/api/openapi.yaml
   logs              {STATE}/*.log
 
-Try:
+The aml-lifecycle command (installed in .venv by make setup) talks to it with:
+  export AML_LIFECYCLE_ENDPOINT={stack.devhost.url}
+  export AML_LIFECYCLE_FUNCTION_KEY={key}
+  .venv/bin/aml-lifecycle health; .venv/bin/aml-lifecycle retention list; .venv/bin/aml-lifecycle move list
+
+Or with curl:
   curl -s -H "x-functions-key: {key}" {stack.api}/health
   curl -s -H "x-functions-key: {key}" "{stack.api}/retention?state=SoftDeleted"
   curl -s -H "x-functions-key: {key}" -H "Content-Type: application/json" -X POST {stack.api}/moves/validate -d '{body}'

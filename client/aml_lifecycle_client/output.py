@@ -68,6 +68,9 @@ def _items(data: Any, columns: Sequence[Column] | None) -> tuple[list[str], list
         for item in data:
             headers.extend(k for k in item if k not in headers)
         return headers, [[_cell(item.get(h)) for h in headers] for item in data]
+    if data and all(isinstance(item, list) for item in data):  # e.g. --query "value[].[name, state]"
+        width = max(len(item) for item in data)
+        return [f"{i + 1}" for i in range(width)], [[_cell(v) for v in item] for item in data]
     return ["value"], [[_cell(item)] for item in data]
 
 
