@@ -7,6 +7,7 @@ import click
 from aml_lifecycle_client import exits
 from aml_lifecycle_client.cmd_app import coverage, health
 from aml_lifecycle_client.cmd_moves import move
+from aml_lifecycle_client import cmd_pipeline  # noqa: F401  (registers `move pipeline`)
 from aml_lifecycle_client.cmd_retention import names, retention
 
 EPILOG = """\b
