@@ -42,7 +42,7 @@ param allowRoleAssignmentWrite bool = false
 @description('Exact extra actions for the operator role (no wildcards), for tenant-specific move requirements.')
 param extraRoleActions array = []
 
-// ---- app behaviour (DESIGN §3) ---------------------------------------------------------------------
+// ---- app behaviour (docs/settings.md) ---------------------------------------------------------------------
 param alertDays string = '7,3,1'
 @minValue(1)
 @maxValue(14)
@@ -188,7 +188,7 @@ module alertsTopic 'app/alerts-topic.bicep' = {
   }
 }
 
-// The app's own settings (DESIGN §3): endpoints only, never a key; the identity is picked by AZURE_CLIENT_ID.
+// The app's own settings (docs/settings.md): endpoints only, never a key; the identity is picked by AZURE_CLIENT_ID.
 var digestSettings = empty(digestHourUtc) ? {} : {
   AML_LIFECYCLE_DIGEST_HOUR_UTC: digestHourUtc
 }

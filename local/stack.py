@@ -40,7 +40,7 @@ class Stack:
 
 def app_environment(azurite: RunningAzurite, simulator: RunningSimulator, token: str, topic_key: str,
                     function_key: str, extra: dict[str, str] | None = None, *, master_key: str = "") -> dict[str, str]:
-    """The app settings (DESIGN §3) pointing at the local stack."""
+    """The app settings (docs/settings.md) pointing at the local stack."""
     return {
         "FUNCTIONS_WORKER_RUNTIME": "python",
         "AzureWebJobsStorage": azurite.connection_string,

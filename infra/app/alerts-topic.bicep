@@ -1,4 +1,4 @@
-// Event Grid custom topic the app publishes its CloudEvents alerts to (DESIGN §7). Keys are disabled:
+// Event Grid custom topic the app publishes its CloudEvents alerts to (docs/alerts.md). Keys are disabled:
 // only Entra identities holding "EventGrid Data Sender" can publish. Its system-assigned identity delivers
 // to Service Bus / Storage queues without a URL secret (docs/alerts.md); declared here so that every
 // `azd provision` keeps it.

@@ -12,7 +12,7 @@ param storageQueueEndpoint string
 param storageTableEndpoint string
 param deploymentContainerName string
 param applicationInsightsName string
-@description('Settings of the app itself (DESIGN §3); merged over the host settings below.')
+@description('Settings of the app itself (docs/settings.md); merged over the host settings below.')
 param appSettings object = {}
 param runtimeVersion string = '3.11'
 @allowed([

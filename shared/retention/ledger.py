@@ -56,7 +56,7 @@ def utc(value: datetime | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class LedgerRow:
-    """One workspace's soft-delete episode (DESIGN §4, plus CMK facts and the pending-alert claim)."""
+    """One workspace's soft-delete episode (docs/tables.md, plus CMK facts and the pending-alert claim)."""
 
     subscription_id: str
     resource_group: str

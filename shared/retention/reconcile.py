@@ -1,4 +1,4 @@
-"""Reconciliation of `SoftDeleted` rows with ARM (DESIGN §5: events are not the truth, ARM is).
+"""Reconciliation of `SoftDeleted` rows with ARM (docs/retention.md: events are not the truth, ARM is).
 
 Each sweep GETs the workspace of every soft-deleted row it is about to alert on or expire, plus the rows whose
 daily check is due (table `RetentionReconcile`): at most `max_reads` GETs, `concurrency` at a time.

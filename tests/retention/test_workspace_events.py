@@ -1,4 +1,4 @@
-"""The `workspace_events` function through its real entry point, against Azurite: ledger rows per DESIGN §4/§5."""
+"""The `workspace_events` function through its real entry point, against Azurite: ledger rows per docs/tables.md."""
 
 from __future__ import annotations
 

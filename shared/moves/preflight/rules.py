@@ -1,4 +1,4 @@
-"""The move preflight rules (DESIGN §6 check ids): pure functions from a MoveSnapshot to CheckResults."""
+"""The move preflight rules (docs/api.md check ids): pure functions from a MoveSnapshot to CheckResults."""
 
 from __future__ import annotations
 
