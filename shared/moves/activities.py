@@ -240,7 +240,7 @@ def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str,
         row.finished_at = row.finished_at or utcnow()
         for step in row.steps:
             if step["status"] in ("running", "starting"):  # a wait that ended at its deadline
-                row.put_step(step["name"], "incomplete")
+                clear_waiting(row.put_step(step["name"], "incomplete"))
         row.put_step("report", "succeeded", state=conclusion.state, leftToDo=len(conclusion.left_to_do))
 
     record = store.update(plan.partition, plan.move_id, change)

@@ -72,6 +72,8 @@ def mark_cancelled(record: MoveRecord, request: CancelRequest, *, now: datetime 
     record.put_step(CANCEL_STEP, "succeeded", at=now, requestedBy=request.requested_by, reason=request.reason)
     for step in record.steps:
         if step["status"] in ("running", "starting"):
+            for name in ("waitingFor", "nextCheckAt", "deadline"):  # it waits no more
+                step.pop(name, None)
             record.put_step(step["name"], "incomplete", at=now)
     if moved:
         _record_skipped(record)

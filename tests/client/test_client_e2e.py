@@ -130,7 +130,9 @@ def test_a_move_that_needs_attention_exits_3_with_commands_for_what_is_left(aml)
     assert moved.code == 3, moved.err
     view = moved.json()
     assert view["state"] == "NeedsAttention" and view["leftToDo"]
-    assert "waiting for" in moved.err  # the approval wait said what it waited for
+    # the approval wait said what it waited for and until when (the status: waitingFor, deadline)
+    assert "waiting for 1 re-created private endpoint" in moved.err or "waiting for 2 re-created" in moved.err
+    assert "(until 20" in moved.err
     todo = aml("move", "show", view["moveId"], "--todo", "-o", "json", "--query", "leftToDo")
     items = todo.json()
     assert items and all(item["command"] for item in items)

@@ -46,7 +46,7 @@ def test_list_all_and_each_filter(functions, seeded):
     assert names(listed(functions, expiringWithinDays=3)) == ["ws-prod-soon", "ws-soon"]
     assert names(listed(functions, expiringWithinDays=3, subscriptionId=SUB_DEV)) == ["ws-soon"]
     row = next(r for r in listed(functions, state="SoftDeleted")["value"] if r["workspaceName"] == "ws-soon")
-    assert row["purgeAfter"] == (NOW + timedelta(days=2)).isoformat() and 47 <= row["hoursLeft"] <= 48
+    assert row["purgeAfter"] == (NOW + timedelta(days=2)).isoformat().replace("+00:00", "Z") and 47 <= row["hoursLeft"] <= 48
     assert row["workspaceId"] == ws_id("ws-soon") and row["deletedBy"] == "alice@contoso.com"
 
 

@@ -208,4 +208,4 @@ def test_cmk_workspace_row_and_alert_carry_the_managed_resource_group_cost(funct
     data = json.loads(line.split(ws_id("ws-quiet") + " ", 1)[1])
     assert "billed" in data["cmkCostWarning"] and data["managedResourceGroup"] == "azureml-rg-ws-quiet_0001"
     assert [o["action"] for o in data["recoveryOptions"]] == ["recover", "purge"]
-    assert data["purgeAfter"] == (NOW + timedelta(days=14)).isoformat()
+    assert data["purgeAfter"] == (NOW + timedelta(days=14)).isoformat().replace("+00:00", "Z")
