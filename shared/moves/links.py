@@ -7,8 +7,11 @@ import urllib.parse
 
 
 def app_url(path: str) -> str:
-    """`https://<WEBSITE_HOSTNAME><path>` (App Service sets WEBSITE_HOSTNAME to the app's default host name; the dev
-    host sets it to its loopback address, served over http); the bare path when the host name is unknown."""
+    """`https://<WEBSITE_HOSTNAME><path>`; the bare path when the host name is unknown.
+
+    WEBSITE_HOSTNAME is set by the platform ("Environment variables and app settings in Azure App Service", which
+    Functions apps run on: "primary host name for the app"); the dev host sets it to its loopback address (http).
+    """
     host = (os.environ.get("WEBSITE_HOSTNAME") or "").strip().rstrip("/")
     if not host:
         return path

@@ -140,3 +140,18 @@ def test_yaml_passes_inputs_and_the_key_through_env_only(path: str) -> None:
         assert "${{" not in script, f"{path}: template expressions inside a script invite injection: {script!r}"
         assert "secrets." not in script and "FunctionKey" not in script  # the key reaches the script as env only
     assert "set -x" not in text
+
+
+def test_action_moves_a_busy_workspace_with_quiesce(run_step):
+    from tests.moves.busy_workspace import make_busy
+
+    make_busy(ws_id("ws-twin"))
+    script, _ = action_script()
+    blocked, files = run_step(script, move_env(ws_id("ws-twin"), DEV2))
+    assert blocked.returncode == 1 and "::error title=check workspace.no-computes::" in blocked.stdout
+
+    moved, files = run_step(script, move_env(ws_id("ws-twin"), DEV2, MOVE_QUIESCE="true"))
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    summary = files["summary"].read_text()
+    assert "| `workspace.no-computes` | ⚠️ warning |" in summary  # what will be removed, said up front
+    assert "**Outcome: Succeeded**" in summary
