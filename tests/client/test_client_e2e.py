@@ -140,3 +140,35 @@ def test_a_move_that_needs_attention_exits_3_with_commands_for_what_is_left(aml)
     assert review and review[0]["command"].startswith("az rest --method put --url 'https://management.azure.com/")
     table = aml("move", "show", view["moveId"], "--todo")
     assert "az rest" in table.out and "review-private-endpoint" in table.out
+
+
+def test_on_a_terminal_progress_is_one_live_line_with_the_next_check(credential_env, secrets_of):
+    """stderr on a pseudo-terminal: the line is rewritten in place (elapsed, state and step, next check)."""
+    import os
+    import pty
+    import subprocess
+
+    from tests.client.conftest import COMMAND
+
+    leader, follower = pty.openpty()
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
+                   **credential_env}
+    done = subprocess.run([str(COMMAND), "move", "start", "--workspace", ws_id("ws-twin"), "--target", DEV2,
+                           "--wait", "--interval", "0.3", "-o", "json", "--query", "state"],
+                          env=environment, stdout=subprocess.PIPE, stderr=follower, stdin=subprocess.DEVNULL,
+                          timeout=240)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    terminal = b"".join(chunks).decode(errors="replace")
+    assert done.returncode == 0 and done.stdout.decode().strip() == '"Succeeded"'  # stdout stays parseable
+    assert "\r\x1b[2K" in terminal and " · next check " in terminal and "m0" in terminal
+    assert not any(secret in terminal for secret in secrets_of)
