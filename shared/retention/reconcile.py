@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
+from shared.times import iso_z
 from shared.retention.arm_probe import ABSENT, FAILED, LIVE, ProbeResult
 from shared.retention.inventory import Inventory, InventoryRow
 from shared.retention.ledger import LedgerRow, LedgerState, RetentionLedger
@@ -190,7 +191,7 @@ class Reconciler:
                 log.info("reconcile: %s is %s (%s)", row.workspace_id, judged.state.value, judged.reason)
             return
         if judged.state is LedgerState.SOFT_DELETED:
-            report.add("still_deleted", key, {"armCheck": {"status": "confirmed", "at": now.isoformat(),
+            report.add("still_deleted", key, {"armCheck": {"status": "confirmed", "at": iso_z(now),
                                                            "armSaid": judged.arm_said}})
             self._refile(key, entries, next_daily(key, now), first)
             return

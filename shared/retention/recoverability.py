@@ -9,6 +9,7 @@ from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
+from shared.times import iso_z
 from shared.azure.arm_ids import ArmIdError, ResourceId
 from shared.errors import describe_azure_error
 from shared.retention.dependency_states import refine
@@ -92,7 +93,7 @@ def recovery_report(clients: Any, row: LedgerRow, inventory: InventoryRow | None
         for i, c in enumerate(checks)
     ]
     order.append({"step": len(order) + 1, "role": "workspace", "resourceId": row.workspace_id, "status": "soft-deleted",
-                  "action": f"Recover the workspace before {row.purge_after.isoformat()} (Azure ML studio or portal: "
+                  "action": f"Recover the workspace before {iso_z(row.purge_after)} (Azure ML studio or portal: "
                             "Recently deleted workspaces > Recover)."})
     report: dict[str, Any] = {
         "recoverable": in_window and not blocking,
