@@ -13,7 +13,9 @@ from shared import auth
 from shared.azure.clients import get_clients
 from shared.errors import ApiError, describe_azure_error
 from shared.moves.cancel import check_cancellable, mark_cancelled, parse_cancel
+from shared.moves.finished import announce
 from shared.moves.launch import is_running, running_move_id
+from shared.moves.links import base_of
 from shared.moves.plan import is_move_id
 from shared.moves.report import status_view
 from shared.moves.store import MoveRecord, MovesStore
@@ -50,4 +52,6 @@ async def move_cancel(req: func.HttpRequest, client: df.DurableOrchestrationClie
         log.warning("move %s: terminate failed (%s); its activities see the cancel on the row", move_id,
                     describe_azure_error(exc))
     log.info("move %s cancelled by %s", move_id, caller.label())
-    return json_response(status_view(record))
+    # The orchestration's own report will not run now: the alert and the move.finished line go out from here.
+    record = await asyncio.to_thread(announce, get_clients(), record)
+    return json_response(status_view(record, base_of(req.url)))

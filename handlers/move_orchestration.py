@@ -134,7 +134,9 @@ def _after_move(context: df.DurableOrchestrationContext, call: Any, inventory: d
         round_number = 0
         while True:
             round_number += 1
-            outcome["approvals"] = yield call(APPROVE, inventory=inventory, round=round_number)
+            wait = {"deadline": deadline.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "intervalSeconds": timing.approval_interval_seconds}
+            outcome["approvals"] = yield call(APPROVE, inventory=inventory, round=round_number, wait=wait)
             now = context.current_utc_datetime
             if outcome["approvals"]["done"] or now >= deadline:
                 break
@@ -193,7 +195,8 @@ def move_poll(payload: dict) -> dict:
 @activity(bp)
 def move_approve_private_endpoints(payload: dict) -> dict:
     return work.approve_endpoints(
-        get_clients(), _plan(payload), Inventory.from_json(payload["inventory"]), int(payload["round"])
+        get_clients(), _plan(payload), Inventory.from_json(payload["inventory"]), int(payload["round"]),
+        payload.get("wait"),
     )
 
 

@@ -1,4 +1,4 @@
-"""`POST /api/moves/validate`: can this workspace move to that resource group? One report (DESIGN §6), or 202 and a
+"""`POST /api/moves/validate`: can this workspace move to that resource group? One report (docs/api.md), or 202 and a
 status URL when ARM takes longer than the bound (async request-reply; the 230 s HTTP limit is never near)."""
 
 import asyncio

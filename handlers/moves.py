@@ -1,14 +1,14 @@
-"""`POST /api/moves` (start a durable move, one per workspace) and `GET /api/moves/{moveId}` (its status)."""
+"""`POST /api/moves` (start a durable move, one per workspace), `GET /api/moves` (list) and `GET /api/moves/{moveId}`."""
 
 import asyncio
 import logging
-import urllib.parse
 
 import azure.durable_functions as df
 import azure.functions as func
 
 from handlers.http import api, caller_of, json_body, json_response, route_auth_level
 from shared import auth, logs
+from shared.azure import tables
 from shared.azure.clients import get_clients
 from shared.errors import ApiError, describe_azure_error
 from shared.moves.claims import ClaimTaken
@@ -20,6 +20,8 @@ from shared.moves.launch import (
     prepare_claimed,
     running_move_id,
 )
+from shared.moves.links import base_of
+from shared.moves.listing import MoveListQuery, list_moves
 from shared.moves.plan import ORCHESTRATOR, instance_id_for, is_move_id
 from shared.moves.report import status_view
 from shared.moves.request import check_allowed
@@ -71,6 +73,15 @@ async def moves_start(req: func.HttpRequest, client: df.DurableOrchestrationClie
     return json_response(body, 202, headers={"Location": status_url, "Retry-After": "30"})
 
 
+@bp.function_name("moves_list")
+@bp.route(route="moves", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@api
+def moves_list(req: func.HttpRequest) -> func.HttpResponse:
+    query = MoveListQuery.from_params(dict(req.params))
+    client = tables.table(get_clients().tables(), tables.MOVES)
+    return json_response(list_moves(client, query, base_url(req)))
+
+
 @bp.function_name("move_status")
 @bp.route(route="moves/{moveId}", methods=["GET"], auth_level=route_auth_level())
 @api(role=(auth.MOVES_EXECUTE, auth.MOVES_VALIDATE))
@@ -79,7 +90,7 @@ def move_status(req: func.HttpRequest) -> func.HttpResponse:
     record = MovesStore.of(get_clients()).get(move_id) if is_move_id(move_id) else None
     if record is None:
         raise ApiError(404, "MoveNotFound", f"no move with id {move_id!r}", "moveId")
-    return json_response(status_view(record))
+    return json_response(status_view(record, base_url(req)))
 
 
 def _conflict(req: func.HttpRequest, move_id: str | None, workspace_id: str) -> func.HttpResponse:
@@ -95,6 +106,9 @@ def _conflict(req: func.HttpRequest, move_id: str | None, workspace_id: str) -> 
     return json_response(body, 409)
 
 
+def base_url(req: func.HttpRequest) -> str:
+    return base_of(req.url)
+
+
 def _url(req: func.HttpRequest, move_id: str) -> str:
-    parts = urllib.parse.urlsplit(req.url)
-    return f"{parts.scheme}://{parts.netloc}/api/moves/{move_id}"
+    return f"{base_url(req)}/api/moves/{move_id}"

@@ -85,7 +85,7 @@ param extraRoleActions array = []
 @description('Subscription ids or resource-group ids where POST .../purge may permanently delete a soft-deleted workspace (AML_LIFECYCLE_PURGE_SCOPES). Empty: purge is disabled and no purge role exists.')
 param purgeScopes array = []
 
-// ---- app behaviour (docs/deploy.md, parameters) ----------------------------------------------------------------
+// ---- app behaviour (docs/settings.md) ---------------------------------------------------------------------
 param alertDays string = '7,3,1'
 @minValue(1)
 @maxValue(14)
@@ -324,7 +324,7 @@ module network 'app/network.bicep' = if (vnetEnabled) {
   }
 }
 
-// The app's own settings (docs/deploy.md): endpoints only, never a key; the identity is picked by AZURE_CLIENT_ID.
+// The app's own settings (docs/settings.md): endpoints only, never a key; the identity is picked by AZURE_CLIENT_ID.
 var digestSettings = empty(digestHourUtc) ? {} : {
   AML_LIFECYCLE_DIGEST_HOUR_UTC: digestHourUtc
 }

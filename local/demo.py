@@ -48,7 +48,7 @@ def sweep(stack: Stack) -> None:
     [alert] = wait_until(lambda: alerts(stack, "AmlLifecycle.Retention.ExpiringSoon", "/ws-online"),
                          "the ExpiringSoon alert", timeout=120, interval=0.5)
     data = alert.get("data") or {}
-    say(f"   alert {alert['type']}: {data.get('daysLeft', '?')} days {data.get('hoursLeft', '?')} h left, "
+    say(f"   alert {alert['type']}: {data.get('daysLeft', '?')} days ({data.get('hoursLeft', '?')} h) left, "
         f"purge at {data.get('purgeAfter', '?')}")
 
 

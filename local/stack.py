@@ -42,7 +42,7 @@ class Stack:
 
 def app_environment(azurite: RunningAzurite, simulator: RunningSimulator, token: str, topic_key: str,
                     function_key: str, extra: dict[str, str] | None = None, *, master_key: str = "") -> dict[str, str]:
-    """The app settings (DESIGN §3) pointing at the local stack."""
+    """The app settings (docs/settings.md) pointing at the local stack."""
     return {
         "FUNCTIONS_WORKER_RUNTIME": "python",
         "AzureWebJobsStorage": azurite.connection_string,
@@ -174,12 +174,15 @@ def print_banner(stack: Stack) -> None:
         who = f"""sign-in           Microsoft Entra ID, emulated (AML_LIFECYCLE_AUTH=entra): app roles {', '.join(APP_ROLES)}
                     tokens from the local issuer ({stack.devhost.issuer_file}); function keys open no /api route"""
         auth = '-H "Authorization: Bearer $AML_LIFECYCLE_TOKEN"'
-        first = """  export AML_LIFECYCLE_TOKEN=$(.venv/bin/python -m local.token --roles Retention.Read Moves.Validate --name alice@contoso.com)
+        first = """  export AML_LIFECYCLE_TOKEN=$(.venv/bin/python -m local.token --roles Retention.Read Moves.Validate \\
+      Moves.Execute --name alice@contoso.com)
 """
+        credential = ""
     else:
         who = f"sign-in           function keys (AML_LIFECYCLE_AUTH=keys): function key {key}"
         auth = f'-H "x-functions-key: {key}"'
         first = ""
+        credential = f"  export AML_LIFECYCLE_FUNCTION_KEY={key}\n"
     print(f"""
 aml-lifecycle is running locally (development host; not for production).
 
@@ -193,8 +196,12 @@ aml-lifecycle is running locally (development host; not for production).
   OpenAPI           {stack.devhost.url}/api/openapi.yaml
   logs              {STATE}/*.log
 
-Try:
-{first}  curl -s {auth} {stack.api}/health
+The aml-lifecycle command (installed in .venv by make setup) talks to it with:
+{first}  export AML_LIFECYCLE_ENDPOINT={stack.devhost.url}
+{credential}  .venv/bin/aml-lifecycle health; .venv/bin/aml-lifecycle retention list; .venv/bin/aml-lifecycle move list
+
+Or with curl:
+  curl -s {auth} {stack.api}/health
   curl -s {auth} "{stack.api}/retention?state=SoftDeleted&orderby=purgeAfter"
   curl -s {auth} {stack.api}/names/{SUB_PROD}/rg-ml-prod/ws-twin
   curl -s {auth} -H "Content-Type: application/json" -X POST {stack.api}/moves/validate -d '{body}'

@@ -1,4 +1,4 @@
-"""The app's settings (README, "Settings"), read once from the environment and validated."""
+"""The app's settings (docs/settings.md), read once from the environment and validated."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ param storageQueueEndpoint string
 param storageTableEndpoint string
 param deploymentContainerName string
 param applicationInsightsName string
-@description('Settings of the app itself (docs/deploy.md); merged over the host settings below.')
+@description('Settings of the app itself (docs/settings.md); merged over the host settings below.')
 param appSettings object = {}
 @secure()
 @description('Settings holding a secret (the alert webhook URL): kept out of the deployment\'s recorded inputs.')

@@ -62,6 +62,8 @@ async def serve(args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     url = await host.start(args.host, args.port)
+    # As App Service does (its WEBSITE_HOSTNAME variable): the app builds absolute URLs (alerts' statusUrl) from it.
+    os.environ.setdefault("WEBSITE_HOSTNAME", url.split("://", 1)[-1].rstrip("/"))
     ready = {"url": url, **keys.ready_fields(), "auth": mode, **signin, "functions": host.describe(url)}
     sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()

@@ -1,4 +1,4 @@
-"""Alerts: CloudEvents 1.0 published to the alerts Event Grid topic (DESIGN §7)."""
+"""Alerts: CloudEvents 1.0 published to the alerts Event Grid topic (docs/alerts.md)."""
 
 from __future__ import annotations
 

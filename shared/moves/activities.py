@@ -18,6 +18,7 @@ from shared.moves import operations as ops
 from shared.moves.cancel import is_cancelled
 from shared.moves.datastore_fix import check_datastores
 from shared.moves.inventory_reuse import fresh
+from shared.moves.links import app_url
 from shared.moves.move_reconcile import held_by_earlier_attempt, reconcile
 from shared.moves.plan import FAILED, MOVING, POST_MOVE, SUCCEEDED, MovePlan
 from shared.moves.premove_inventory import Inventory, take_inventory
@@ -25,6 +26,7 @@ from shared.moves.report import Outcome, conclude
 from shared.moves.status_live import live_endpoints
 from shared.moves.steps import approve_round, check_role_assignments
 from shared.moves.store import MoveRecord, MovesStore, utcnow
+from shared.moves.waiting import approval_wait, clear_waiting, operation_wait
 
 log = logging.getLogger("aml_lifecycle.moves")
 
@@ -84,7 +86,7 @@ def start_validation(clients: AzureClients, plan: MovePlan, inventory: Inventory
             record.put_step(
                 "target-resource-group", "succeeded", detail=f"created {plan.target.id} in {inventory.location}"
             )
-        _record_operation(record, "validate", status, poll=0)
+        _record_operation(record, "validate", status, poll=0, plan=plan)
 
     _update(clients, plan, change)
     return status.to_json()
@@ -112,7 +114,7 @@ def start_move(clients: AzureClients, plan: MovePlan) -> dict[str, Any]:
     def change(record: MoveRecord) -> None:
         if status.location:
             record.operation = status.location
-        _record_operation(record, "move", status, poll=0)
+        _record_operation(record, "move", status, poll=0, plan=plan)
 
     store.update(plan.partition, plan.move_id, change)
     return status.to_json()
@@ -147,19 +149,23 @@ def poll(clients: AzureClients, plan: MovePlan, phase: str, location: str, poll_
     def change(record: MoveRecord) -> None:
         if phase == "move" and status.location and not record.operation:  # the move's Location, once known
             record.operation = status.location
-        _record_operation(record, phase, status, poll=poll_number)
+        _record_operation(record, phase, status, poll=poll_number, plan=plan)
 
     _update(clients, plan, change)
     return status.to_json()
 
 
-def _record_operation(record: MoveRecord, phase: str, status: ops.OperationStatus, *, poll: int) -> None:
+def _record_operation(record: MoveRecord, phase: str, status: ops.OperationStatus, *, poll: int,
+                      plan: MovePlan) -> None:
     name = _STEP_OF_PHASE[phase]
     step = record.step(name) or {}
     polls = max(int(step.get("polls") or 0), poll)
     if status.waiting:
-        record.put_step(name, "running", polls=polls, lastPoll=status.status if poll else None, detail=status.detail)
-    elif status.status == ops.SUCCEEDED:
+        record.put_step(name, "running", polls=polls, lastPoll=status.status if poll else None, detail=status.detail,
+                        **operation_wait(record, plan, name, status))
+        return
+    clear_waiting(record.step(name))
+    if status.status == ops.SUCCEEDED:
         record.put_step(name, "succeeded", polls=polls)
         if phase == "move":
             record.state = POST_MOVE
@@ -167,7 +173,10 @@ def _record_operation(record: MoveRecord, phase: str, status: ops.OperationStatu
         record.put_step(name, "failed", polls=polls, error=status.error)
 
 
-def approve_endpoints(clients: AzureClients, plan: MovePlan, inventory: Inventory, round_number: int) -> dict[str, Any]:
+def approve_endpoints(clients: AzureClients, plan: MovePlan, inventory: Inventory, round_number: int,
+                      wait: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One approval round; `wait` ({"deadline": ISO, "intervalSeconds": int}, from the orchestrator) says what a
+    running step shows: waitingFor, nextCheckAt, deadline."""
     found = approve_round(MlGateway(clients.arm_pipeline()), plan, inventory)
 
     def change(record: MoveRecord) -> None:
@@ -181,6 +190,11 @@ def approve_endpoints(clients: AzureClients, plan: MovePlan, inventory: Inventor
             notApproved=len(found.endpoints) - approved,
             foreign=len(found.foreign),
         )
+        if found.done or not wait:
+            clear_waiting(record.step("private-endpoints"))
+        else:
+            record.put_step("private-endpoints", "running", **approval_wait(
+                len(found.endpoints) - approved, wait.get("intervalSeconds"), wait.get("deadline")))
         record.result = live_endpoints(record.result, found)  # GET /api/moves/{moveId} shows them during the wait
 
     _update(clients, plan, change)
@@ -226,7 +240,7 @@ def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str,
         row.finished_at = row.finished_at or utcnow()
         for step in row.steps:
             if step["status"] in ("running", "starting"):  # a wait that ended at its deadline
-                row.put_step(step["name"], "incomplete")
+                clear_waiting(row.put_step(step["name"], "incomplete"))
         row.put_step("report", "succeeded", state=conclusion.state, leftToDo=len(conclusion.left_to_do))
 
     record = store.update(plan.partition, plan.move_id, change)
@@ -238,7 +252,7 @@ def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str,
         "state": conclusion.state,
         "workspaceId": plan.request.workspace.id,
         "targetWorkspaceId": conclusion.result.get("targetWorkspaceId"),
-        "statusUrl": f"/api/moves/{plan.move_id}",
+        "statusUrl": app_url(f"/api/moves/{plan.move_id}"),
         "leftToDo": list(conclusion.left_to_do),
         "error": error,
     }

@@ -32,7 +32,7 @@ class Admission:
 def admit(clients: AzureClients, settings: Settings, raw_plan: Any, instance_id: str) -> Admission:
     """Whether `raw_plan` (the orchestration input, untrusted) may run as orchestration `instance_id`.
 
-    Holds only when the plan parses, its target is in AML_LIFECYCLE_ALLOWED_TARGETS (DESIGN §3), the instance id is
+    Holds only when the plan parses, its target is in AML_LIFECYCLE_ALLOWED_TARGETS (docs/settings.md), the instance id is
     the one its workspace derives to, the move id belongs to that instance, and the move's WorkspaceMoves row exists,
     is still `Validating` and records this very request (so a hand-started instance can neither run a move nobody
     started through `POST /api/moves` nor take over the row of another move). Reads only; raises only on a storage

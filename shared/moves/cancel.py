@@ -11,6 +11,13 @@ from shared.moves.plan import FAILED, MOVING, NEEDS_ATTENTION, POST_MOVE, VALIDA
 from shared.moves.store import MoveRecord, iso, utcnow
 
 CANCEL_STEP = "cancellation"
+# The work after ARM's move, in order; a cancel after the move lists each one not finished in leftToDo.
+POST_MOVE_STEPS = {
+    "restore": "re-create the removed computes / online endpoints in the moved workspace (see `workload`)",
+    "private-endpoints": "approve the re-created private endpoint connections of the moved workspace",
+    "datastores": "check the moved workspace's datastores and re-register those that still name the old subscription",
+    "role-assignments": "re-create the role assignments the workspace had before the move",
+}
 MAX_TEXT = 500
 _FIELDS = ("reason", "requestedBy")
 
@@ -73,7 +80,11 @@ def mark_cancelled(record: MoveRecord, request: CancelRequest, *, now: datetime 
                     reason=request.reason)
     for step in record.steps:
         if step["status"] in ("running", "starting"):
+            for name in ("waitingFor", "nextCheckAt", "deadline"):  # it waits no more
+                step.pop(name, None)
             record.put_step(step["name"], "incomplete", at=now)
+    if moved:
+        _record_skipped(record)
     record.state = NEEDS_ATTENTION if moved else FAILED
     record.error = {
         "code": "Cancelled",
@@ -93,3 +104,23 @@ def _label(who: dict[str, Any], request: CancelRequest) -> str:
 
 def is_cancelled(record: MoveRecord | None) -> bool:
     return record is not None and record.step(CANCEL_STEP) is not None
+
+
+def _record_skipped(record: MoveRecord) -> None:
+    """ARM moved the workspace: the row says where it is now and lists every post-move step the cancel skipped."""
+    result = dict(record.result or {})
+    name = record.workspace_id.rstrip("/").rsplit("/", 1)[-1]
+    result["targetWorkspaceId"] = (
+        f"{record.target_resource_group_id}/providers/Microsoft.MachineLearningServices/workspaces/{name}"
+    )
+    todo = [item for item in result.get("leftToDo") or () if item.get("kind") != "post-move-step-skipped"]
+    quiesced = bool((record.request or {}).get("quiesce"))
+    for step, what in POST_MOVE_STEPS.items():
+        if step == "restore" and not quiesced:
+            continue
+        status = (record.step(step) or {}).get("status")
+        if status != "succeeded":
+            todo.append({"kind": "post-move-step-skipped", "target": step,
+                         "message": f"the move was cancelled before the {step} step finished: {what} by hand"})
+    result["leftToDo"] = todo
+    record.result = result

@@ -170,12 +170,14 @@ def endpoint_states(result: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def status_view(record: MoveRecord) -> dict[str, Any]:
-    """The `GET /api/moves/{moveId}` body: what a pipeline or a person needs, nothing internal."""
+def status_view(record: MoveRecord, base_url: str | None = None) -> dict[str, Any]:
+    """The `GET /api/moves/{moveId}` body: what a pipeline or a person needs, nothing internal; `statusUrl` is
+    absolute (`base_url` is the app's `scheme://host`)."""
     result = record.result or {}
     snapshot = record.snapshot or {}
     return {
         "moveId": record.move_id,
+        **({"statusUrl": f"{base_url}/api/moves/{record.move_id}"} if base_url else {}),
         "workspaceId": record.workspace_id,
         "targetResourceGroupId": record.target_resource_group_id,
         "targetWorkspaceId": result.get("targetWorkspaceId"),

@@ -26,7 +26,7 @@ VALIDATE_FIELDS = (
 # The checks that fail only because the move docs are silent; a request may opt in to each one by id
 # (shared/moves/preflight/kind_checks.py). A documented limitation never can be opted out of.
 UNDOCUMENTED_CHECKS = ("workspace.kind", "workspace.hub-projects", "workspace.managed-network")
-MOVE_FIELDS = ("approvePrivateEndpoints", "fixDatastores")
+MOVE_FIELDS = ("approvePrivateEndpoints", "fixDatastores", "recreateRoleAssignments")
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ class RoleAssignment:
 
 @dataclass(frozen=True)
 class LedgerEntry:
-    """A retention ledger row (DESIGN §4) of the workspace's name in the target subscription."""
+    """A retention ledger row (docs/tables.md) of the workspace's name in the target subscription."""
 
     state: str
     purge_after: datetime | None

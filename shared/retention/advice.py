@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
+
+from shared.times import iso_z  # noqa: F401  (re-exported: the retention modules read it from here)
 
 # concept-soft-delete (Azure Machine Learning, "Workspace soft deletion"): a soft-deleted workspace is recovered or
 # permanently deleted from "Recently deleted" in the portal / studio, dependencies restored first; its name cannot be
@@ -18,14 +20,6 @@ PURGE = ("Permanently delete it (this cannot be undone): Recently deleted worksp
          "soft-deleted one). This app does it with POST {route}/purge where AML_LIFECYCLE_PURGE_SCOPES allows. "
          "It frees the name, stops the cost of a CMK workspace's managed resource group, and is required when "
          "personal data must be erased.")
-
-
-def iso_z(moment: datetime | None) -> str | None:
-    """ISO 8601 UTC with `Z` (seconds, plus microseconds when present)."""
-    if moment is None:
-        return None
-    text = moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat()
-    return text + "Z"
 
 
 def route_of(subscription_id: str, resource_group: str, workspace_name: str) -> str:

@@ -21,10 +21,10 @@ from shared.retention.ledger import (
     RetentionLedger,
     decode_token,
 )
-from shared.retention.advice import iso_z
 from shared.retention.recoverability import recovery_report
-from shared.untrusted_input import ascii_int
 from shared.retention.row_check import settle_from_arm
+from shared.times import iso_z
+from shared.untrusted_input import ascii_int
 
 DEFAULT_PAGE_SIZE = 100
 MAX_SCAN = 5000

@@ -10,6 +10,7 @@ from typing import Any
 from shared.errors import describe_azure_error
 from shared.retention.watched import WatchedSubscription, resolve_watched
 from shared.settings import Settings
+from shared.times import iso_z
 
 log = logging.getLogger("aml_lifecycle.coverage")
 TOPIC_TYPE = "microsoft.resources.subscriptions"
@@ -89,7 +90,7 @@ def coverage_report(clients: Any, settings: Settings, *, now: datetime) -> dict[
     "wired": [ids], "missing": [ids], "unknown": [ids], "notWatched": [{"subscriptionId", "displayName"?}],
     "errors"?: [str]}`. Listing the watched or readable subscriptions may fail (403): `errors` says so.
     """
-    report: dict[str, Any] = {"checkedAt": now.isoformat()}
+    report: dict[str, Any] = {"checkedAt": iso_z(now)}
     errors = []
     try:
         watched = resolve_watched(clients, settings)

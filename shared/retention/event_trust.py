@@ -9,7 +9,6 @@ from shared.retention.events import Envelope, GroupDeleteEvent, WorkspaceEvent, 
 from shared.retention.watched import WATCHED, watch_mode
 from shared.settings import Settings
 
-
 Event = WorkspaceEvent | GroupDeleteEvent | WriteFailureEvent
 
 

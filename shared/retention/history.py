@@ -1,4 +1,4 @@
-"""A ledger row's recent events (docs/retention.md, "Ordering"): kept a while so a late event can be slotted in event-time order."""
+"""A ledger row's recent events (docs/retention.md): kept a while so a late event can be slotted in event-time order."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """An applied event, kept a while so a late one can be slotted in order (out-of-order delivery)."""
+    """An applied event, kept a while so a late one can be slotted in order (docs/retention.md: out-of-order delivery)."""
 
     event_id: str
     kind: str  # "delete" | "write"

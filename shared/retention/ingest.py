@@ -21,6 +21,7 @@ from shared.azure.arm_ids import workspace_id
 from shared.azure.ml_gateway import MlGateway
 from shared.azure.workspace_kind import HUB
 from shared.retention import kinds
+from shared.retention.event_trust import refusal
 from shared.retention.events import (
     Envelope,
     EventKind,
@@ -30,7 +31,6 @@ from shared.retention.events import (
     WriteFailureEvent,
     normalise,
 )
-from shared.retention.event_trust import refusal
 from shared.retention.inventory import Inventory, InventoryRow
 from shared.retention.ledger import (
     MAX_UPDATE_ATTEMPTS,

@@ -1,4 +1,4 @@
-"""After a move succeeded: the inventory row follows the workspace to its new id (DESIGN §4)."""
+"""After a move succeeded: the inventory row follows the workspace to its new id (docs/tables.md)."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from shared.retention.advice import options_of
 from shared.retention.ledger import LedgerRow, LedgerState, RetentionLedger, utc
 from shared.retention.rules import with_notices
 from shared.retention.schedule import DELETED, EXPIRED
+from shared.times import iso_z
 
 log = logging.getLogger("aml_lifecycle.notices")
 
@@ -62,8 +63,8 @@ def alert_for(row: LedgerRow, token: str, now: datetime) -> tuple[str, dict[str,
         "subscriptionId": row.subscription_id,
         "resourceGroup": row.resource_group,
         "workspaceName": row.workspace_name,
-        "deletedAt": row.deleted_at.isoformat(),
-        "purgeAfter": row.purge_after.isoformat(),
+        "deletedAt": iso_z(row.deleted_at),
+        "purgeAfter": iso_z(row.purge_after),
         "retentionDays": row.retention_days,
         "deletedBy": row.deleted_by,
         "correlationId": row.correlation_id,
@@ -82,8 +83,7 @@ def alert_for(row: LedgerRow, token: str, now: datetime) -> tuple[str, dict[str,
     if token == DELETED:
         return alerts.WORKSPACE_SOFT_DELETED, data
     seconds = max(0, int(row.time_left(now)))
-    data.update(thresholdDays=int(token), daysLeft=seconds // 86400, hoursLeft=(seconds % 86400) // 3600,
-                totalHoursLeft=seconds // 3600)
+    data.update(thresholdDays=int(token), daysLeft=seconds // 86400, hoursLeft=seconds // 3600)
     return alerts.RETENTION_EXPIRING_SOON, data
 
 

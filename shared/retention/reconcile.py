@@ -1,4 +1,4 @@
-"""Reconciliation of `SoftDeleted` rows with ARM (DESIGN §5: events are not the truth, ARM is).
+"""Reconciliation of `SoftDeleted` rows with ARM (docs/retention.md: events are not the truth, ARM is).
 
 Each sweep GETs the workspace of every soft-deleted row it is about to alert on or expire, plus the rows whose
 daily check is due (table `RetentionReconcile`): at most `max_reads` GETs, `concurrency` at a time.
@@ -20,6 +20,7 @@ from shared.retention.arm_probe import ABSENT, FAILED, LIVE, ProbeResult
 from shared.retention.inventory import Inventory, InventoryRow
 from shared.retention.ledger import LedgerRow, LedgerState, RetentionLedger
 from shared.retention.reconcile_index import RETRY, CheckEntry, ReconcileIndex, next_daily
+from shared.times import iso_z
 
 log = logging.getLogger("aml_lifecycle.reconcile")
 
@@ -191,7 +192,7 @@ class Reconciler:
                 log.info("reconcile: %s is %s (%s)", row.workspace_id, judged.state.value, judged.reason)
             return
         if judged.state is LedgerState.SOFT_DELETED:
-            report.add("still_deleted", key, {"armCheck": {"status": "confirmed", "at": now.isoformat(),
+            report.add("still_deleted", key, {"armCheck": {"status": "confirmed", "at": iso_z(now),
                                                            "armSaid": judged.arm_said}})
             self._refile(key, entries, next_daily(key, now), first)
             return

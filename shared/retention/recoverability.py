@@ -11,9 +11,9 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from shared.azure.arm_ids import ArmIdError, ResourceId
 from shared.errors import describe_azure_error
+from shared.retention.advice import options_of
 from shared.retention.dependency_states import refine
 from shared.retention.inventory import InventoryRow
-from shared.retention.advice import options_of
 from shared.retention.ledger import LedgerRow, LedgerState
 from shared.retention.notices import NOT_RESTORED
 

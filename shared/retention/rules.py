@@ -1,4 +1,4 @@
-"""The ledger's state machine (docs/retention.md, "Event rules"), pure: a row and an event in, the new row (or no change) out.
+"""The ledger's state machine (docs/retention.md), pure: a row and an event in, the new row (or no change) out.
 
 Events are kept for a while (`REORDER_WINDOW`) and folded in event-time order, so any delivery order of the
 same events ends in the row one in-order delivery gives. Older than the window means stale: ignored.

@@ -21,6 +21,7 @@ from shared.retention.reconcile import Reconciler, ReconcileReport
 from shared.retention.reconcile_index import ReconcileIndex
 from shared.retention.schedule import DELETED, EXPIRED, RetentionSchedule, ScheduleEntry, alerts_of, bucket, next_entry
 from shared.settings import Settings
+from shared.times import iso_z
 
 log = logging.getLogger("aml_lifecycle.sweep")
 DIGEST_LEASE = timedelta(minutes=5)
@@ -157,11 +158,11 @@ class RetentionSweep:
                 keys.add(entry.ledger_key)
         rows.sort(key=lambda r: r.purge_after)
         data = {
-            "generatedAt": now.isoformat(),
+            "generatedAt": iso_z(now),
             "count": len(rows),
             "workspaces": [
-                {"workspaceId": r.workspace_id, "deletedAt": r.deleted_at.isoformat(),
-                 "purgeAfter": r.purge_after.isoformat(),
+                {"workspaceId": r.workspace_id, "deletedAt": iso_z(r.deleted_at),
+                 "purgeAfter": iso_z(r.purge_after),
                  "daysLeft": round(r.time_left(now) / 86400, 1), "deletedBy": r.deleted_by,
                  "cmkEnabled": bool(r.cmk_enabled)}
                 for r in rows

@@ -129,14 +129,27 @@ def test_after_a_cancel_an_activity_in_flight_writes_nothing_to_arm(move_env, fu
     assert MovesStore.of(get_clients()).get(plan.move_id).state == "Failed"
 
 
-def test_cancel_after_the_move_leaves_it_needing_attention(move_env, functions):
+def test_cancel_after_the_move_leaves_it_needing_attention(move_env, functions, sim, caplog):
     plan = started()
     store = MovesStore.of(get_clients())
     store.update(plan.partition, plan.move_id, lambda r: (setattr(r, "state", "PostMove"),
                                                           r.put_step("private-endpoints", "running")))
-    code, view = cancel(functions, plan.move_id, WHO, running(plan.move_id))
+    with caplog.at_level("INFO"):
+        code, view = cancel(functions, plan.move_id, WHO, running(plan.move_id))
     assert code == 200 and view["state"] == "NeedsAttention" and view["error"]["code"] == "Cancelled"
     assert {s["name"]: s["status"] for s in view["steps"]}["private-endpoints"] == "incomplete"
+    # Where the workspace is now, and every post-move step the cancel skipped, each for a person to do.
+    assert view["targetWorkspaceId"] == plan.target_workspace.id
+    skipped = {i["target"] for i in view["leftToDo"] if i["kind"] == "post-move-step-skipped"}
+    assert skipped == {"private-endpoints", "datastores", "role-assignments"}
+    assert view["statusUrl"] == f"http://localhost:7071/api/moves/{plan.move_id}"
+    # The same alert a NeedsAttention move publishes, once, and the move.finished line the alert rule counts.
+    events = [e["event"] for e in sim.control("GET", "topics/alerts/events").json()]
+    (alert,) = [e for e in events if e["type"] == "AmlLifecycle.Move.NeedsAttention"]
+    assert alert["data"]["moveId"] == plan.move_id and len(alert["data"]["leftToDo"]) == 3
+    assert any(getattr(r, "kind", None) == "move.finished" or "finished: NeedsAttention" in r.getMessage()
+               for r in caplog.records)
+    assert store.get(plan.move_id).alert_id == alert["id"]
 
 
 def test_a_durable_host_that_fails_does_not_undo_the_cancel(move_env, functions):

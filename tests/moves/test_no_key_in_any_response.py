@@ -31,6 +31,8 @@ def cases(started: dict) -> dict[str, list[tuple[str, str, Any]]]:
         "moves_validate": [("POST", "moves/validate", {"workspaceId": ws_id("ws-quiet"),
                                                        "targetResourceGroupId": rg_id(SUB_PROD, "rg-ml-prod")}),
                            ("POST", "moves/validate", {"workspaceId": "nope"})],
+        "moves_list": [("GET", "moves", None), ("GET", "moves?state=Bogus", None),
+                       ("GET", "moves?continuationToken=nope", None)],
         "moves_start": [("POST", "moves", MOVE), ("POST", "moves", {"workspaceId": 1}),
                         ("POST", "moves", {**MOVE, "targetResourceGroupId": rg_id(SUB_DEV, "rg-elsewhere")})],
         "move_status": [("GET", f"moves/{move_id}", None), ("GET", f"moves/{UNKNOWN_MOVE}", None)],

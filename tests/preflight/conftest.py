@@ -103,7 +103,7 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def ledger_row(app_env: dict[str, str]) -> Callable[..., None]:
-    """Write a WorkspaceRetention row (DESIGN §4) as the event handler would."""
+    """Write a WorkspaceRetention row (docs/tables.md) as the event handler would."""
     from azure.data.tables import TableServiceClient
 
     from shared.azure import tables

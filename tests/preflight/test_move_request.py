@@ -34,6 +34,8 @@ def test_minimal_body_parses_with_defaults():
         False,
     )
     assert (request.approve_private_endpoints, request.fix_datastores) == ("pre-existing", True)
+    # recreateRoleAssignments belongs to POST /api/moves too: one body serves both routes
+    assert parse_move_request(body(recreateRoleAssignments=True)).workspace.id == WS
 
 
 def test_full_move_body_round_trips_through_json():
@@ -57,6 +59,8 @@ def test_full_move_body_round_trips_through_json():
 def test_validate_route_ignores_move_only_fields():
     request = parse_move_request(body(approvePrivateEndpoints="whatever", fixDatastores="no"))
     assert (request.approve_private_endpoints, request.fix_datastores) == ("pre-existing", True)
+    # recreateRoleAssignments belongs to POST /api/moves too: one body serves both routes
+    assert parse_move_request(body(recreateRoleAssignments=True)).workspace.id == WS
 
 
 @pytest.mark.parametrize(

@@ -58,8 +58,9 @@ def test_expiring_soon_says_how_long_is_left_who_deleted_it_and_what_to_do(topic
     [event] = [e for e in topic_events(sim) if e["type"] == "AmlLifecycle.Retention.ExpiringSoon"]
     data = event["data"]
     assert (event["source"], event["subject"], event["specversion"]) == ("/aml-lifecycle", ws_id("ws-quiet"), "1.0")
-    assert (data["thresholdDays"], data["daysLeft"], data["hoursLeft"]) == (3, 2, 23)
-    assert data["purgeAfter"] == (T0 + 14 * DAY).isoformat() and data["deletedBy"] == "carol@contoso.com"
+    # hoursLeft means what it means in GET /api/retention: whole hours until purgeAfter (2 days 23 h)
+    assert (data["thresholdDays"], data["daysLeft"], data["hoursLeft"]) == (3, 2, 71)
+    assert data["purgeAfter"] == (T0 + 14 * DAY).isoformat().replace("+00:00", "Z") and data["deletedBy"] == "carol@contoso.com"
     assert [o["action"] for o in data["recoveryOptions"]] == ["recover", "purge"]
     assert any("compute" in item for item in data["notRestoredOnRecovery"])
 

@@ -1,4 +1,4 @@
-"""The `workspace_events` function through its real entry point, against Azurite: ledger rows per DESIGN §4/§5."""
+"""The `workspace_events` function through its real entry point, against Azurite: ledger rows per docs/tables.md."""
 
 from __future__ import annotations
 
@@ -207,4 +207,4 @@ def test_cmk_workspace_row_and_alert_carry_the_managed_resource_group_cost(funct
     data = json.loads(line.split(ws_id("ws-quiet") + " ", 1)[1])
     assert "billed" in data["cmkCostWarning"] and data["managedResourceGroup"] == "azureml-rg-ws-quiet_0001"
     assert [o["action"] for o in data["recoveryOptions"]] == ["recover", "purge"]
-    assert data["purgeAfter"] == (NOW + timedelta(days=14)).isoformat()
+    assert data["purgeAfter"] == (NOW + timedelta(days=14)).isoformat().replace("+00:00", "Z")

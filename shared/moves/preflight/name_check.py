@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 from shared.moves.preflight.rules import FAILED, PASSED, WARNING, CheckResult, result, skipped
 from shared.moves.snapshot import LedgerEntry, MoveSnapshot
+from shared.times import iso_z
 
 CID = "target.name-free"
 
@@ -47,11 +48,11 @@ def _holds(entry: LedgerEntry, now: datetime) -> bool:
 
 
 def _until(entry: LedgerEntry) -> str:
-    return f" until {_utc(entry.purge_after).isoformat()}" if entry.purge_after else ""
+    return f" until {iso_z(_utc(entry.purge_after))}" if entry.purge_after else ""
 
 
 def _item(name: str, entry: LedgerEntry) -> dict:
-    purge_after = _utc(entry.purge_after).isoformat() if entry.purge_after else None
+    purge_after = iso_z(_utc(entry.purge_after)) if entry.purge_after else None
     return {"workspaceName": name, "resourceGroup": entry.resource_group, "state": entry.state,
             "purgeAfter": purge_after}
 

@@ -1,4 +1,4 @@
-"""The move preflight rules (DESIGN §6 check ids): pure functions from a MoveSnapshot to CheckResults."""
+"""The move preflight rules (docs/api.md check ids): pure functions from a MoveSnapshot to CheckResults."""
 
 from __future__ import annotations
 
@@ -264,9 +264,9 @@ LATER_RULES: tuple[Callable[[MoveSnapshot], CheckResult], ...] = (
 
 def evaluate(snapshot: MoveSnapshot, *, now: datetime | None = None) -> list[CheckResult]:
     """Every check, in the contract's order. The snapshot must hold a workspace (or its read error)."""
+    from shared.moves.preflight import kind_checks  # hubs, projects, feature stores, managed networks, serverless
     from shared.moves.preflight.name_check import target_name_free
     from shared.moves.preflight.unsupported import workspace_no_data_profiling, workspace_no_deployed_services
-    from shared.moves.preflight import kind_checks  # hubs, projects, feature stores, managed networks, serverless
     from shared.moves.workload import rules as quiesce_rules  # what "quiesce": true turns into warnings
 
     now = _utc(now or datetime.now(timezone.utc))
