@@ -74,8 +74,8 @@ async def moves_start(req: func.HttpRequest, client: df.DurableOrchestrationClie
 
 
 @bp.function_name("moves_list")
-@bp.route(route="moves", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-@api
+@bp.route(route="moves", methods=["GET"], auth_level=route_auth_level())
+@api(role=(auth.MOVES_EXECUTE, auth.MOVES_VALIDATE))
 def moves_list(req: func.HttpRequest) -> func.HttpResponse:
     query = MoveListQuery.from_params(dict(req.params))
     client = tables.table(get_clients().tables(), tables.MOVES)

@@ -52,7 +52,10 @@ def test_the_command_signs_in_with_the_pipelines_cli_login_and_no_stored_secret(
     assert report["ready"] is False
     assert any(c["id"] == "workspace.no-computes" and c["status"] == "failed" for c in report["checks"])
     calls = (tmp_path / "az.calls").read_text().splitlines()
-    assert calls and all("get-access-token" in c and f"--scope {SCOPE}" in c for c in calls)
+    # azure-identity's AzureCliCredential asks `az account get-access-token` for the scope's resource
+    resource = SCOPE.removesuffix("/.default")
+    assert calls and all("get-access-token" in c and (f"--resource {resource}" in c or f"--scope {SCOPE}" in c)
+                         for c in calls)
     assert token not in run.stdout + run.stderr
 
     # the same pipeline identity without the role: refused, naming the role it lacks
