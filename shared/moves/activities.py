@@ -18,7 +18,7 @@ from shared.moves import operations as ops
 from shared.moves.cancel import is_cancelled
 from shared.moves.datastore_fix import check_datastores
 from shared.moves.inventory_reuse import fresh
-from shared.moves.move_reconcile import held_by_earlier_attempt, reconcile
+from shared.moves.move_reconcile import held_by_earlier_attempt, lock_wait, reconcile
 from shared.moves.plan import FAILED, MOVING, POST_MOVE, SUCCEEDED, MovePlan
 from shared.moves.premove_inventory import Inventory, take_inventory
 from shared.moves.report import Outcome, conclude
@@ -78,6 +78,7 @@ def start_validation(clients: AzureClients, plan: MovePlan, inventory: Inventory
         list(plan.resources),
         arm_endpoint=clients.settings.arm_endpoint,
     )
+    status = lock_wait(status, plan) or status
 
     def change(record: MoveRecord) -> None:
         if created:
@@ -108,6 +109,7 @@ def start_move(clients: AzureClients, plan: MovePlan) -> dict[str, Any]:
     )
     if earlier_attempt:  # a crash after the POST, before its Location was recorded: converge by reading
         status = held_by_earlier_attempt(status) or status
+    status = lock_wait(status, plan) or status  # another move holds the groups: wait for ARM's lock
 
     def change(record: MoveRecord) -> None:
         if status.location:
@@ -133,8 +135,10 @@ def _set_moving(record: MoveRecord) -> None:
     record.put_step("move", "starting")
 
 
-def poll(clients: AzureClients, plan: MovePlan, phase: str, location: str, poll_number: int) -> dict[str, Any]:
-    """One GET of the operation's Location; the step keeps the poll count and, at the end, ARM's verdict."""
+def poll(clients: AzureClients, plan: MovePlan, phase: str, location: str, poll_number: int,
+         wait: dict[str, str] | None = None) -> dict[str, Any]:
+    """One GET of the operation's Location; the step keeps the poll count and, at the end, ARM's verdict. `wait`
+    (`nextCheckAt`, `deadline`, ISO 8601 Z, from the orchestrator) is shown on the step while it waits."""
     if not location and phase == "move":  # throttled POST, or the earlier attempt's move: see move_reconcile
         _refuse_if_cancelled(_store(clients).get(plan.move_id, partition=plan.partition))  # reconcile may POST
         status = reconcile(clients, plan)
@@ -143,22 +147,31 @@ def poll(clients: AzureClients, plan: MovePlan, phase: str, location: str, poll_
                                      list(plan.resources), arm_endpoint=clients.settings.arm_endpoint)
     else:
         status = ops.poll_operation(clients.arm_pipeline(), location, arm_endpoint=clients.settings.arm_endpoint)
+    status = lock_wait(status, plan) or status  # a validation refused only for another move's lock: POST again
 
     def change(record: MoveRecord) -> None:
         if phase == "move" and status.location and not record.operation:  # the move's Location, once known
             record.operation = status.location
-        _record_operation(record, phase, status, poll=poll_number)
+        _record_operation(record, phase, status, poll=poll_number, wait=wait)
 
     _update(clients, plan, change)
     return status.to_json()
 
 
-def _record_operation(record: MoveRecord, phase: str, status: ops.OperationStatus, *, poll: int) -> None:
+def _record_operation(record: MoveRecord, phase: str, status: ops.OperationStatus, *, poll: int,
+                      wait: dict[str, str] | None = None) -> None:
     name = _STEP_OF_PHASE[phase]
     step = record.step(name) or {}
     polls = max(int(step.get("polls") or 0), poll)
+    for key in ("waitingFor", "nextCheckAt", "deadline"):
+        step.pop(key, None)
     if status.waiting:
-        record.put_step(name, "running", polls=polls, lastPoll=status.status if poll else None, detail=status.detail)
+        waiting_for = status.detail if status.status == ops.RUNNING and status.detail else \
+            f"ARM's {'validateMoveResources' if phase == 'validate' else 'moveResources'} operation to end" + \
+            (f" (last answer: {status.detail})" if status.detail else "")
+        record.put_step(name, "waiting" if status.extra.get("lockWait") else "running", polls=polls,
+                        lastPoll=status.status if poll else None, detail=status.detail, waitingFor=waiting_for,
+                        **(wait or {}))
     elif status.status == ops.SUCCEEDED:
         record.put_step(name, "succeeded", polls=polls)
         if phase == "move":
@@ -225,7 +238,7 @@ def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str,
         row.result = conclusion.result
         row.finished_at = row.finished_at or utcnow()
         for step in row.steps:
-            if step["status"] in ("running", "starting"):  # a wait that ended at its deadline
+            if step["status"] in ("running", "starting", "waiting"):  # a wait that ended at its deadline
                 row.put_step(step["name"], "incomplete")
         row.put_step("report", "succeeded", state=conclusion.state, leftToDo=len(conclusion.left_to_do))
 
