@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +21,15 @@ def iso(moment) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+def lock_delay(delay: int, waits: int, instance_id: str, timing: MoveTiming) -> int:
+    """While another move holds the groups: back off (doubling from the fallback up to max_poll_seconds), spread by
+    a per-instance offset so queued moves do not all ask ARM at the same second (deterministic: replay-safe)."""
+    if waits <= 0:
+        return delay
+    spread = int(hashlib.sha256(instance_id.encode()).hexdigest()[:4], 16) % max(timing.poll_fallback_seconds, 1)
+    return max(delay, min(timing.max_poll_seconds, timing.poll_fallback_seconds * 2 ** min(waits - 1, 10)) + spread)
+
+
 def await_move(context: df.DurableOrchestrationContext, call: Any, operation: dict, timing: MoveTiming):
     """Poll the move until ARM settles it; returns `{"status": succeeded | failed | unknown, "error"?}`.
 
@@ -34,7 +44,7 @@ def await_move(context: df.DurableOrchestrationContext, call: Any, operation: di
     started = context.current_utc_datetime
     deadline = started + timedelta(seconds=timing.lock_wait_deadline_seconds if lock_wait
                                    else timing.operation_deadline_seconds)
-    polls = transient = same = checks = 0
+    polls = transient = same = checks = waits = 0
     last = None
     while True:
         status, now = operation["status"], context.current_utc_datetime
@@ -61,6 +71,8 @@ def await_move(context: df.DurableOrchestrationContext, call: Any, operation: di
                                 minimum=timing.min_poll_seconds, maximum=timing.max_poll_seconds)
         if checks:
             delay = max(delay, min(timing.max_poll_seconds, timing.poll_fallback_seconds * 2 ** min(checks, 10)))
+        waits = waits + 1 if operation.get("lockWait") else 0
+        delay = lock_delay(delay, waits, context.instance_id, timing)
         next_check = min(now + timedelta(seconds=delay), deadline)
         yield context.create_timer(next_check)
         polls += 1

@@ -8,7 +8,7 @@ from typing import Any, Generator
 import azure.durable_functions as df
 
 from handlers import move_workload
-from handlers.move_await import LOCATE, UNKNOWN, await_move, iso
+from handlers.move_await import LOCATE, UNKNOWN, await_move, iso, lock_delay
 from handlers.telemetry import activity
 from shared.azure.clients import get_clients
 from shared.errors import redact
@@ -111,7 +111,7 @@ def _await_operation(
     started = context.current_utc_datetime
     deadline = started + timedelta(seconds=timing.operation_deadline_seconds)
     lock_deadline = started + timedelta(seconds=max(timing.lock_wait_deadline_seconds, timing.operation_deadline_seconds))
-    polls = transient = same = 0
+    polls = transient = same = waits = 0
     last = None
     while operation["status"] in WAITING:
         transient = transient + 1 if operation["status"] == TRANSIENT else 0
@@ -141,6 +141,8 @@ def _await_operation(
             minimum=timing.min_poll_seconds,
             maximum=timing.max_poll_seconds,
         )
+        waits = waits + 1 if operation.get("lockWait") else 0
+        delay = lock_delay(delay, waits, context.instance_id, timing)
         next_check = min(now + timedelta(seconds=delay), limit)
         yield context.create_timer(next_check)
         polls += 1
