@@ -20,6 +20,7 @@ from shared.moves.launch import (
     prepare_claimed,
     running_move_id,
 )
+from shared.moves.orphans import release_orphan
 from shared.moves.plan import ORCHESTRATOR, instance_id_for, is_move_id
 from shared.moves.report import status_view
 from shared.moves.request import check_allowed
@@ -47,7 +48,14 @@ async def moves_start(req: func.HttpRequest, client: df.DurableOrchestrationClie
     try:  # the workspace's start claim first: concurrent starts lose here, before any preflight read
         plan = await asyncio.to_thread(prepare_claimed, clients, settings, request, recreate)
     except ClaimTaken as taken:
-        return _conflict(req, taken.move_id, request.workspace.id)
+        # The claimant's orchestration may be gone (terminated, lost): its row is ended from what ARM says first.
+        if not await asyncio.to_thread(release_orphan, clients, request.workspace.subscription_id, taken.move_id,
+                                       current):
+            return _conflict(req, taken.move_id, request.workspace.id)
+        try:
+            plan = await asyncio.to_thread(prepare_claimed, clients, settings, request, recreate)
+        except ClaimTaken as again:
+            return _conflict(req, again.move_id, request.workspace.id)
     try:
         await client.start_new(ORCHESTRATOR, instance_id, plan.to_json())
     except Exception as exc:  # the Durable client raises plain Exceptions carrying the host's answer
