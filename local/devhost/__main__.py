@@ -59,7 +59,8 @@ async def serve(args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     url = await host.start(args.host, args.port)
-    ready = {"url": url, **keys.ready_fields(), "functions": host.describe(url)}
+    ready = {"url": url, "rpcUrl": f"http://127.0.0.1:{host.rpc_port}/durabletask/", **keys.ready_fields(),
+             "functions": host.describe(url)}
     sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()
     log.info("development host for %s listening on %s (%d functions)", args.app, url, len(host.index.functions))

@@ -79,5 +79,3 @@ def test_fifty_moves_from_one_group_started_together_all_succeed_waiting_for_the
     assert events == {"AmlLifecycle.Move.Succeeded": COUNT}
     longest = max(r.timers[-1] - r.timers[0] for r in runs)
     assert longest.total_seconds() < plans[0].timing.lock_wait_deadline_seconds
-    print("CALLS", sum(len(r.calls) for r in runs), Counter(n for r in runs for n in r.names).most_common(6),
-          "virtual", longest)
