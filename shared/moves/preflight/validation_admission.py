@@ -66,3 +66,11 @@ def _refused(code: str, reason: str) -> dict[str, Any]:
     reason = redact(reason)[:500]
     log.warning("validation orchestration refused (%s): %s", code, reason)
     return {"admitted": False, "code": code, "reason": reason}
+
+
+def forget_validation(clients: AzureClients, validation_id: str) -> None:
+    """Remove the record once the validation has its report (best effort; a retried finish finds none)."""
+    try:
+        tables.table(clients.tables(), tables.MOVES).delete_entity(PARTITION, validation_id)
+    except ResourceNotFoundError:
+        pass

@@ -66,7 +66,7 @@ def finish(clients: AzureClients, payload: dict[str, Any], operation: dict[str, 
     (only when the starter's record says it created it: validation_admission.py)."""
     from dataclasses import replace
 
-    from shared.moves.preflight.validation_admission import recorded_group_created
+    from shared.moves.preflight.validation_admission import forget_validation, recorded_group_created
 
     request = MoveRequest.from_json(payload["request"])
     report = MoveReport.from_json(payload["report"])
@@ -79,4 +79,7 @@ def finish(clients: AzureClients, payload: dict[str, Any], operation: dict[str, 
     ready = not any(c.blocks for c in report.checks) and arm["status"] == "succeeded"
     done = MoveReport(ready, report.checks, arm, report.resources, report.workspace_location,
                       report.target_resource_group_created)
-    return settle(clients, request, done).to_json()
+    settled = settle(clients, request, done).to_json()
+    if validation_id:
+        forget_validation(clients, validation_id)
+    return settled
