@@ -207,3 +207,20 @@ def test_a_refused_plan_ends_failed_before_any_other_activity(handle):
     _, run = drive(handle, activities(move_admit=lambda p: refused))
     assert run.names == ["move_admit"]
     assert run.output is None and "TargetNotAllowed" in str(run.error)
+
+
+def test_an_operation_that_never_answers_and_a_workspace_nowhere_to_be_read_end_needs_attention(handle):
+    """Unknown is not Failed: polls keep failing, ARM's reads say neither source nor target; at the deadline the
+    outcome is flagged unknown (NeedsAttention, nothing compensated) after reads, not after the 5xx run."""
+    timing = MoveTiming(operation_deadline_seconds=600, retry_first_ms=1000, retry_attempts=1)
+    flaky = {"status": "transient", "location": LOC_M, "retryAfter": None, "detail": "503 ServiceUnavailable: busy"}
+    table = activities(
+        move_poll=lambda p: {"status": "succeeded", "location": LOC_V} if p["phase"] == "validate" else flaky,
+        move_locate=lambda p: {"where": "unknown", "source": "error: 503", "target": "absent"},
+    )
+    _, run = drive(handle, table, timing)
+    outcome = run.output["outcome"]
+    assert outcome["moved"] is False and outcome["unknown"] is True, outcome
+    assert outcome["error"]["code"] == "MoveOutcomeUnknown" and "error: 503" in outcome["error"]["message"]
+    assert run.names.count("move_locate") >= 2 and run.timers[-1] - T0 >= timedelta(seconds=600)
+    assert "move_approve_private_endpoints" not in run.names
