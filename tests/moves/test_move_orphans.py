@@ -61,3 +61,41 @@ def test_cancel_clears_a_stuck_move_once_its_orchestration_is_gone_and_audits_it
     sim.control("POST", "settings", json={"validationSeconds": 0})
     again = requests.post(f"{host.url}/api/moves", json=BODY, headers={"x-functions-key": host.key}, timeout=60)
     assert again.status_code == 202, again.text
+
+
+def test_an_orphaned_move_that_arm_finished_ends_needs_attention_at_the_target_and_frees_the_claim(move_env, sim):
+    """The orchestration vanished after ARM's moveResources went out; ARM finished it. The row says it moved, what
+    was not done, and the workspace's claim is free."""
+    from datetime import timedelta
+
+    from local.waiting import wait_until
+    from shared.azure.clients import get_clients
+    from shared.moves import claims, operations
+    from shared.moves.launch import record_start
+    from shared.moves.orphans import converge, orchestration_gone
+    from shared.moves.plan import instance_id_of
+    from shared.moves.store import MovesStore
+    from tests.moves.conftest import make_plan
+
+    clients = get_clients()
+    plan = make_plan("ws-twin", rg_id(SUB_DEV, "rg-ml-dev-2"))
+    record_start(clients, plan)
+    claims.acquire(clients, plan.partition, instance_id_of(plan.move_id), plan.move_id)
+    started = operations.start_operation(clients.arm_pipeline(), operations.MOVE, plan.source, plan.target,
+                                         list(plan.resources), arm_endpoint=clients.settings.arm_endpoint)
+    store = MovesStore.of(clients)
+    store.update(plan.partition, plan.move_id, lambda r: (setattr(r, "state", "Moving"),
+                                                          setattr(r, "operation", started.location)))
+    wait_until(lambda: operations.poll_operation(clients.arm_pipeline(), started.location,
+                                                 arm_endpoint=clients.settings.arm_endpoint).status == "succeeded",
+               "ARM's move", timeout=30, interval=0.1)
+    record = store.get(plan.move_id, partition=plan.partition)
+    later = record.updated_at + timedelta(minutes=5)
+    assert orchestration_gone(record, None, now=later)  # no instance runs it, and it has not changed for minutes
+
+    ended = converge(clients, record, by="oncall@contoso", reason="instance purged")
+    assert ended.state == "NeedsAttention" and ended.result["targetWorkspaceId"] == ws_id("ws-twin", rg="rg-ml-dev-2")
+    assert ended.result["leftToDo"][0]["kind"] == "post-move-not-run"
+    assert {s["name"]: s for s in ended.steps}["orphaned"]["where"] == "target"
+    # The claim is free: a new move of this workspace's instance can be claimed.
+    claims.acquire(clients, plan.partition, instance_id_of(plan.move_id), plan.move_id[:-4] + "999Z")
