@@ -16,6 +16,7 @@ from shared.moves.cancel import check_cancellable, mark_cancelled, parse_cancel
 from shared.moves.finished import announce
 from shared.moves.launch import is_running, running_move_id
 from shared.moves.links import base_of
+from shared.moves.orphans import converge, orchestration_gone
 from shared.moves.plan import is_move_id
 from shared.moves.report import status_view
 from shared.moves.store import MoveRecord, MovesStore
@@ -36,6 +37,13 @@ async def move_cancel(req: func.HttpRequest, client: df.DurableOrchestrationClie
     record = await asyncio.to_thread(store.get, move_id) if is_move_id(move_id) else None
     if record is None:
         raise ApiError(404, "MoveNotFound", f"no move with id {move_id!r}", "moveId")
+
+    current = await client.get_status(record.instance_id, show_input=True)
+    if orchestration_gone(record, current):  # terminated / failed / lost: end the row from what ARM says
+        record = await asyncio.to_thread(converge, get_clients(), record, by=caller.record(),
+                                         reason=request.reason, cancel=True, note=request.requested_by)
+        log.info("move %s (orchestration gone) cleared by %s", move_id, caller.label())
+        return json_response(status_view(record, base_of(req.url)))
 
     def change(row: MoveRecord) -> None:
         check_cancellable(row)  # under the row's ETag: a move that starts meanwhile is not cancelled (409)

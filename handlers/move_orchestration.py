@@ -8,6 +8,7 @@ from typing import Any, Generator
 import azure.durable_functions as df
 
 from handlers import move_workload
+from handlers.move_await import LOCATE, UNKNOWN, await_move, iso, lock_delay
 from handlers.telemetry import activity
 from shared.azure.clients import get_clients
 from shared.errors import redact
@@ -17,6 +18,7 @@ from shared.moves.operations import FAILED, TRANSIENT, WAITING, OperationStatus,
 from shared.moves.plan import DEFAULT_TIMING, ORCHESTRATOR, MovePlan, MoveTiming
 from shared.moves.premove_inventory import Inventory
 from shared.moves.report import Outcome
+from shared.moves.whereabouts import locate
 from shared.retention.moved import follow_move
 from shared.settings import get_settings
 
@@ -32,7 +34,7 @@ DATASTORES = "move_check_datastores"
 ROLE_ASSIGNMENTS = "move_check_role_assignments"
 FINISH = "move_finish"
 ACTIVITIES = (
-    ADMIT, SNAPSHOT, START_VALIDATION, START_MOVE, POLL, APPROVE, DATASTORES, ROLE_ASSIGNMENTS, FINISH,
+    ADMIT, SNAPSHOT, START_VALIDATION, START_MOVE, POLL, LOCATE, APPROVE, DATASTORES, ROLE_ASSIGNMENTS, FINISH,
     *move_workload.ACTIVITIES,
 )
 
@@ -55,9 +57,10 @@ def move_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any,
 
     quiesce = MovePlan.from_json(raw).request.quiesce
     outcome: dict[str, Any] = {"moved": False, "phase": "snapshot", "error": None, "stepErrors": {}}
+    operation: dict[str, Any] = {"status": "failed"}
     try:
         inventory = yield call(SNAPSHOT)
-        operation: dict[str, Any] = {"status": "succeeded"}
+        operation = {"status": "succeeded"}
         if quiesce:  # remove computes / endpoints first (handlers/move_workload.py)
             outcome["phase"] = "quiesce"
             operation = yield from move_workload.quiesce(context, call, timing, outcome)
@@ -68,19 +71,32 @@ def move_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any,
         if operation["status"] == "succeeded":
             outcome["phase"] = "move"
             started = yield call(START_MOVE)
-            operation = yield from _await_operation(context, call, "move", started, timing)
-        if operation["status"] == "succeeded":
-            outcome.update(moved=True, phase="post-move")
-            if quiesce:  # re-create the workload at the destination before the other chores
-                yield from move_workload.restore(context, call, timing, outcome, "restore")
-            yield from _after_move(context, call, inventory, timing, outcome)
-        else:
+            operation = yield from await_move(context, call, started, timing)
+        if operation["status"] != "succeeded":
             outcome["error"] = operation.get("error")
+            outcome["unknown"] = operation["status"] == UNKNOWN
     except Exception as exc:  # an activity failed after its retries: the move ends in a clear state, not a crash
         outcome["error"] = {"code": "StepFailed", "message": _reason(exc), "reasons": []}
-    if quiesce and not outcome["moved"] and outcome.get("workloadSnapshotted"):  # compensation
+        operation = {"status": "failed"}
+        if outcome["phase"] == "move":  # POST moveResources may have gone out: where is the workspace?
+            where = yield from _locate(context, call)
+            operation = {"status": "succeeded"} if where == "target" else operation
+            outcome["unknown"] = where not in ("target", "source")
+    if operation["status"] == "succeeded":
+        outcome.update(moved=True, phase="post-move", error=None, unknown=False)
+        if quiesce:  # re-create the workload where the workspace is now, before the other chores
+            yield from move_workload.restore(context, call, timing, outcome, "restore")
+        yield from _after_move(context, call, inventory, timing, outcome)
+    elif quiesce and not outcome.get("unknown") and outcome.get("workloadSnapshotted"):  # compensation, at the source
         yield from move_workload.restore(context, call, timing, outcome, "compensate")
     return (yield call(FINISH, outcome=outcome))
+
+
+def _locate(context: df.DurableOrchestrationContext, call: Any):
+    try:
+        return (yield call(LOCATE))["where"]
+    except Exception:  # ARM or storage unreachable after the retries: unknown, nothing is compensated
+        return UNKNOWN
 
 
 class PlanRefused(Exception):
@@ -90,9 +106,12 @@ class PlanRefused(Exception):
 def _await_operation(
     context: df.DurableOrchestrationContext, call: Any, phase: str, operation: dict, timing: MoveTiming
 ):
-    """Poll an ARM operation with durable timers honouring Retry-After, up to the deadline (ARM allows 4 hours)."""
-    deadline = context.current_utc_datetime + timedelta(seconds=timing.operation_deadline_seconds)
-    polls = transient = same = 0
+    """Poll ARM's validation with durable timers honouring Retry-After, up to the deadline (ARM allows 4 hours;
+    `lock_wait_deadline_seconds` while another move holds the groups). Nothing moves here, so a failure is Failed."""
+    started = context.current_utc_datetime
+    deadline = started + timedelta(seconds=timing.operation_deadline_seconds)
+    lock_deadline = started + timedelta(seconds=max(timing.lock_wait_deadline_seconds, timing.operation_deadline_seconds))
+    polls = transient = same = waits = 0
     last = None
     while operation["status"] in WAITING:
         transient = transient + 1 if operation["status"] == TRANSIENT else 0
@@ -100,6 +119,7 @@ def _await_operation(
         same = same + 1 if operation["status"] == TRANSIENT and operation.get("detail") == last else int(transient > 0)
         last = operation.get("detail") if operation["status"] == TRANSIENT else None
         now = context.current_utc_datetime
+        limit = lock_deadline if operation.get("lockWait") else deadline
         if same >= timing.identical_failure_limit:
             return _failed("OperationFailed", f"the {phase} operation answered the same error {same} times in a "
                            f"row: {last}. Check both resource groups before retrying")
@@ -109,11 +129,11 @@ def _await_operation(
                 f"{transient} polls of the {phase} operation failed in a row; "
                 f"last: {operation.get('detail')}. Check the resource groups before retrying",
             )
-        if now >= deadline:
+        if now >= limit:
             return _failed(
                 "OperationTimedOut",
                 f"the {phase} operation did not finish within "
-                f"{timing.operation_deadline_seconds}s; check both resource groups",
+                f"{int((limit - started).total_seconds())}s; check both resource groups",
             )
         delay = next_poll_delay(
             OperationStatus.from_json(operation),
@@ -121,9 +141,13 @@ def _await_operation(
             minimum=timing.min_poll_seconds,
             maximum=timing.max_poll_seconds,
         )
-        yield context.create_timer(min(now + timedelta(seconds=delay), deadline))
+        waits = waits + 1 if operation.get("lockWait") else 0
+        delay = lock_delay(delay, waits, context.instance_id, timing)
+        next_check = min(now + timedelta(seconds=delay), limit)
+        yield context.create_timer(next_check)
         polls += 1
-        operation = yield call(POLL, phase=phase, location=operation["location"], poll=polls)
+        operation = yield call(POLL, phase=phase, location=operation["location"], poll=polls,
+                               nextCheckAt=iso(next_check), deadline=iso(limit))
     return operation
 
 
@@ -189,7 +213,13 @@ def move_start(payload: dict) -> dict:
 
 @activity(bp)
 def move_poll(payload: dict) -> dict:
-    return work.poll(get_clients(), _plan(payload), payload["phase"], payload["location"], int(payload["poll"]))
+    return work.poll(get_clients(), _plan(payload), payload["phase"], payload["location"], int(payload["poll"]),
+                     wait={k: payload[k] for k in ("nextCheckAt", "deadline") if payload.get(k)})
+
+
+@activity(bp)
+def move_locate(payload: dict) -> dict:
+    return locate(get_clients(), _plan(payload))
 
 
 @activity(bp)

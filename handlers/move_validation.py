@@ -12,6 +12,7 @@ from shared import auth
 from shared.azure.clients import get_clients
 from shared.moves import check_allowed, parse_move_request, validate_move
 from shared.moves.preflight import validation_async
+from shared.moves.preflight.validation_admission import record_validation
 from shared.settings import get_settings
 
 bp = df.Blueprint()
@@ -29,9 +30,10 @@ async def moves_validate(req: func.HttpRequest, client: df.DurableOrchestrationC
     if report.arm_validation.get("status") != "running":
         return json_response(report.to_json())
     validation_id = validation_async.new_validation_id()
-    await client.start_new(
-        validation_async.ORCHESTRATOR, validation_id, validation_async.orchestration_input(request, report)
-    )
+    payload = validation_async.orchestration_input(request, report)
+    # Recorded first: the orchestration admits only the input recorded for its id (validation_admission.py).
+    await asyncio.to_thread(record_validation, get_clients(), validation_id, payload)
+    await client.start_new(validation_async.ORCHESTRATOR, validation_id, payload)
     parts = urllib.parse.urlsplit(req.url)
     status_url = f"{parts.scheme}://{parts.netloc}/api/moves/validations/{validation_id}"
     body = {**report.to_json(), "validationId": validation_id, "statusUrl": status_url}

@@ -22,6 +22,7 @@ from shared.moves.launch import (
 )
 from shared.moves.links import base_of
 from shared.moves.listing import MoveListQuery, list_moves
+from shared.moves.orphans import release_orphan
 from shared.moves.plan import ORCHESTRATOR, instance_id_for, is_move_id
 from shared.moves.report import status_view
 from shared.moves.request import check_allowed
@@ -51,7 +52,15 @@ async def moves_start(req: func.HttpRequest, client: df.DurableOrchestrationClie
         plan = await asyncio.to_thread(prepare_claimed, clients, settings, request, recreate,
                                        requested_by=caller.record())
     except ClaimTaken as taken:
-        return _conflict(req, taken.move_id, request.workspace.id)
+        # The claimant's orchestration may be gone (terminated, lost): its row is ended from what ARM says first.
+        if not await asyncio.to_thread(release_orphan, clients, request.workspace.subscription_id, taken.move_id,
+                                       current, caller.record()):
+            return _conflict(req, taken.move_id, request.workspace.id)
+        try:
+            plan = await asyncio.to_thread(prepare_claimed, clients, settings, request, recreate,
+                                           requested_by=caller.record())
+        except ClaimTaken as again:
+            return _conflict(req, again.move_id, request.workspace.id)
     try:
         await client.start_new(ORCHESTRATOR, instance_id, plan.to_json())
     except Exception as exc:  # the Durable client raises plain Exceptions carrying the host's answer

@@ -15,8 +15,11 @@ from shared.azure.clients import get_clients
 from shared.errors import ApiError
 from shared.moves.operations import FAILED, OperationStatus, next_poll_delay
 from shared.moves.preflight import validation_async as work
+from shared.moves.preflight.validation_admission import admit_validation
+from shared.settings import get_settings
 
 bp = df.Blueprint()
+ADMIT = "move_validation_admit"
 RUNNING = frozenset({"Running", "Pending", "ContinuedAsNew"})
 
 
@@ -26,6 +29,11 @@ def move_validation_orchestrator(context: df.DurableOrchestrationContext) -> Gen
     """Monitor pattern: poll ARM's operation URL after a durable timer (its Retry-After, bounded) until it ends, the
     same 5xx repeats `identical_failure_limit` times, or the deadline passes; then the final report."""
     payload = context.get_input()
+    # The input is not trusted (a system / master key can start this orchestrator with any input): admitted only
+    # when it is what POST /api/moves/validate recorded for this id, its target allowed now; else no ARM call at all.
+    admission = yield context.call_activity(ADMIT, {"payload": payload, "validationId": context.instance_id})
+    if not admission.get("admitted"):
+        raise ValidationRefused(f"{admission.get('code')}: {admission.get('reason')}")
     timing = work.ValidationTiming.from_json(payload.get("timing"))
     deadline = context.current_utc_datetime + timedelta(seconds=timing.deadline_seconds)
     operation: dict = {"status": "running", "location": payload["location"]}
@@ -47,7 +55,18 @@ def move_validation_orchestrator(context: df.DurableOrchestrationContext) -> Gen
                                                          "message": f"ARM answered {same} times: {last}"}}
         else:
             same, last = 0, None
-    return (yield context.call_activity(work.FINISH, {"payload": payload, "operation": operation}))
+    return (yield context.call_activity(work.FINISH, {"payload": payload, "operation": operation,
+                                                      "validationId": context.instance_id}))
+
+
+class ValidationRefused(Exception):
+    """The orchestration input did not pass admission; the instance ends Failed before any ARM call."""
+
+
+@activity(bp)
+def move_validation_admit(payload: dict) -> dict:
+    return admit_validation(get_clients(), get_settings(), str(payload.get("validationId") or ""),
+                            payload.get("payload"))
 
 
 @activity(bp)
@@ -57,7 +76,7 @@ def move_validation_poll(payload: dict) -> dict:
 
 @activity(bp)
 def move_validation_finish(payload: dict) -> dict:
-    return work.finish(get_clients(), payload["payload"], payload["operation"])
+    return work.finish(get_clients(), payload["payload"], payload["operation"], str(payload.get("validationId") or ""))
 
 
 @bp.function_name("move_validation_status")

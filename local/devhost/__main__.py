@@ -64,7 +64,8 @@ async def serve(args: argparse.Namespace) -> int:
     url = await host.start(args.host, args.port)
     # As App Service does (its WEBSITE_HOSTNAME variable): the app builds absolute URLs (alerts' statusUrl) from it.
     os.environ.setdefault("WEBSITE_HOSTNAME", url.split("://", 1)[-1].rstrip("/"))
-    ready = {"url": url, **keys.ready_fields(), "auth": mode, **signin, "functions": host.describe(url)}
+    ready = {"url": url, "rpcUrl": f"http://127.0.0.1:{host.rpc_port}/durabletask/", **keys.ready_fields(),
+             "auth": mode, **signin, "functions": host.describe(url)}
     sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()
     log.info("development host for %s listening on %s (%d functions)", args.app, url, len(host.index.functions))

@@ -214,9 +214,10 @@ class DurableApi:
         return web.Response(status=202)
 
 
-def management_payload(base_url: str, hub: str, key: str, instance_id: str, connection: str = "Storage") -> dict:
-    """The check-status payload: public URLs of one instance, with the key in `code`."""
-    query = f"taskHub={hub}&connection={connection}&code={key}"
+def management_payload(base_url: str, hub: str, key: str | None, instance_id: str, connection: str = "Storage") -> dict:
+    """The check-status payload: public URLs of one instance, with the key in `code` when given (the binding's
+    payload); HTTP answers get them without a key: the caller holds its own, and no answer hands one out."""
+    query = f"taskHub={hub}&connection={connection}" + (f"&code={key}" if key else "")
     instance = f"{base_url}/runtime/webhooks/durabletask/instances/{quote(instance_id, safe='')}"
     return {"id": instance_id, "statusQueryGetUri": f"{instance}?{query}",
             "sendEventPostUri": f"{instance}/raiseEvent/{{eventName}}?{query}",

@@ -29,6 +29,7 @@ class RunningDevHost:
     process: subprocess.Popen = field(repr=False)
     master_key: str = field(default="", repr=False)
     system_keys: dict[str, str] = field(default_factory=dict, repr=False)
+    rpc_url: str = ""  # the Durable RPC listener (loopback, its own port; the SDK's rpcBaseUrl)
     auth: str = "keys"
     issuer_file: str = ""
 
@@ -115,8 +116,8 @@ def start_devhost(app: str = "function_app:app", *, app_dir: str | os.PathLike |
             process.wait(10)
         raise
     return RunningDevHost(ready["url"], ready["functionKey"], process.pid, ready["functions"], log_path, process,
-                          ready.get("masterKey", ""), ready.get("systemKeys") or {}, ready.get("auth", "keys"),
-                          ready.get("issuerFile", ""))
+                          ready.get("masterKey", ""), ready.get("systemKeys") or {}, ready.get("rpcUrl", ""),
+                          ready.get("auth", "keys"), ready.get("issuerFile", ""))
 
 
 def _read_ready_line(process: subprocess.Popen, timeout: float) -> dict:

@@ -70,6 +70,8 @@ class DevHost:
         self.engine = DurableEngine(self.index, store or store_for(storage_connection, hub_name),
                                     executor=self.executor, hub_name=hub_name)
         self.durable_api = DurableApi(self.engine, self._management_payload)
+        self._rpc_runner: web.AppRunner | None = None
+        self.rpc_port = 0
         self.timers = TimerScheduler(self.index.of_type(TIMER), self.call)
         self._background: set[asyncio.Task] = set()
         self._runner: web.AppRunner | None = None
@@ -87,6 +89,14 @@ class DevHost:
         site = web.TCPSite(self._runner, host, port)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        # The Durable extension's RPC endpoint (the SDK's rpcBaseUrl) is a listener of its own on loopback, as the
+        # host's local HTTP listener is, never a path of the public one.
+        rpc = web.Application(client_max_size=MAX_BODY)
+        rpc.router.add_route("*", r"/{tail:[\s\S]*}", self.handle_rpc)
+        self._rpc_runner = web.AppRunner(rpc, access_log=None)
+        await self._rpc_runner.setup()
+        await web.TCPSite(self._rpc_runner, "127.0.0.1", 0).start()
+        self.rpc_port = self._rpc_runner.addresses[0][1]
         self.timers.start()
         return f"http://{host}:{self.port}"
 
@@ -97,6 +107,8 @@ class DevHost:
         await asyncio.gather(*self._background, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._rpc_runner is not None:
+            await self._rpc_runner.cleanup()
         await self.engine.close()
         await _close_durable_client_session()
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -120,7 +132,7 @@ class DevHost:
         client_arg = function.durable_client_arg
         if client_arg and client_arg not in kwargs:
             kwargs = {**kwargs, client_arg: http_routes.durable_client_json(
-                f"http://127.0.0.1:{self.port}", f"http://127.0.0.1:{self.port}{DURABLE_RPC}/", self.hub_name,
+                f"http://127.0.0.1:{self.port}", self._rpc_base_url(), self.hub_name,
                 self.keys.system[DURABLE_KEY])}
         return await call_function(function.function, kwargs, name=function.name,
                                    binding_names={b["name"] for b in function.bindings}, executor=self.executor)
@@ -128,12 +140,23 @@ class DevHost:
     def _client_json(self, request: web.Request) -> str:
         """The binding payload: management URLs carry the durabletask system key, as the real host's do."""
         return http_routes.durable_client_json(f"{request.scheme}://{request.host}",
-                                               f"http://127.0.0.1:{self.port}{DURABLE_RPC}/", self.hub_name,
+                                               self._rpc_base_url(), self.hub_name,
                                                self.keys.system[DURABLE_KEY])
 
+    def _rpc_base_url(self) -> str:
+        return f"http://127.0.0.1:{self.rpc_port}{DURABLE_RPC}/"
+
     def _management_payload(self, request: web.Request, instance_id: str) -> dict:
-        return management_payload(f"{request.scheme}://{request.host}", self.hub_name,
-                                  self.keys.system[DURABLE_KEY], instance_id)
+        """URLs on the public listener, without a key (an answer never hands out the system key)."""
+        return management_payload(f"http://127.0.0.1:{self.port}", self.hub_name, None, instance_id)
+
+    async def handle_rpc(self, request: web.Request) -> web.StreamResponse:
+        """The RPC listener: loopback callers only, the Durable HTTP API under /durabletask/, nothing else."""
+        if not _is_loopback(request.remote):
+            return web.Response(status=403, text="the durable RPC endpoint only answers loopback callers")
+        if not request.path.lower().startswith(DURABLE_RPC + "/"):
+            return web.Response(status=404)
+        return await self.durable_api.handle(request, request.path[len(DURABLE_RPC) + 1:])
 
     # ---- routing ---------------------------------------------------------------------------------------------
 
@@ -151,10 +174,6 @@ class DevHost:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path = request.path
         lowered = path.lower()
-        if lowered.startswith(DURABLE_RPC + "/"):
-            if not _is_loopback(request.remote):
-                return web.Response(status=403, text="the durable RPC endpoint only answers loopback callers")
-            return await self.durable_api.handle(request, path[len(DURABLE_RPC) + 1:])
         if lowered.startswith("/admin/"):  # the host's AdminAuthLevel policy: the master key only
             if not self._allows(request, ADMIN):
                 return web.Response(status=401)

@@ -19,7 +19,7 @@ from shared.moves.cancel import is_cancelled
 from shared.moves.datastore_fix import check_datastores
 from shared.moves.inventory_reuse import fresh
 from shared.moves.links import app_url
-from shared.moves.move_reconcile import held_by_earlier_attempt, reconcile
+from shared.moves.move_reconcile import held_by_earlier_attempt, lock_wait, reconcile
 from shared.moves.plan import FAILED, MOVING, POST_MOVE, SUCCEEDED, MovePlan
 from shared.moves.premove_inventory import Inventory, take_inventory
 from shared.moves.report import Outcome, conclude
@@ -80,6 +80,7 @@ def start_validation(clients: AzureClients, plan: MovePlan, inventory: Inventory
         list(plan.resources),
         arm_endpoint=clients.settings.arm_endpoint,
     )
+    status = lock_wait(status, plan) or status
 
     def change(record: MoveRecord) -> None:
         if created:
@@ -110,6 +111,7 @@ def start_move(clients: AzureClients, plan: MovePlan) -> dict[str, Any]:
     )
     if earlier_attempt:  # a crash after the POST, before its Location was recorded: converge by reading
         status = held_by_earlier_attempt(status) or status
+    status = lock_wait(status, plan) or status  # another move holds the groups: wait for ARM's lock
 
     def change(record: MoveRecord) -> None:
         if status.location:
@@ -135,8 +137,10 @@ def _set_moving(record: MoveRecord) -> None:
     record.put_step("move", "starting")
 
 
-def poll(clients: AzureClients, plan: MovePlan, phase: str, location: str, poll_number: int) -> dict[str, Any]:
-    """One GET of the operation's Location; the step keeps the poll count and, at the end, ARM's verdict."""
+def poll(clients: AzureClients, plan: MovePlan, phase: str, location: str, poll_number: int,
+         wait: dict[str, str] | None = None) -> dict[str, Any]:
+    """One GET of the operation's Location; the step keeps the poll count and, at the end, ARM's verdict. `wait`
+    (`nextCheckAt`, `deadline`, ISO 8601 Z, from the orchestrator) is shown on the step while it waits."""
     if not location and phase == "move":  # throttled POST, or the earlier attempt's move: see move_reconcile
         _refuse_if_cancelled(_store(clients).get(plan.move_id, partition=plan.partition))  # reconcile may POST
         status = reconcile(clients, plan)
@@ -145,24 +149,30 @@ def poll(clients: AzureClients, plan: MovePlan, phase: str, location: str, poll_
                                      list(plan.resources), arm_endpoint=clients.settings.arm_endpoint)
     else:
         status = ops.poll_operation(clients.arm_pipeline(), location, arm_endpoint=clients.settings.arm_endpoint)
+    status = lock_wait(status, plan) or status  # a validation refused only for another move's lock: POST again
 
     def change(record: MoveRecord) -> None:
         if phase == "move" and status.location and not record.operation:  # the move's Location, once known
             record.operation = status.location
-        _record_operation(record, phase, status, poll=poll_number, plan=plan)
+        _record_operation(record, phase, status, poll=poll_number, plan=plan, wait=wait)
 
     _update(clients, plan, change)
     return status.to_json()
 
 
 def _record_operation(record: MoveRecord, phase: str, status: ops.OperationStatus, *, poll: int,
-                      plan: MovePlan) -> None:
+                      plan: MovePlan, wait: dict[str, str] | None = None) -> None:
     name = _STEP_OF_PHASE[phase]
     step = record.step(name) or {}
     polls = max(int(step.get("polls") or 0), poll)
     if status.waiting:
-        record.put_step(name, "running", polls=polls, lastPoll=status.status if poll else None, detail=status.detail,
-                        **operation_wait(record, plan, name, status))
+        fields = operation_wait(record, plan, name, status)
+        if status.extra.get("lockWait"):  # another move holds the groups: say so (move_reconcile.lock_wait)
+            fields["waitingFor"] = status.detail
+        if (wait or {}).get("deadline"):  # the orchestrator's own deadline (a lock wait has a longer one)
+            fields["deadline"] = wait["deadline"]
+        record.put_step(name, "waiting" if status.extra.get("lockWait") else "running", polls=polls,
+                        lastPoll=status.status if poll else None, detail=status.detail, **fields)
         return
     clear_waiting(record.step(name))
     if status.status == ops.SUCCEEDED:
@@ -239,7 +249,7 @@ def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str,
         row.result = conclusion.result
         row.finished_at = row.finished_at or utcnow()
         for step in row.steps:
-            if step["status"] in ("running", "starting"):  # a wait that ended at its deadline
+            if step["status"] in ("running", "starting", "waiting"):  # a wait that ended at its deadline
                 clear_waiting(row.put_step(step["name"], "incomplete"))
         row.put_step("report", "succeeded", state=conclusion.state, leftToDo=len(conclusion.left_to_do))
 
@@ -265,15 +275,10 @@ def finish(clients: AzureClients, plan: MovePlan, outcome: Outcome) -> dict[str,
         except alerts.AlertPublishError as exc:
             reason = exc.reason  # secret-free; the move's verdict stands, the row says the alert did not go out
             store.update(plan.partition, plan.move_id, lambda row: row.put_step("alert", "failed", detail=reason))
-    log.info(
-        "move %s of %s finished: %s (%d item(s) left to do)",
-        plan.move_id,
-        plan.request.workspace.id,
-        conclusion.state,
-        len(conclusion.left_to_do),
-        extra=logs.fields(kind="move.finished", move_id=plan.move_id, workspace_id=plan.request.workspace.id,
-                          state=conclusion.state, alert_id=alerts.alert_id("move", plan.move_id)),
-    )
+    log.info("move %s of %s finished: %s (%d item(s) left to do)", plan.move_id, plan.request.workspace.id,
+             conclusion.state, len(conclusion.left_to_do),
+             extra=logs.fields(kind="move.finished", move_id=plan.move_id, workspace_id=plan.request.workspace.id,
+                               state=conclusion.state, alert_id=alerts.alert_id("move", plan.move_id)))
     return {"moveId": plan.move_id, "state": conclusion.state, "leftToDo": len(conclusion.left_to_do), "error": error}
 
 

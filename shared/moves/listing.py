@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from shared.azure.arm_ids import ArmIdError, parse_workspace_id
 from shared.errors import bad_request
 from shared.moves.plan import STATES, is_move_id
+from shared.moves.preflight.validation_admission import PARTITION as VALIDATIONS
 from shared.moves.store import MoveRecord, iso
 
 DEFAULT_PAGE_SIZE = 50
@@ -68,7 +69,10 @@ def list_moves(client: Any, query: MoveListQuery, base_url: str) -> dict[str, An
         parameters["s"] = query.state
     entities = (client.query_entities(" and ".join(clauses), parameters=parameters) if clauses
                 else client.list_entities())
-    records = [MoveRecord.from_entity(e) for e in entities]
+    # the table also holds the workspaces' start claims (`claim-…`) and running validations (partition
+    # `validations`): only move rows are moves
+    records = [MoveRecord.from_entity(e) for e in entities
+               if is_move_id(e.get("RowKey", "")) and e.get("PartitionKey") != VALIDATIONS]
     if query.workspace_id:
         records = [r for r in records if r.workspace_id.lower() == query.workspace_id]
     records.sort(key=lambda r: (iso(r.started_at) or "", r.move_id), reverse=True)

@@ -22,6 +22,22 @@ def held_by_earlier_attempt(status: ops.OperationStatus) -> ops.OperationStatus 
     return None
 
 
+def lock_wait(status: ops.OperationStatus, plan: MovePlan) -> ops.OperationStatus | None:
+    """ARM refused (the POST, or the validation with only such reasons) because a move holds the source or target
+    group (`ResourceGroupBeingMoved`; ARM locks both groups for the whole move, up to 4 hours): a `running` status
+    without Location, flagged `lockWait`, to POST again after RECHECK_SECONDS. None for any other answer."""
+    if status.status != ops.FAILED:
+        return None
+    error = status.error or {}
+    codes = {r.get("code") for r in error.get("reasons") or []} or {error.get("code")}
+    if error.get("code") != GROUP_BEING_MOVED and codes != {GROUP_BEING_MOVED}:
+        return None
+    return ops.OperationStatus(
+        ops.RUNNING, location=None, retry_after=RECHECK_SECONDS, extra={"lockWait": True},
+        detail=f"ARM's lock on {plan.source.name} / {plan.target.name}: another move holds them "
+               f"({GROUP_BEING_MOVED}); this move starts when it ends")
+
+
 def reconcile(clients: AzureClients, plan: MovePlan) -> ops.OperationStatus:
     """The workspace at the target → succeeded. Otherwise POST moveResources again: while the earlier move still
     holds the groups ARM refuses (keep waiting, no Location); if that move failed, this one starts (its Location
@@ -33,4 +49,4 @@ def reconcile(clients: AzureClients, plan: MovePlan) -> ops.OperationStatus:
         pass
     status = ops.start_operation(clients.arm_pipeline(), ops.MOVE, plan.source, plan.target, list(plan.resources),
                                  arm_endpoint=clients.settings.arm_endpoint)
-    return held_by_earlier_attempt(status) or status
+    return lock_wait(status, plan) or status

@@ -75,11 +75,14 @@ class OperationStatus:
             body["error"] = self.error
         if self.detail:
             body["detail"] = self.detail
+        body.update(self.extra)
         return body
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> "OperationStatus":
-        return cls(body["status"], body.get("location"), body.get("retryAfter"), body.get("error"), body.get("detail"))
+        extra = {"lockWait": True} if body.get("lockWait") else {}
+        return cls(body["status"], body.get("location"), body.get("retryAfter"), body.get("error"), body.get("detail"),
+                   extra)
 
 
 def start_operation(

@@ -51,6 +51,7 @@ class MoveTiming:
     min_poll_seconds: int = 5
     max_poll_seconds: int = 300
     operation_deadline_seconds: int = 4 * 3600  # ARM's own limit for a move
+    lock_wait_deadline_seconds: int = 24 * 3600  # waiting for other moves' lock on the groups (docs/moves.md)
     approval_interval_seconds: int = 60
     approval_deadline_seconds: int = 3600
     transient_poll_limit: int = 10  # consecutive 5xx / network failures of a poll before giving up

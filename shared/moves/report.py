@@ -24,6 +24,7 @@ class Outcome:
     datastores: list[dict[str, Any]] | None = None
     role_assignments: list[dict[str, Any]] | None = None
     step_errors: dict[str, str] | None = None
+    unknown: bool = False  # ARM did not say where the workspace is by the deadline (shared/moves/whereabouts.py)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -34,6 +35,7 @@ class Outcome:
             "datastores": self.datastores,
             "roleAssignments": self.role_assignments,
             "stepErrors": self.step_errors or {},
+            "unknown": self.unknown,
         }
 
     @classmethod
@@ -46,6 +48,7 @@ class Outcome:
             body.get("datastores"),
             body.get("roleAssignments"),
             body.get("stepErrors") or {},
+            bool(body.get("unknown")),
         )
 
 
@@ -64,6 +67,13 @@ def conclude(plan: MovePlan, outcome: Outcome, inventory: dict[str, Any] | None)
 
         quiesced = workload_result(plan, inventory, moved=outcome.moved)
         result.update(quiesced.result)
+    if not outcome.moved and outcome.unknown:  # neither moved nor not moved: a person looks, nothing compensated
+        todo = [_item("check-move", plan.request.workspace.id, (outcome.error or {}).get("message")
+                      or "ARM did not say where the workspace is")]
+        if plan.request.quiesce:
+            todo.extend(quiesced.left_to_do)
+        result["leftToDo"] = todo
+        return Conclusion(NEEDS_ATTENTION, tuple(todo), result)
     if not outcome.moved:
         if plan.request.quiesce:
             result["leftToDo"] = list(quiesced.left_to_do)

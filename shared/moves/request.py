@@ -178,6 +178,9 @@ def _undocumented(body: dict[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
+RIDE_ALONG_REFUSED = "microsoft.machinelearningservices/workspaces"
+
+
 def _resource_list(body: dict[str, Any], workspace: ResourceId) -> tuple[ResourceId, ...]:
     value = body.get("includeResources")
     if value is None:
@@ -198,6 +201,12 @@ def _resource_list(body: dict[str, Any], workspace: ResourceId) -> tuple[Resourc
         if len(rid.types) > 1:
             raise bad_request(
                 field, f"is a child resource ({rid.type}); only top-level resources move, with their children"
+            )
+        if rid != workspace and rid.type.lower() == RIDE_ALONG_REFUSED:
+            raise bad_request(
+                field, "is another Azure ML workspace: a workspace cannot ride along (it would move unchecked, "
+                "unclaimed and unfollowed); start its own POST /api/moves — moves of one resource group queue for "
+                "ARM's lock and all run"
             )
         if rid.resource_group_id != workspace.resource_group_id:
             raise bad_request(

@@ -65,7 +65,7 @@ def run_client(host: RunningDevHost, hub: str, use: Callable[[Any], Any]) -> Any
 
     async def main() -> Any:
         client = df.DurableOrchestrationClient(
-            durable_client_json(host.url, f"{host.url}/durabletask/", hub, host.durable_key))
+            durable_client_json(host.url, host.rpc_url, hub, host.durable_key))
         try:
             return await use(client)
         finally:

@@ -144,3 +144,16 @@ def test_client_start_new_through_the_rpc_endpoint(devhost: DevHostUnderTest) ->
 
     instance_id = devhost.client(start)
     assert devhost.wait_status(instance_id)["output"]["first"] == "Hello rpc"
+
+
+def test_the_rpc_path_is_not_served_on_the_public_listener_and_no_answer_carries_a_system_key(
+        devhost: DevHostUnderTest) -> None:
+    # As the host: the Durable RPC endpoint is a loopback listener of its own, not a path of the public one.
+    public = http("POST", f"{devhost.url}/durabletask/orchestrators/hello_sequence", body="x")
+    assert public.status in (401, 404), public.status
+    rpc = devhost.host.rpc_url
+    assert rpc and not rpc.startswith(devhost.url)
+    started = http("POST", f"{rpc}orchestrators/hello_sequence", body="x")
+    assert started.status == 202 and started.json()["id"]
+    text = started.body.decode() + str(started.headers)
+    assert all(key not in text for key in [*devhost.host.system_keys.values(), devhost.host.master_key])

@@ -101,8 +101,16 @@ class Driver:
             raise
 
     def run(self, name: str, orchestration_input: Any) -> Run:
+        run = Run()
+        for _ in self.iterate(name, orchestration_input, run):
+            pass
+        return run
+
+    def iterate(self, name: str, orchestration_input: Any, run: Run):
+        """Drive the orchestration, yielding the virtual clock after each episode that fired a timer, so several
+        drivers can take turns in virtual-time order (run_together)."""
         input_json = json.dumps(orchestration_input)
-        run = Run(input_json=input_json, instance_id=self.instance_id)
+        run.input_json, run.instance_id = input_json, self.instance_id
         history = run.history
         history.append(_event(12, self.clock))
         history.append(
@@ -121,16 +129,18 @@ class Driver:
             run.states.append(state)
             if error is not None:
                 run.error = error
-                return run
+                return
             actions = leaves(state.get("actions") or [])
             if state.get("isDone"):
                 run.output = state.get("output")
-                return run
+                return
             fresh, seen = actions[seen:], len(actions)
             if not fresh:
                 raise AssertionError(f"the orchestrator waits for nothing the driver can deliver: {state}")
             for action in fresh:
                 self._perform(action, run)
+            if any(action["actionType"] == 5 for action in fresh):
+                yield self.clock
         raise AssertionError(f"no end after {self.max_episodes} episodes")
 
     def _allocate(self) -> int:
@@ -196,3 +206,21 @@ def real_activities(functions: dict[str, Any], names: list[str]) -> dict[str, Ca
         fn = functions[name].get_user_function()
         table[name] = lambda payload, fn=fn: json.loads(json.dumps(fn(payload=payload)))
     return table
+
+
+def run_together(drivers: list[tuple[Driver, str, Any]]) -> list[Run]:
+    """Run several orchestrations at once on one virtual clock: whichever has the earliest pending timer goes next
+    (a discrete-event schedule), so their ARM calls interleave in the order real timers would fire them."""
+    import heapq
+
+    runs = [Run() for _ in drivers]
+    queue = []
+    for index, (driver, name, payload) in enumerate(drivers):
+        queue.append((driver.clock, index, driver.iterate(name, payload, runs[index])))
+    heapq.heapify(queue)
+    while queue:
+        _, index, steps = heapq.heappop(queue)
+        moment = next(steps, None)
+        if moment is not None:
+            heapq.heappush(queue, (moment, index, steps))
+    return runs

@@ -221,18 +221,23 @@ def test_a_repeated_move_start_does_not_post_a_second_move(move_env, sim_request
     assert record.state == "Moving" and [s["name"] for s in record.steps] == ["preflight", "move"]
 
 
-def test_an_operation_answering_the_same_500_forever_ends_failed_within_minutes(run_move, sim, sim_state):
-    # ARM keeps returning a failed operation's error; here the operation URL answers 500 on every poll.
+def test_an_operation_answering_the_same_500_forever_is_no_verdict_until_arm_says_where_the_workspace_is(
+        run_move, sim, sim_state):
+    # The operation URL answers 500 on every poll. A run of 5xx is not a verdict: the app reads where the workspace
+    # is (still at the source), keeps checking on durable timers, and at the deadline concludes Failed from that read.
     sim.control("POST", "moves/fail", json={"status": 500, "code": "InternalServerError",
                                              "message": "The move failed inside the provider."})
-    plan = make_plan("ws-twin", DEV2)
+    timing = MoveTiming(approval_interval_seconds=60, approval_deadline_seconds=300, retry_first_ms=1000,
+                        retry_attempts=3, operation_deadline_seconds=3600)
+    plan = make_plan("ws-twin", DEV2, timing=timing)
     run = run_move(plan)
     record = row(plan)
     assert record.state == "Failed" and record.error["phase"] == "move", record.error
+    assert record.error["code"] == "OperationTimedOut" and "still at the source" in record.error["message"]
     assert "The move failed inside the provider." in record.error["message"]
-    assert steps(record)["move"]["polls"] <= 5
-    # Virtual time of the orchestration (its durable timers), not the 4-hour deadline.
-    assert run.timers and run.timers[-1] - T0 < timedelta(minutes=10)
+    assert steps(record)["whereabouts"]["where"] == "source" and steps(record)["whereabouts"]["reads"] >= 2
+    assert run.timers[-1] - T0 >= timedelta(seconds=3600)  # it kept checking until the deadline, no sooner
+    assert steps(record)["move"]["polls"] <= 40  # less and less often
     assert resource(sim_state, ws_id("ws-twin")) is not None
 
 

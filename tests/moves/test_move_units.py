@@ -184,3 +184,15 @@ def test_steps_are_upserted_by_name():
     record.put_step("move", "succeeded", polls=2)
     (step,) = record.steps
     assert step["status"] == "succeeded" and step["polls"] == 2 and step["finishedAt"] and step["startedAt"]
+
+
+def test_an_unknown_outcome_is_needs_attention_with_a_check_move_item_not_failed():
+    from shared.moves.report import Outcome, conclude
+    from tests.moves.conftest import make_plan
+
+    plan = make_plan()
+    message = "ARM did not say where the workspace is after the deadline (source error: 503, target absent)"
+    conclusion = conclude(plan, Outcome(error={"code": "MoveOutcomeUnknown", "message": message}, unknown=True), None)
+    assert conclusion.state == "NeedsAttention"
+    assert [(i["kind"], i["message"]) for i in conclusion.left_to_do] == [("check-move", message)]
+    assert conclusion.result["targetWorkspaceId"] is None

@@ -92,6 +92,11 @@ def rows() -> list:
         ),
         ({"workspaceId": "/subscriptions/x", "targetResourceGroupId": DEV2}, "workspaceId"),
         ({"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2, "surprise": 1}, "surprise"),
+        (  # a ride-along workspace would move unchecked, unclaimed and unfollowed: refused
+            {"workspaceId": ws_id("ws-twin"), "targetResourceGroupId": DEV2,
+             "includeResources": [ws_id("ws-quiet")]},
+            "includeResources[0]",
+        ),
     ],
 )
 def test_bad_body_is_400_naming_the_field_and_starts_nothing(move_env, functions, body, field):

@@ -163,23 +163,29 @@ def test_move_that_never_finishes_times_out_at_the_deadline(handle):
     def forever(p: dict) -> dict:
         return running(p["location"]) if p["phase"] == "move" else {"status": "succeeded", "location": LOC_V}
 
-    _, run = drive(handle, activities(move_poll=forever, move_start_validation=lambda p: running(LOC_V, 0)), timing)
+    at_source = {"where": "source", "source": "present", "target": "absent"}
+    _, run = drive(handle, activities(move_poll=forever, move_start_validation=lambda p: running(LOC_V, 0),
+                                      move_locate=lambda p: at_source), timing)
     move_timers = [t - T0 for t in run.timers]
     # validate: one timer at +0; move: +30, +60, +90 then clamped to the deadline (+100)
     assert move_timers == [timedelta(0)] + [timedelta(seconds=s) for s in (30, 60, 90, 100)]
     outcome = run.output["outcome"]
     assert outcome["moved"] is False and outcome["error"]["code"] == "OperationTimedOut"
+    assert "still at the source" in outcome["error"]["message"] and run.names.count("move_locate") == 1
 
 
-def test_too_many_transient_polls_fail_the_wait(handle):
+def test_too_many_transient_polls_are_no_verdict_the_workspace_at_the_target_is(handle):
     timing = MoveTiming(transient_poll_limit=2, identical_failure_limit=10, retry_first_ms=1, retry_attempts=2)
 
     def flaky(p: dict) -> dict:
         return running(p["location"], 1, "transient") if p["phase"] == "move" else {"status": "succeeded"}
 
-    _, run = drive(handle, activities(move_poll=flaky), timing)
-    assert run.names.count("move_poll") == 1 + 3
-    assert run.output["outcome"]["error"]["code"] == "PollFailed"
+    at_target = {"where": "target", "source": "absent", "target": "present"}
+    _, run = drive(handle, activities(move_poll=flaky, move_locate=lambda p: at_target), timing)
+    assert run.names.count("move_poll") == 1 + 3 and run.names.count("move_locate") == 1
+    outcome = run.output["outcome"]
+    assert outcome["moved"] is True and outcome["error"] is None
+    assert "move_approve_private_endpoints" in run.names  # the post-move work runs
 
 
 def test_approval_monitor_stops_at_its_deadline(handle):
@@ -207,3 +213,20 @@ def test_a_refused_plan_ends_failed_before_any_other_activity(handle):
     _, run = drive(handle, activities(move_admit=lambda p: refused))
     assert run.names == ["move_admit"]
     assert run.output is None and "TargetNotAllowed" in str(run.error)
+
+
+def test_an_operation_that_never_answers_and_a_workspace_nowhere_to_be_read_end_needs_attention(handle):
+    """Unknown is not Failed: polls keep failing, ARM's reads say neither source nor target; at the deadline the
+    outcome is flagged unknown (NeedsAttention, nothing compensated) after reads, not after the 5xx run."""
+    timing = MoveTiming(operation_deadline_seconds=600, retry_first_ms=1000, retry_attempts=1)
+    flaky = {"status": "transient", "location": LOC_M, "retryAfter": None, "detail": "503 ServiceUnavailable: busy"}
+    table = activities(
+        move_poll=lambda p: {"status": "succeeded", "location": LOC_V} if p["phase"] == "validate" else flaky,
+        move_locate=lambda p: {"where": "unknown", "source": "error: 503", "target": "absent"},
+    )
+    _, run = drive(handle, table, timing)
+    outcome = run.output["outcome"]
+    assert outcome["moved"] is False and outcome["unknown"] is True, outcome
+    assert outcome["error"]["code"] == "MoveOutcomeUnknown" and "error: 503" in outcome["error"]["message"]
+    assert run.names.count("move_locate") >= 2 and run.timers[-1] - T0 >= timedelta(seconds=600)
+    assert "move_approve_private_endpoints" not in run.names

@@ -11,11 +11,11 @@ import azure.functions as func
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
 from shared.moves.preflight import arm_validation
-from tests.conftest import SUB_PROD, rg_id
+from tests.conftest import SUB_DEV, SUB_PROD, rg_id
 from tests.moves.durable_driver import Driver, real_activities
 from tests.preflight.conftest import PROD
 
-ACTIVITIES = ["move_validation_poll", "move_validation_finish"]
+ACTIVITIES = ["move_validation_admit", "move_validation_poll", "move_validation_finish"]
 
 
 class StatusClient:
@@ -98,3 +98,32 @@ def test_a_group_created_for_a_ready_move_stays(validate, sim):
     assert answer.body["ready"] is True and answer.body["targetResourceGroupDeleted"] is False
     state = sim.control("GET", "state").json()
     assert any(g["id"].lower() == target.lower() for g in state["resourceGroups"])
+
+
+def test_a_hand_started_validation_with_a_forged_input_makes_no_arm_write(validate, sim, durable_client, functions,
+                                                                          monkeypatch, arm_calls):
+    """Anyone holding a system key can start the orchestrator: a forged input (a group it "created", another
+    location) is refused before any ARM call, and a group the starter did not record as created is never deleted."""
+    monkeypatch.setattr(arm_validation, "ARM_VALIDATE_BOUND_SECONDS", 0.5)
+    sim.control("POST", "settings", json={"validationSeconds": 300})
+    answer = validate("ws-quiet", PROD)
+    assert answer.status == 202, answer.body
+    (started,) = durable_client.started
+    name, validation_id, payload = started
+    victim = rg_id(SUB_PROD, "rg-ml-prod")
+    forged = json.loads(json.dumps(payload))
+    forged["report"]["targetResourceGroupCreated"] = True  # "the validation created rg-ml-prod": it did not
+    forged["request"]["targetResourceGroupId"] = victim
+    outside = json.loads(json.dumps(forged))
+    outside["request"]["targetResourceGroupId"] = rg_id(SUB_DEV, "rg-not-allowed")
+    sim.control("POST", "settings", json={"validationSeconds": 0})
+    before = len(arm_calls())
+    for instance_id, body in ((validation_id, forged), (validation_id, outside),
+                              ("validation-" + "f" * 32, payload)):  # a copy of a real input under another id
+        run = drive(functions, (name, instance_id, body))
+        assert run.error is not None and run.output is None, run.output
+    assert arm_calls()[before:] == []  # not even a poll
+    state = sim.control("GET", "state").json()
+    assert any(g["id"].lower() == victim.lower() for g in state["resourceGroups"])
+    # The real input still runs.
+    assert drive(functions, started).output["ready"] is True

@@ -60,10 +60,18 @@ def poll(clients: AzureClients, location: str) -> dict[str, Any]:
     return ops.poll_operation(clients.arm_pipeline(), location, arm_endpoint=clients.settings.arm_endpoint).to_json()
 
 
-def finish(clients: AzureClients, payload: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
-    """The final report: ARM's verdict in, ready recomputed, a group this validation created removed if not ready."""
+def finish(clients: AzureClients, payload: dict[str, Any], operation: dict[str, Any],
+           validation_id: str = "") -> dict[str, Any]:
+    """The final report: ARM's verdict in, ready recomputed, a group this validation created removed if not ready
+    (only when the starter's record says it created it: validation_admission.py)."""
+    from dataclasses import replace
+
+    from shared.moves.preflight.validation_admission import forget_validation, recorded_group_created
+
     request = MoveRequest.from_json(payload["request"])
     report = MoveReport.from_json(payload["report"])
+    report = replace(report, target_resource_group_created=report.target_resource_group_created
+                     and recorded_group_created(clients, validation_id))
     status = ops.OperationStatus.from_json(operation)
     arm = verdict(status) if status.status in (ops.SUCCEEDED, ops.FAILED) else {
         "status": "error", "error": operation.get("error") or {"code": "ValidationTimedOut",
@@ -71,4 +79,7 @@ def finish(clients: AzureClients, payload: dict[str, Any], operation: dict[str, 
     ready = not any(c.blocks for c in report.checks) and arm["status"] == "succeeded"
     done = MoveReport(ready, report.checks, arm, report.resources, report.workspace_location,
                       report.target_resource_group_created)
-    return settle(clients, request, done).to_json()
+    settled = settle(clients, request, done).to_json()
+    if validation_id:
+        forget_validation(clients, validation_id)
+    return settled
