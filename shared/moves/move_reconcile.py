@@ -42,11 +42,19 @@ def reconcile(clients: AzureClients, plan: MovePlan) -> ops.OperationStatus:
     """The workspace at the target → succeeded. Otherwise POST moveResources again: while the earlier move still
     holds the groups ARM refuses (keep waiting, no Location); if that move failed, this one starts (its Location
     is returned) or fails with ARM's reasons."""
-    try:
-        MlGateway(clients.arm_pipeline()).get_workspace(plan.target_workspace)
+    if _at_target(clients, plan):
         return ops.OperationStatus(ops.SUCCEEDED)
-    except ResourceNotFoundError:
-        pass
     status = ops.start_operation(clients.arm_pipeline(), ops.MOVE, plan.source, plan.target, list(plan.resources),
                                  arm_endpoint=clients.settings.arm_endpoint)
+    if status.status == ops.FAILED and _at_target(clients, plan):
+        # the earlier move ended between the read and the POST (ARM: ResourceNotInSourceResourceGroup): read again
+        return ops.OperationStatus(ops.SUCCEEDED)
     return lock_wait(status, plan) or status
+
+
+def _at_target(clients: AzureClients, plan: MovePlan) -> bool:
+    try:
+        MlGateway(clients.arm_pipeline()).get_workspace(plan.target_workspace)
+        return True
+    except ResourceNotFoundError:
+        return False
