@@ -35,10 +35,13 @@ def test_a_hub_fails_as_undocumented_naming_its_projects_and_passes_only_with_th
         assert opted.status_of(cid) == "warning" and f"allowUndocumented: {cid}" in opted.check(cid)["message"]
 
 
-def test_a_hub_moving_with_its_projects_passes_the_projects_check(kinds, validate):
+def test_a_hubs_projects_cannot_ride_along_they_move_in_their_own_moves(kinds, validate):
+    # a workspace never rides along unchecked in another's move (docs/moves.md, "Ride-alongs"): each project is
+    # its own move, checked, claimed and followed; the hub's check says so
     answer = validate(kinds[estate.HUB], PROD, includeResources=[kinds[p] for p in estate.PROJECTS])
-    assert answer.status_of("workspace.hub-projects") == "passed"
-    assert answer.status_of("workspace.kind") == "failed"  # a hub's move is still undocumented
+    assert answer.status == 400 and answer.body["error"]["target"] == "includeResources[0]"
+    alone = validate(kinds[estate.HUB], PROD)
+    assert "its own move" in alone.check("workspace.hub-projects")["remediation"]
 
 
 def test_a_project_never_leaves_its_hubs_subscription_silently(kinds, validate):

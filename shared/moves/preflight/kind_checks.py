@@ -74,7 +74,8 @@ def workspace_hub_projects(s: MoveSnapshot) -> CheckResult:
             return result(HUB_PROJECTS, PASSED, f"the hub's {len(projects)} project(s) move with it", projects)
         return _silent(HUB_PROJECTS, s, f"{len(staying)} project(s) of this hub would stay behind "
                        f"({', '.join(_name(p) for p in staying[:10])}): " + SILENT.format(what="a hub's projects"),
-                       "move the projects with the hub (includeResources) or delete them first", projects)
+                       "move each project in its own move (POST /api/moves; moves of one resource group queue for "
+                       "ARM's lock), or delete them first", projects)
     return result(HUB_PROJECTS, PASSED, "the workspace is neither a hub nor a hub's project")
 
 
