@@ -40,7 +40,7 @@ from shared.retention.rules import (
     with_notices,
     write_entry,
 )
-from shared.retention.schedule import DELETED, RetentionSchedule, ScheduleEntry, bucket, first_entry
+from shared.retention.schedule import DELETED, RetentionSchedule, ScheduleEntry, first_entry, outbox_entry
 from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.workspace_events")
@@ -119,22 +119,29 @@ class RetentionEvents:
 
     def _delete(self, event: WorkspaceEvent, now: datetime) -> EventResult:
         key = _key(event)
-        current, read = None, False
-        if now - event.event_time >= FRESH or _recently_handled(key):
-            current, read = self.ledger.get_by_key(*key), True
-            if seen(current, event.event_id, event.event_time):  # a redelivery: only an owed alert costs more
-                return self._store(key, None, now, WorkspaceFacts(), (), current)
+        claimed: set[datetime] = set()
+        current, read = None, True
+        if now - event.event_time < FRESH and not _recently_handled(key):
+            # Most likely new: claim the deletion's alert first (one insert, keyed by workspace and DeletedAt), so
+            # a redelivery on any instance finds it taken; the row is then created without a read.
+            read = not self.schedule.claim(outbox_entry(key, event.event_time, None, now=now))
+            if not read:
+                claimed.add(event.event_time)
+        if read:
+            current = self.ledger.get_by_key(*key)
+            if seen(current, event.event_id, event.event_time):  # a redelivery: nothing more to pay
+                return self._store(key, None, now, WorkspaceFacts(), (), current, claimed)
         known = self.inventory.get(event.subscription_id, event.resource_group, event.workspace_name)
         writes = _writes(known)
-        result = self._store(key, event, now, facts_of(known), writes, current)
-        if not read or result.status != "applied":
+        result = self._store(key, event, now, facts_of(known), writes, current, claimed)
+        if not read or current is not None or result.status != "applied":
             return result
-        # Read path (late or repeated events): fold in writes a concurrent write handler recorded meanwhile.
+        # A late first delete: fold in writes a concurrent write handler recorded meanwhile (it found no row).
         later = _writes(self.inventory.get(event.subscription_id, event.resource_group, event.workspace_name))
         fresh = [w for w in later if w.event_id not in {x.event_id for x in writes}]
         if not fresh:
             return result
-        folded = self._store(key, None, now, WorkspaceFacts(), fresh, result.row)
+        folded = self._store(key, None, now, WorkspaceFacts(), fresh, result.row, claimed)
         return result if folded.row is None else EventResult("applied", event.event_id, folded.row, result.alert)
 
     def _group(self, event: GroupDeleteEvent, now: datetime) -> EventResult:
@@ -158,28 +165,33 @@ class RetentionEvents:
         return EventResult("applied" if applied else "unchanged", event.event_id)
 
     def _store(self, key: tuple[str, str], event: WorkspaceEvent | None, now: datetime, facts: WorkspaceFacts,
-               writes: tuple[HistoryEntry, ...] | list[HistoryEntry], current: LedgerRow | None) -> EventResult:
-        """Fold the event into the row; publish the soft-delete alerts it owes, then write them recorded.
+               writes: tuple[HistoryEntry, ...] | list[HistoryEntry], current: LedgerRow | None,
+               claimed: set[datetime] | None = None) -> EventResult:
+        """Fold the event into the row; publish the soft-delete alerts it owes and whose claim this call holds, then
+        write the row with them recorded (docs/retention.md, "Alerts once").
 
         `current` is the row as read, or None (absent, or not read: created blind, a 409 falls back to a read).
-        Raises AlertPublishError after storing the row when a publish failed (Event
-        Grid redelivers, the sweep retries the episode's own notice), LedgerConflictError under endless contention.
+        `claimed`: DeletedAt of the deletion periods whose outbox entry this invocation inserted. An owed alert is
+        published only after its claim is won; a claim held elsewhere leaves it to that instance or, if it crashed,
+        to the sweep draining the outbox. Raises AlertPublishError after storing the row when a publish failed (the
+        sweep sends it), LedgerConflictError under endless contention.
         """
         days = facts.retention_days or self.settings.default_retention_days
+        claimed = set() if claimed is None else claimed
         published: set[str] = set()  # alerts out in this invocation: a retry after a conflict does not resend them
+        tried: set[datetime] = set()
         for _ in range(MAX_UPDATE_ATTEMPTS):
             changed = apply_event(current, event, retention_days=days, facts=facts, writes=writes, now=now)
             base = changed or current
             owed = owed_notices(base, now) if base is not None else []
             if changed is None and not owed:
                 return EventResult("unchanged", event.event_id if event else None, current)
-            fresh = [row for row in owed if notice_key(row) not in published]
             entry = first_entry(with_notices(base, owed), self.settings.alert_days, now=now) \
                 if changed is not None and new_episode(current, changed) else None
-            failed = self._publish_with(fresh, entry, published, now)
+            failed = self._claim_and_publish(owed, entry, claimed, tried, published, now)
             new = with_notices(base, [row for row in owed if notice_key(row) in published])
-            if failed and new.state is LedgerState.SOFT_DELETED and DELETED not in new.alerts_sent:
-                self.schedule.add([ScheduleEntry(*new.key, DELETED, new.deleted_at, new.purge_after, bucket(now))])
+            if changed is None and new == current:
+                return EventResult("unchanged", event.event_id if event else None, current)
             try:
                 if current is None:
                     stored = self.ledger.create(new)
@@ -193,21 +205,31 @@ class RetentionEvents:
             logs.ledger_transition(current, new)
             if failed:
                 raise alerts.AlertPublishError(alerts.WORKSPACE_SOFT_DELETED, new.workspace_id,
-                                               "the alerts topic did not accept it; the ledger row is recorded")
-            alert = Outcome.SENT if owed else None
+                                               "the alerts topic did not accept it; the ledger row is recorded and "
+                                               "the next sweep sends it")
+            alert = Outcome.SENT if published else None
             return EventResult("applied" if changed is not None else "unchanged",
                                event.event_id if event else None, stored, alert)
         raise LedgerConflictError(f"ledger row {key[0]}|{key[1]} kept changing; gave up after {MAX_UPDATE_ATTEMPTS}")
 
-    def _publish_with(self, rows: list[LedgerRow], entry: ScheduleEntry | None, published: set[str],
-                      now: datetime) -> bool:
-        """File `entry`, then send the alerts (both before the row: a crash leaves a skippable entry and at most a
-        duplicate alert with the same id). Adds each sent alert's key to `published`; True if one failed.
-
-        """
-        if entry is not None:
+    def _claim_and_publish(self, owed: list[LedgerRow], entry: ScheduleEntry | None, claimed: set[datetime],
+                           tried: set[datetime], published: set[str], now: datetime) -> bool:
+        """Claim each owed alert's deletion period (its outbox entry, inserted), publish those won, and file the new
+        episode's entry unless its claim already is it. All before the row: a crash leaves an outbox entry the sweep
+        drains (the alert is never lost), and no redelivery can win a claim again (it is never sent twice).
+        Adds each sent alert's key to `published`; True if a publish failed."""
+        for row in owed:
+            if row.deleted_at in claimed or row.deleted_at in tried:
+                continue
+            tried.add(row.deleted_at)
+            if self.schedule.claim(outbox_entry(row.key, row.deleted_at, row.purge_after, now=now)):
+                claimed.add(row.deleted_at)
+        if entry is not None and entry.deleted_at not in claimed and entry.deleted_at not in tried:
+            tried.add(entry.deleted_at)
             self.schedule.add([entry])  # a storage fault raises: nothing of the row is written yet
-        for row in rows:
+        for row in owed:
+            if row.deleted_at not in claimed or notice_key(row) in published:
+                continue
             event_type, data = alert_for(row, DELETED, now)
             try:
                 alerts.publish_alert(self.clients, event_type, row.workspace_id, data,

@@ -19,12 +19,13 @@ from shared.retention.ledger import LedgerRow, LedgerState, RetentionLedger
 from shared.retention.notices import Outcome, Selection, deliver
 from shared.retention.reconcile import Reconciler, ReconcileReport
 from shared.retention.reconcile_index import ReconcileIndex
-from shared.retention.schedule import DELETED, EXPIRED, RetentionSchedule, ScheduleEntry, alerts_of, bucket, next_entry
+from shared.retention.schedule import DELETED, EXPIRED, OUTBOX, RetentionSchedule, ScheduleEntry, alerts_of, bucket, next_entry
 from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.sweep")
 DIGEST_LEASE = timedelta(minutes=5)
 DIGEST_SUBJECT = "/aml-lifecycle/retention"
+ROW_AWAITED = timedelta(hours=25)  # Event Grid retries a delivery for up to 24 hours
 
 
 @dataclass
@@ -105,6 +106,8 @@ class RetentionSweep:
             return [t for t, due in due_by if due <= at and pending(current, t, at)]
 
         if not due_tokens(row, now):
+            if row is None and any(e.bucket == OUTBOX and now - e.due_at < ROW_AWAITED for e in entries):
+                return  # its publisher crashed before the row: Event Grid's redelivery writes it, then we alert
             report.stale += len(entries)
             self._chain(row, entries, now)
             return
