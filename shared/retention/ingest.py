@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -50,10 +51,15 @@ log = logging.getLogger("aml_lifecycle.workspace_events")
 # then one request). Either path is correct; only the cost differs.
 FRESH = timedelta(minutes=5)
 RECENT_KEYS = 10_000
+ROW_DEADLINE = timedelta(seconds=5)  # how long a write waits for the row of a delete claimed in flight
 USER_ASSIGNED_ONLY = ("the workspace uses only user-assigned managed identities: Azure Machine Learning does not "
                       "soft-delete such a workspace, the delete is permanent (docs: concept-soft-delete)")
 _recent: OrderedDict[tuple[str, str], None] = OrderedDict()
 _recent_lock = threading.Lock()
+
+
+class RowNotYetWrittenError(RuntimeError):
+    """A write found a claimed delete whose row is not written yet: raised so Event Grid redelivers the write."""
 
 
 @dataclass(frozen=True)
@@ -114,35 +120,41 @@ class RetentionEvents:
         recorded = self.inventory.record_write(event, MlGateway(self.clients.arm_pipeline()), now=now)
         key = _key(event)
         current = self.ledger.get_by_key(*key)
+        if current is None and self.schedule.claims_of(key):
+            current = self._await_row(key)  # a delete in flight read the inventory before this write was noted
         result = self._store(key, event, now, WorkspaceFacts(), (), current)
         return EventResult(result.status, result.event_id, result.row, result.alert, recorded.read_error)
 
     def _delete(self, event: WorkspaceEvent, now: datetime) -> EventResult:
         key = _key(event)
-        claimed: set[datetime] = set()
-        current, read = None, True
-        if now - event.event_time < FRESH and not _recently_handled(key):
-            # Most likely new: claim the deletion's alert first (one insert, keyed by workspace and DeletedAt), so
-            # a redelivery on any instance finds it taken; the row is then created without a read.
-            read = not self.schedule.claim(outbox_entry(key, event.event_time, None, now=now))
-            if not read:
-                claimed.add(event.event_time)
-        if read:
+        claims: dict[datetime, bool] = {}
+        current = None
+        fresh = now - event.event_time < FRESH and not _recently_handled(key)
+        if not fresh:  # late or repeated: the row read answers a redelivery in one request
             current = self.ledger.get_by_key(*key)
-            if seen(current, event.event_id, event.event_time):  # a redelivery: nothing more to pay
-                return self._store(key, None, now, WorkspaceFacts(), (), current, claimed)
+            if seen(current, event.event_id, event.event_time):
+                return self._store(key, None, now, WorkspaceFacts(), (), current, claims)
+        # Claim the deletion's alert (one insert keyed by workspace and DeletedAt) before reading the inventory: a
+        # redelivery on any instance finds it taken, and a concurrent write handler that finds no row sees it.
+        claims[event.event_time] = self.schedule.claim(outbox_entry(key, event.event_time, None, now=now))
+        if fresh and not claims[event.event_time]:  # delivered before, here or elsewhere: read what it left
+            current = self.ledger.get_by_key(*key)
+            if seen(current, event.event_id, event.event_time):
+                return self._store(key, None, now, WorkspaceFacts(), (), current, claims)
         known = self.inventory.get(event.subscription_id, event.resource_group, event.workspace_name)
-        writes = _writes(known)
-        result = self._store(key, event, now, facts_of(known), writes, current, claimed)
-        if not read or current is not None or result.status != "applied":
-            return result
-        # A late first delete: fold in writes a concurrent write handler recorded meanwhile (it found no row).
-        later = _writes(self.inventory.get(event.subscription_id, event.resource_group, event.workspace_name))
-        fresh = [w for w in later if w.event_id not in {x.event_id for x in writes}]
-        if not fresh:
-            return result
-        folded = self._store(key, None, now, WorkspaceFacts(), fresh, result.row, claimed)
-        return result if folded.row is None else EventResult("applied", event.event_id, folded.row, result.alert)
+        return self._store(key, event, now, facts_of(known), _writes(known), current, claims)
+
+    def _await_row(self, key: tuple[str, str]) -> LedgerRow:
+        """The row a claimed delete is about to create (it claims, reads the inventory, then writes the row): polled
+        until ROW_DEADLINE; raises RowNotYetWrittenError after it (the delete crashed: Event Grid redelivers both)."""
+        deadline = time.monotonic() + ROW_DEADLINE.total_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            row = self.ledger.get_by_key(*key)
+            if row is not None:
+                return row
+        raise RowNotYetWrittenError(f"ledger row {key[0]}|{key[1]}: a delete claimed it but has not written it yet; "
+                                    "the write is retried by Event Grid")
 
     def _group(self, event: GroupDeleteEvent, now: datetime) -> EventResult:
         """Each workspace the inventory holds in a deleted resource group is deleted with it (with that reason).
@@ -166,20 +178,20 @@ class RetentionEvents:
 
     def _store(self, key: tuple[str, str], event: WorkspaceEvent | None, now: datetime, facts: WorkspaceFacts,
                writes: tuple[HistoryEntry, ...] | list[HistoryEntry], current: LedgerRow | None,
-               claimed: set[datetime] | None = None) -> EventResult:
+               claims: dict[datetime, bool] | None = None) -> EventResult:
         """Fold the event into the row; publish the soft-delete alerts it owes and whose claim this call holds, then
         write the row with them recorded (docs/retention.md, "Alerts once").
 
         `current` is the row as read, or None (absent, or not read: created blind, a 409 falls back to a read).
-        `claimed`: DeletedAt of the deletion periods whose outbox entry this invocation inserted. An owed alert is
+        `claims`: DeletedAt of each deletion period whose outbox entry this invocation tried to insert, and whether
+        it did (won the claim). An owed alert is
         published only after its claim is won; a claim held elsewhere leaves it to that instance or, if it crashed,
         to the sweep draining the outbox. Raises AlertPublishError after storing the row when a publish failed (the
         sweep sends it), LedgerConflictError under endless contention.
         """
         days = facts.retention_days or self.settings.default_retention_days
-        claimed = set() if claimed is None else claimed
+        claims = {} if claims is None else claims
         published: set[str] = set()  # alerts out in this invocation: a retry after a conflict does not resend them
-        tried: set[datetime] = set()
         for _ in range(MAX_UPDATE_ATTEMPTS):
             changed = apply_event(current, event, retention_days=days, facts=facts, writes=writes, now=now)
             base = changed or current
@@ -188,7 +200,7 @@ class RetentionEvents:
                 return EventResult("unchanged", event.event_id if event else None, current)
             entry = first_entry(with_notices(base, owed), self.settings.alert_days, now=now) \
                 if changed is not None and new_episode(current, changed) else None
-            failed = self._claim_and_publish(owed, entry, claimed, tried, published, now)
+            failed = self._claim_and_publish(owed, entry, claims, published, now)
             new = with_notices(base, [row for row in owed if notice_key(row) in published])
             if changed is None and new == current:
                 return EventResult("unchanged", event.event_id if event else None, current)
@@ -212,23 +224,21 @@ class RetentionEvents:
                                event.event_id if event else None, stored, alert)
         raise LedgerConflictError(f"ledger row {key[0]}|{key[1]} kept changing; gave up after {MAX_UPDATE_ATTEMPTS}")
 
-    def _claim_and_publish(self, owed: list[LedgerRow], entry: ScheduleEntry | None, claimed: set[datetime],
-                           tried: set[datetime], published: set[str], now: datetime) -> bool:
+    def _claim_and_publish(self, owed: list[LedgerRow], entry: ScheduleEntry | None, claims: dict[datetime, bool],
+                           published: set[str], now: datetime) -> bool:
         """Claim each owed alert's deletion period (its outbox entry, inserted), publish those won, and file the new
         episode's entry unless its claim already is it. All before the row: a crash leaves an outbox entry the sweep
         drains (the alert is never lost), and no redelivery can win a claim again (it is never sent twice).
         Adds each sent alert's key to `published`; True if a publish failed."""
         for row in owed:
-            if row.deleted_at in claimed or row.deleted_at in tried:
-                continue
-            tried.add(row.deleted_at)
-            if self.schedule.claim(outbox_entry(row.key, row.deleted_at, row.purge_after, now=now)):
-                claimed.add(row.deleted_at)
-        if entry is not None and entry.deleted_at not in claimed and entry.deleted_at not in tried:
-            tried.add(entry.deleted_at)
+            if row.deleted_at not in claims:
+                claims[row.deleted_at] = self.schedule.claim(
+                    outbox_entry(row.key, row.deleted_at, row.purge_after, now=now))
+        if entry is not None and entry.deleted_at not in claims:
+            claims[entry.deleted_at] = False
             self.schedule.add([entry])  # a storage fault raises: nothing of the row is written yet
         for row in owed:
-            if row.deleted_at not in claimed or notice_key(row) in published:
+            if not claims[row.deleted_at] or notice_key(row) in published:
                 continue
             event_type, data = alert_for(row, DELETED, now)
             try:

@@ -97,8 +97,8 @@ class ScheduleEntry:
 
 def outbox_entry(ledger_key: tuple[str, str], deleted_at: datetime, purge_after: datetime | None,
                  *, now: datetime) -> ScheduleEntry:
-    """A deletion period's first entry (its claim and outbox), due at the first sweep after OUTBOX_GRACE."""
-    return ScheduleEntry(*ledger_key, DELETED, now + OUTBOX_GRACE, purge_after or deleted_at, OUTBOX, deleted_at)
+    """A deletion period's first entry (its claim and outbox), due at the next sweep (filed at `now`)."""
+    return ScheduleEntry(*ledger_key, DELETED, now, purge_after or deleted_at, OUTBOX, deleted_at)
 
 
 def alerts_of(row: LedgerRow, alert_days: Iterable[int]) -> list[tuple[str, datetime]]:
@@ -163,6 +163,14 @@ class RetentionSchedule:
         except ResourceExistsError:
             return False
 
+    def claims_of(self, ledger_key: tuple[str, str]) -> list[ScheduleEntry]:
+        """The outbox entries (claims) of one workspace: deletion periods not yet handled by a sweep."""
+        prefix = f"{ledger_key[0]}|{ledger_key[1]}|"
+        entities = self._table.query_entities(
+            "PartitionKey eq @outbox and RowKey ge @low and RowKey lt @high",
+            parameters={"outbox": OUTBOX, "low": prefix, "high": prefix[:-1] + "}"})
+        return [ScheduleEntry.from_entity(e) for e in entities]
+
     def remove(self, entry: ScheduleEntry) -> None:
         try:
             self._table.delete_entity(entry.bucket, entry.row_key)
@@ -195,7 +203,7 @@ class RetentionSchedule:
     def upcoming(self, now: datetime) -> Iterator[ScheduleEntry]:
         """Entries filed in now's bucket or later: each open episode's next alert (after a sweep has run)."""
         entities = self._table.query_entities(
-            "(PartitionKey ge @low and PartitionKey lt @control) or PartitionKey eq @outbox",
+            "(PartitionKey ge @low and PartitionKey lt @control ) or PartitionKey eq @outbox",
             parameters={"low": bucket(now), "control": CONTROL_PARTITION, "outbox": OUTBOX},
         )
         return (ScheduleEntry.from_entity(e) for e in entities)

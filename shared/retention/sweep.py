@@ -19,7 +19,17 @@ from shared.retention.ledger import LedgerRow, LedgerState, RetentionLedger
 from shared.retention.notices import Outcome, Selection, deliver
 from shared.retention.reconcile import Reconciler, ReconcileReport
 from shared.retention.reconcile_index import ReconcileIndex
-from shared.retention.schedule import DELETED, EXPIRED, OUTBOX, RetentionSchedule, ScheduleEntry, alerts_of, bucket, next_entry
+from shared.retention.schedule import (
+    DELETED,
+    EXPIRED,
+    OUTBOX,
+    OUTBOX_GRACE,
+    RetentionSchedule,
+    ScheduleEntry,
+    alerts_of,
+    bucket,
+    next_entry,
+)
 from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.sweep")
@@ -111,6 +121,10 @@ class RetentionSweep:
             report.stale += len(entries)
             self._chain(row, entries, now)
             return
+
+        if DELETED in due_tokens(row, now) and any(e.bucket == OUTBOX and now - e.due_at < OUTBOX_GRACE
+                                                   for e in entries):
+            return  # its claimant may be between its publish and its row write: the next sweep sends it if owed
 
         def select(current: LedgerRow, at: datetime) -> Selection | None:
             tokens = due_tokens(current, at)
