@@ -41,7 +41,14 @@ from shared.retention.rules import (
     with_notices,
     write_entry,
 )
-from shared.retention.schedule import DELETED, RetentionSchedule, ScheduleEntry, first_entry, outbox_entry
+from shared.retention.schedule import (
+    DELETED,
+    RetentionSchedule,
+    ScheduleEntry,
+    bucket,
+    first_entry,
+    outbox_entry,
+)
 from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.workspace_events")
@@ -216,6 +223,7 @@ class RetentionEvents:
             _remember(key)
             logs.ledger_transition(current, new)
             if failed:
+                self._release(owed, claims, published, now)
                 raise alerts.AlertPublishError(alerts.WORKSPACE_SOFT_DELETED, new.workspace_id,
                                                "the alerts topic did not accept it; the ledger row is recorded and "
                                                "the next sweep sends it")
@@ -223,6 +231,15 @@ class RetentionEvents:
             return EventResult("applied" if changed is not None else "unchanged",
                                event.event_id if event else None, stored, alert)
         raise LedgerConflictError(f"ledger row {key[0]}|{key[1]} kept changing; gave up after {MAX_UPDATE_ATTEMPTS}")
+
+    def _release(self, owed: list[LedgerRow], claims: dict[datetime, bool], published: set[str],
+                 now: datetime) -> None:
+        """After a refused publish: hand each unsent alert's claim back (Event Grid's redelivery claims and sends it)
+        and leave the sweep an entry in this hour's bucket in case no redelivery comes."""
+        for row in owed:
+            if claims.get(row.deleted_at) and notice_key(row) not in published:
+                self.schedule.add([ScheduleEntry(*row.key, DELETED, row.deleted_at, row.purge_after, bucket(now))])
+                self.schedule.remove(outbox_entry(row.key, row.deleted_at, row.purge_after, now=now))
 
     def _claim_and_publish(self, owed: list[LedgerRow], entry: ScheduleEntry | None, claims: dict[datetime, bool],
                            published: set[str], now: datetime) -> bool:
