@@ -7,8 +7,7 @@ redelivery one (the ledger read answers "seen"). See docs/retention.md, "Cost of
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -21,6 +20,7 @@ from shared.azure.arm_ids import workspace_id
 from shared.azure.ml_gateway import MlGateway
 from shared.azure.workspace_kind import HUB
 from shared.retention import kinds
+from shared.retention.alert_claims import claim_and_publish, release
 from shared.retention.event_trust import refusal
 from shared.retention.events import (
     Envelope,
@@ -41,7 +41,8 @@ from shared.retention.ledger import (
     RetentionLedger,
 )
 from shared.retention.name_blocked import on_write_failure
-from shared.retention.notices import Outcome, alert_for
+from shared.retention.notices import Outcome
+from shared.retention.recent import forget_recent, recently_handled, remember  # noqa: F401
 from shared.retention.rules import (
     WorkspaceFacts,
     apply_event,
@@ -52,7 +53,11 @@ from shared.retention.rules import (
     with_notices,
     write_entry,
 )
-from shared.retention.schedule import DELETED, RetentionSchedule, ScheduleEntry, bucket, first_entry
+from shared.retention.schedule import (
+    RetentionSchedule,
+    first_entry,
+    outbox_entry,
+)
 from shared.settings import Settings
 
 log = logging.getLogger("aml_lifecycle.workspace_events")
@@ -61,11 +66,13 @@ log = logging.getLogger("aml_lifecycle.workspace_events")
 # without a read (a 409 falls back to read-modify-write). Older, or a key seen lately: read first (a redelivery is
 # then one request). Either path is correct; only the cost differs.
 FRESH = timedelta(minutes=5)
-RECENT_KEYS = 10_000
+ROW_DEADLINE = timedelta(seconds=5)  # how long a write waits for the row of a delete claimed in flight
 USER_ASSIGNED_ONLY = ("the workspace uses only user-assigned managed identities: Azure Machine Learning does not "
                       "soft-delete such a workspace, the delete is permanent (docs: concept-soft-delete)")
-_recent: OrderedDict[tuple[str, str], None] = OrderedDict()
-_recent_lock = threading.Lock()
+
+
+class RowNotYetWrittenError(RuntimeError):
+    """A write found a claimed delete whose row is not written yet: raised so Event Grid redelivers the write."""
 
 
 @dataclass(frozen=True)
@@ -140,30 +147,44 @@ class RetentionEvents:
         recorded = self.inventory.record_write(event, MlGateway(self.clients.arm_pipeline()), now=now)
         key = _key(event)
         current = self.ledger.get_by_key(*key)
+        if current is None and self.schedule.claims_of(key):
+            current = self._await_row(key)  # a delete in flight read the inventory before this write was noted
         result = self._store(key, event, now, WorkspaceFacts(), (), current)
         return EventResult(result.status, result.event_id, result.row, result.alert, recorded.read_error)
 
     def _delete(self, event: WorkspaceEvent, now: datetime) -> EventResult:
         key = _key(event)
-        current, read = None, False
-        if now - event.event_time >= FRESH or _recently_handled(key):
-            current, read = self.ledger.get_by_key(*key), True
-            if seen(current, event.event_id, event.event_time):  # a redelivery: only an owed alert costs more
-                return self._store(key, None, now, WorkspaceFacts(), (), current)
+        claims: dict[datetime, bool] = {}
+        current = None
+        fresh = now - event.event_time < FRESH and not recently_handled(key)
+        if not fresh:  # late or repeated: the row read answers a redelivery in one request
+            current = self.ledger.get_by_key(*key)
+            if seen(current, event.event_id, event.event_time):
+                return self._store(key, None, now, WorkspaceFacts(), (), current, claims)
+        # Claim the deletion's alert (one insert keyed by workspace and DeletedAt) before reading the inventory: a
+        # redelivery on any instance finds it taken, and a concurrent write handler that finds no row sees it.
+        claims[event.event_time] = self.schedule.claim(outbox_entry(key, event.event_time, None, now=now))
+        if fresh and not claims[event.event_time]:  # delivered before, here or elsewhere: read what it left
+            current = self.ledger.get_by_key(*key)
+            if seen(current, event.event_id, event.event_time):
+                return self._store(key, None, now, WorkspaceFacts(), (), current, claims)
         known = self.inventory.get(event.subscription_id, event.resource_group, event.workspace_name)
-        writes = _writes(known)
-        result = self._store(key, event, now, facts_of(known), writes, current)
+        result = self._store(key, event, now, facts_of(known), _writes(known), current, claims)
         if known is not None and known.kind == HUB:
             self._hub_projects(event, known, now)
-        if not read or result.status != "applied":
-            return result
-        # Read path (late or repeated events): fold in writes a concurrent write handler recorded meanwhile.
-        later = _writes(self.inventory.get(event.subscription_id, event.resource_group, event.workspace_name))
-        fresh = [w for w in later if w.event_id not in {x.event_id for x in writes}]
-        if not fresh:
-            return result
-        folded = self._store(key, None, now, WorkspaceFacts(), fresh, result.row)
-        return result if folded.row is None else EventResult("applied", event.event_id, folded.row, result.alert)
+        return result
+
+    def _await_row(self, key: tuple[str, str]) -> LedgerRow:
+        """The row a claimed delete is about to create (it claims, reads the inventory, then writes the row): polled
+        until ROW_DEADLINE; raises RowNotYetWrittenError after it (the delete crashed: Event Grid redelivers both)."""
+        deadline = time.monotonic() + ROW_DEADLINE.total_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            row = self.ledger.get_by_key(*key)
+            if row is not None:
+                return row
+        raise RowNotYetWrittenError(f"ledger row {key[0]}|{key[1]}: a delete claimed it but has not written it yet; "
+                                    "the write is retried by Event Grid")
 
     def _group(self, event: GroupDeleteEvent, now: datetime) -> EventResult:
         """Each workspace the inventory holds in a deleted resource group is deleted with it (with that reason).
@@ -173,9 +194,7 @@ class RetentionEvents:
         applied = False
         for known in self.inventory.in_group(event.group.subscription_id, event.group.name):
             current = self.ledger.get_by_key(*known.key)
-            alive = max((t for t in (known.last_write_time, known.read_at) if t is not None), default=None)
-            if current is not None and current.state is not LedgerState.RECOVERED and current.last_event_time \
-                    and (alive is None or alive <= current.last_event_time):
+            if _deleted_since_alive(current, known):
                 continue
             workspace = workspace_id(event.group.subscription_id, event.group.name, known.workspace_name)
             result = self._store(known.key, event.workspace_event(workspace), now, facts_of(known), _writes(known),
@@ -190,22 +209,26 @@ class RetentionEvents:
         unless the ledger already shows it deleted with nothing alive since (as for a resource group)."""
         for project in kinds.projects_of(self.inventory, hub):
             current = self.ledger.get_by_key(*project.key)
-            alive = max((t for t in (project.last_write_time, project.read_at) if t is not None), default=None)
-            if current is not None and current.state is not LedgerState.RECOVERED and current.last_event_time \
-                    and (alive is None or alive <= current.last_event_time):
+            if _deleted_since_alive(current, project):
                 continue
             self._store(project.key, kinds.project_delete(event, project), now, facts_of(project), _writes(project),
                         current)
 
     def _store(self, key: tuple[str, str], event: WorkspaceEvent | None, now: datetime, facts: WorkspaceFacts,
-               writes: tuple[HistoryEntry, ...] | list[HistoryEntry], current: LedgerRow | None) -> EventResult:
-        """Fold the event into the row; publish the soft-delete alerts it owes, then write them recorded.
+               writes: tuple[HistoryEntry, ...] | list[HistoryEntry], current: LedgerRow | None,
+               claims: dict[datetime, bool] | None = None) -> EventResult:
+        """Fold the event into the row; publish the soft-delete alerts it owes and whose claim this call holds, then
+        write the row with them recorded (docs/retention.md, "Alerts once").
 
         `current` is the row as read, or None (absent, or not read: created blind, a 409 falls back to a read).
-        Raises AlertPublishError after storing the row when a publish failed (Event
-        Grid redelivers, the sweep retries the episode's own notice), LedgerConflictError under endless contention.
+        `claims`: DeletedAt of each deletion period whose outbox entry this invocation tried to insert, and whether
+        it did (won the claim). An owed alert is
+        published only after its claim is won; a claim held elsewhere leaves it to that instance or, if it crashed,
+        to the sweep draining the outbox. Raises AlertPublishError after storing the row when a publish failed (the
+        sweep sends it), LedgerConflictError under endless contention.
         """
         days = facts.retention_days or self.settings.default_retention_days
+        claims = {} if claims is None else claims
         published: set[str] = set()  # alerts out in this invocation: a retry after a conflict does not resend them
         for _ in range(MAX_UPDATE_ATTEMPTS):
             changed = apply_event(current, event, retention_days=days, facts=facts, writes=writes, now=now)
@@ -213,13 +236,12 @@ class RetentionEvents:
             owed = owed_notices(base, now) if base is not None else []
             if changed is None and not owed:
                 return EventResult("unchanged", event.event_id if event else None, current)
-            fresh = [row for row in owed if notice_key(row) not in published]
             entry = first_entry(with_notices(base, owed), self.settings.alert_days, now=now) \
                 if changed is not None and new_episode(current, changed) else None
-            failed = self._publish_with(fresh, entry, published, now)
+            failed = claim_and_publish(self.clients, self.schedule, owed, entry, claims, published, now)
             new = with_notices(base, [row for row in owed if notice_key(row) in published])
-            if failed and new.state is LedgerState.SOFT_DELETED and DELETED not in new.alerts_sent:
-                self.schedule.add([ScheduleEntry(*new.key, DELETED, new.deleted_at, new.purge_after, bucket(now))])
+            if changed is None and new == current:
+                return EventResult("unchanged", event.event_id if event else None, current)
             try:
                 if current is None:
                     stored = self.ledger.create(new)
@@ -229,52 +251,24 @@ class RetentionEvents:
                 log.debug("ledger row %s|%s changed concurrently; reading it", *key)
                 current = self.ledger.get_by_key(*key)
                 continue
-            _remember(key)
+            remember(key)
             logs.ledger_transition(current, new)
             if failed:
+                release(self.schedule, owed, claims, published, now)
                 raise alerts.AlertPublishError(alerts.WORKSPACE_SOFT_DELETED, new.workspace_id,
-                                               "the alerts topic did not accept it; the ledger row is recorded")
-            alert = Outcome.SENT if owed else None
+                                               "the alerts topic did not accept it; the ledger row is recorded and "
+                                               "the next sweep sends it")
+            alert = Outcome.SENT if published else None
             return EventResult("applied" if changed is not None else "unchanged",
                                event.event_id if event else None, stored, alert)
         raise LedgerConflictError(f"ledger row {key[0]}|{key[1]} kept changing; gave up after {MAX_UPDATE_ATTEMPTS}")
 
-    def _publish_with(self, rows: list[LedgerRow], entry: ScheduleEntry | None, published: set[str],
-                      now: datetime) -> bool:
-        """File `entry`, then send the alerts (both before the row: a crash leaves a skippable entry and at most a
-        duplicate alert with the same id). Adds each sent alert's key to `published`; True if one failed.
 
-        """
-        if entry is not None:
-            self.schedule.add([entry])  # a storage fault raises: nothing of the row is written yet
-        for row in rows:
-            event_type, data = alert_for(row, DELETED, now)
-            try:
-                alerts.publish_alert(self.clients, event_type, row.workspace_id, data,
-                                     event_id=alerts.alert_id(*row.key, row.deleted_at.isoformat(), DELETED))
-            except alerts.AlertPublishError:
-                return True
-            published.add(notice_key(row))
-        return False
-
-
-def _recently_handled(key: tuple[str, str]) -> bool:
-    with _recent_lock:
-        return key in _recent
-
-
-def _remember(key: tuple[str, str]) -> None:
-    with _recent_lock:
-        _recent[key] = None
-        _recent.move_to_end(key)
-        while len(_recent) > RECENT_KEYS:
-            _recent.popitem(last=False)
-
-
-def forget_recent() -> None:
-    """Clear this process's memory of recently handled workspaces (benches measure the cold path with it)."""
-    with _recent_lock:
-        _recent.clear()
+def _deleted_since_alive(current: LedgerRow | None, known: InventoryRow) -> bool:
+    """The ledger already shows the workspace deleted, and no write or read has shown it alive since."""
+    alive = max((t for t in (known.last_write_time, known.read_at) if t is not None), default=None)
+    return current is not None and current.state is not LedgerState.RECOVERED and bool(current.last_event_time) \
+        and (alive is None or alive <= current.last_event_time)
 
 
 def _writes(known: InventoryRow | None) -> list[HistoryEntry]:

@@ -118,28 +118,47 @@ def seen(row: LedgerRow | None, event_id: str, event_time: datetime) -> bool:
     return row.base_until is not None and event_time <= row.base_until
 
 
-def openings(row: LedgerRow) -> list[LedgerRow]:
-    """The row as each episode opened within the reorder window (its deletes that started a deletion period)."""
-    found, current = [], row.base
+def openings(row: LedgerRow) -> list[tuple[LedgerRow, datetime | None]]:
+    """The row as each deletion period opened within the reorder window, with when that period ended (None: open).
+
+    A period runs from the delete that opened it while the workspace stays soft-deleted with that DeletedAt.
+    """
+    found: list[tuple[LedgerRow, datetime | None]] = []
+    current = row.base
     for entry in row.history:
         after = step(current, entry, None)
+        if found and found[-1][1] is None and (after is None or after.deleted_at != found[-1][0].deleted_at
+                                                 or after.state is not LedgerState.SOFT_DELETED):
+            found[-1] = (found[-1][0], entry.time)
         if after is not None and (current is None or after.deleted_at != current.deleted_at):
-            found.append(after)
+            found.append((after, None if after.state is LedgerState.SOFT_DELETED else after.deleted_at))
         current = after
     return found
+
+
+def covered(deleted_at: datetime, ended: datetime | None, noticed: Iterable[str]) -> bool:
+    """Whether a SoftDeleted alert went out for a delete inside the period [deleted_at, ended): one per period,
+    whatever order its events came in (a delete delivered before an earlier one of the same period was alerted)."""
+    for key in noticed:
+        at = datetime.fromisoformat(key)
+        if deleted_at <= at and (ended is None or at < ended):
+            return True
+    return False
 
 
 def owed_notices(row: LedgerRow, now: datetime) -> list[LedgerRow]:
     """Soft-delete alerts one in-order delivery would have sent and this row has not recorded, oldest first.
 
-    One per episode opened by a (non-purge) delete whose window is still open at `now`, whatever its state since:
-    in-order delivery sends it on arrival, before any later recovery or purge is known.
+    One per deletion period opened by a (non-purge) delete whose window is still open at `now`, whatever its state
+    since (in-order delivery sends it on arrival, before any later recovery or purge is known), unless an alert
+    already went out for a delete inside that period.
     """
     owed, done = [], set(row.noticed)
     if DELETED_TOKEN in row.alerts_sent:  # sent by the sweep's retry: recorded on the episode only
         done.add(notice_key(row))
-    for opened in openings(row):
-        if opened.state is LedgerState.SOFT_DELETED and now < opened.purge_after and notice_key(opened) not in done:
+    for opened, ended in openings(row):
+        if opened.state is LedgerState.SOFT_DELETED and now < opened.purge_after \
+                and not covered(opened.deleted_at, ended, done):
             owed.append(replace(opened, cmk_enabled=row.cmk_enabled, managed_resource_group=row.managed_resource_group,
                                 reason=None))
     return owed
@@ -155,9 +174,16 @@ def with_notices(row: LedgerRow, sent: Iterable[LedgerRow]) -> LedgerRow:
     keys = [notice_key(r) for r in sent]
     noticed = tuple(dict.fromkeys([*row.noticed, *keys]))[-MAX_HISTORY:]
     updated = replace(row, noticed=noticed)
-    if notice_key(row) in noticed and row.state is not LedgerState.PERMANENTLY_DELETED:
+    if _current_covered(updated) and row.state is not LedgerState.PERMANENTLY_DELETED:
         updated = updated.with_alert(DELETED_TOKEN)
     return updated
+
+
+def _current_covered(row: LedgerRow) -> bool:
+    """Whether the row's current deletion period had its SoftDeleted alert (any delete inside it alerted)."""
+    if notice_key(row) in row.noticed:
+        return True
+    return row.state is LedgerState.SOFT_DELETED and covered(row.deleted_at, None, row.noticed)
 
 
 def step(row: LedgerRow | None, entry: HistoryEntry, facts: WorkspaceFacts | None) -> LedgerRow | None:
@@ -214,7 +240,7 @@ def _carry_over(old: LedgerRow | None, new: LedgerRow) -> LedgerRow:
         return new
     if old.deleted_at != new.deleted_at:
         fresh = replace(new, noticed=old.noticed, etag=old.etag)
-        return with_notices(fresh, ()) if notice_key(new) in old.noticed else fresh
+        return with_notices(fresh, ()) if _current_covered(fresh) else fresh
     state = new.state
     if old.state is LedgerState.EXPIRED and new.state is LedgerState.SOFT_DELETED:
         state = LedgerState.EXPIRED  # the sweep closed it
@@ -239,7 +265,11 @@ def _strip(row: LedgerRow | None) -> LedgerRow | None:
 
 
 def new_episode(old: LedgerRow | None, new: LedgerRow) -> bool:
-    """Whether `new` opened a soft-delete episode that `old` did not have (schedule its alerts)."""
-    if new.state is not LedgerState.SOFT_DELETED:
+    """Whether `new` opened an episode that `old` did not have (schedule its alerts): a soft-delete, or one whose
+    window had closed when its delete arrived (its Expired alert is still owed)."""
+    closed_on_arrival = new.state is LedgerState.EXPIRED and new.reason == CLOSED_ON_ARRIVAL
+    if new.state is not LedgerState.SOFT_DELETED and not closed_on_arrival:
         return False
+    if closed_on_arrival:
+        return old is None or old.deleted_at != new.deleted_at
     return old is None or old.state is not LedgerState.SOFT_DELETED or old.deleted_at != new.deleted_at

@@ -20,6 +20,11 @@ log = logging.getLogger("aml_lifecycle.schedule")
 DELETED = "deleted"  # the soft-delete alert, retried by the sweep if the event handler could not send it
 EXPIRED = "expired"
 CONTROL_PARTITION = "~control"  # sorts after every hour bucket, so range queries over buckets never see it
+# Each deletion period's first entry (docs/retention.md, "Alerts once"): keyed by the workspace and its DeletedAt, so
+# its insert is the claim on the SoftDeleted alert (one instance wins it, whatever the redelivery), and the sweep reads
+# the whole partition every run (the outbox: an alert whose publisher crashed before writing the row goes out then).
+OUTBOX = "~outbox"
+OUTBOX_GRACE = timedelta(minutes=2)  # the claiming instance publishes and writes the row well within this
 WATERMARK = "watermark"
 SKEW = timedelta(hours=1)  # re-read one bucket below the watermark: writers' clocks may lag the sweep's
 
@@ -54,6 +59,7 @@ class ScheduleEntry:
     due_at: datetime
     purge_after: datetime
     bucket: str
+    deleted_at: datetime | None = None  # an outbox entry's deletion period (its DeletedAt); None in hour buckets
 
     @property
     def ledger_key(self) -> tuple[str, str]:
@@ -61,22 +67,38 @@ class ScheduleEntry:
 
     @property
     def row_key(self) -> str:
+        if self.deleted_at is not None:
+            return f"{self.ledger_pk}|{self.ledger_rk}|{self.token}|{utc(self.deleted_at):%Y%m%dT%H%M%S%fZ}"
         return f"{self.ledger_pk}|{self.ledger_rk}|{self.token}"
 
     def to_entity(self) -> dict[str, Any]:
-        return {
+        entity = {
             "PartitionKey": self.bucket, "RowKey": self.row_key, "LedgerPartitionKey": self.ledger_pk,
             "LedgerRowKey": self.ledger_rk, "Token": self.token, "DueAt": self.due_at, "PurgeAfter": self.purge_after,
         }
+        if self.deleted_at is not None:
+            entity["DeletedAt"] = self.deleted_at
+        return entity
 
     @classmethod
     def from_entity(cls, entity: dict[str, Any]) -> "ScheduleEntry":
         return cls(entity["LedgerPartitionKey"], entity["LedgerRowKey"], entity["Token"], utc(entity["DueAt"]),
-                   utc(entity["PurgeAfter"]), entity["PartitionKey"])
+                   utc(entity["PurgeAfter"]), entity["PartitionKey"], utc(entity.get("DeletedAt")))
 
     def matches(self, row: LedgerRow | None) -> bool:
-        """Still about the row's current episode (a recovered-then-deleted-again workspace has a new PurgeAfter)."""
-        return row is not None and row.purge_after == self.purge_after
+        """Still about the row's current episode (a recovered-then-deleted-again workspace has a new PurgeAfter;
+        an outbox entry names its deletion period by DeletedAt)."""
+        if row is None:
+            return False
+        if self.deleted_at is not None:
+            return row.deleted_at == self.deleted_at
+        return row.purge_after == self.purge_after
+
+
+def outbox_entry(ledger_key: tuple[str, str], deleted_at: datetime, purge_after: datetime | None,
+                 *, now: datetime) -> ScheduleEntry:
+    """A deletion period's first entry (its claim and outbox), due at the next sweep (filed at `now`)."""
+    return ScheduleEntry(*ledger_key, DELETED, now, purge_after or deleted_at, OUTBOX, deleted_at)
 
 
 def alerts_of(row: LedgerRow, alert_days: Iterable[int]) -> list[tuple[str, datetime]]:
@@ -107,10 +129,9 @@ def first_entry(row: LedgerRow, alert_days: Iterable[int], *, now: datetime) -> 
     """A new episode's one entry: due at the next sweep, whose reconciliation then checks the workspace with ARM
     (a recovery or purge may emit no event) and enrols it in the daily checks; handling it files the first alert's.
     Its token is the soft-delete notice's, owed only if that alert could not be sent at ingestion."""
-    if next_entry(row, alert_days, now=now) is None or row.state is not LedgerState.SOFT_DELETED:
+    if next_entry(row, alert_days, now=now) is None:
         return None
-    pk, rk = row.key
-    return ScheduleEntry(pk, rk, DELETED, row.deleted_at, row.purge_after, bucket(now))
+    return outbox_entry(row.key, row.deleted_at, row.purge_after, now=now)
 
 
 def plan(row: LedgerRow, alert_days: Iterable[int], *, now: datetime) -> list[ScheduleEntry]:
@@ -134,6 +155,22 @@ class RetentionSchedule:
         for future in futures:
             future.result()
 
+    def claim(self, entry: ScheduleEntry) -> bool:
+        """Insert `entry` (an outbox entry): True if this call created it, False if it was there (409)."""
+        try:
+            self._table.create_entity(entry.to_entity(), response_preference="return-no-content")
+            return True
+        except ResourceExistsError:
+            return False
+
+    def claims_of(self, ledger_key: tuple[str, str]) -> list[ScheduleEntry]:
+        """The outbox entries (claims) of one workspace: deletion periods not yet handled by a sweep."""
+        prefix = f"{ledger_key[0]}|{ledger_key[1]}|"
+        entities = self._table.query_entities(
+            "PartitionKey eq @outbox and RowKey ge @low and RowKey lt @high",
+            parameters={"outbox": OUTBOX, "low": prefix, "high": prefix[:-1] + "}"})
+        return [ScheduleEntry.from_entity(e) for e in entities]
+
     def remove(self, entry: ScheduleEntry) -> None:
         try:
             self._table.delete_entity(entry.bucket, entry.row_key)
@@ -151,21 +188,23 @@ class RetentionSchedule:
         return moved
 
     def due(self, now: datetime) -> list[ScheduleEntry]:
-        """Entries due by `now`, read from the buckets between the watermark and now's bucket only."""
+        """Entries due by `now`, read from the buckets between the watermark and now's bucket, and the outbox."""
         low = self.watermark()
         high = bucket(now)
         low = bucket(bucket_time(low) - SKEW) if low else "0000000000"
-        entities = self._table.query_entities(
+        entities = list(self._table.query_entities(
             "PartitionKey ge @low and PartitionKey le @high and DueAt le @now",
             parameters={"low": low, "high": high, "now": utc(now)},
-        )
+        ))
+        entities += self._table.query_entities("PartitionKey eq @outbox and DueAt le @now",
+                                               parameters={"outbox": OUTBOX, "now": utc(now)})
         return [ScheduleEntry.from_entity(e) for e in entities]
 
     def upcoming(self, now: datetime) -> Iterator[ScheduleEntry]:
         """Entries filed in now's bucket or later: each open episode's next alert (after a sweep has run)."""
         entities = self._table.query_entities(
-            "PartitionKey ge @low and PartitionKey lt @control",
-            parameters={"low": bucket(now), "control": CONTROL_PARTITION},
+            "(PartitionKey ge @low and PartitionKey lt @control ) or PartitionKey eq @outbox",
+            parameters={"low": bucket(now), "control": CONTROL_PARTITION, "outbox": OUTBOX},
         )
         return (ScheduleEntry.from_entity(e) for e in entities)
 

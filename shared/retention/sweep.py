@@ -11,21 +11,35 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from azure.core.exceptions import ResourceModifiedError
+
 from shared import logs
 from shared.azure import alerts, tables
 from shared.retention.arm_probe import WorkspaceProbe
 from shared.retention.inventory import Inventory
 from shared.retention.ledger import LedgerRow, LedgerState, RetentionLedger
-from shared.retention.notices import Outcome, Selection, deliver
+from shared.retention.notices import Outcome, Selection, alert_for, deliver
 from shared.retention.reconcile import Reconciler, ReconcileReport
 from shared.retention.reconcile_index import ReconcileIndex
-from shared.retention.schedule import DELETED, EXPIRED, RetentionSchedule, ScheduleEntry, alerts_of, bucket, next_entry
+from shared.retention.rules import owed_notices, with_notices
+from shared.retention.schedule import (
+    DELETED,
+    EXPIRED,
+    OUTBOX,
+    OUTBOX_GRACE,
+    RetentionSchedule,
+    ScheduleEntry,
+    alerts_of,
+    bucket,
+    next_entry,
+)
 from shared.settings import Settings
 from shared.times import iso_z
 
 log = logging.getLogger("aml_lifecycle.sweep")
 DIGEST_LEASE = timedelta(minutes=5)
 DIGEST_SUBJECT = "/aml-lifecycle/retention"
+ROW_AWAITED = timedelta(hours=25)  # Event Grid retries a delivery for up to 24 hours
 
 
 @dataclass
@@ -106,9 +120,17 @@ class RetentionSweep:
             return [t for t, due in due_by if due <= at and pending(current, t, at)]
 
         if not due_tokens(row, now):
+            if row is None and any(e.bucket == OUTBOX and now - e.due_at < ROW_AWAITED for e in entries):
+                return  # its publisher crashed before the row: Event Grid's redelivery writes it, then we alert
+            if row is not None and not self._past_period(row, entries, now):
+                return  # its alert could not be sent: the entries stay for the next sweep
             report.stale += len(entries)
             self._chain(row, entries, now)
             return
+
+        if DELETED in due_tokens(row, now) and any(e.bucket == OUTBOX and now - e.due_at < OUTBOX_GRACE
+                                                   for e in entries):
+            return  # its claimant may be between its publish and its row write: the next sweep sends it if owed
 
         def select(current: LedgerRow, at: datetime) -> Selection | None:
             tokens = due_tokens(current, at)
@@ -131,6 +153,28 @@ class RetentionSweep:
                 self.schedule.postpone(entry, now)
             else:
                 self.schedule.remove(entry)
+
+    def _past_period(self, row: LedgerRow, entries: list[ScheduleEntry], now: datetime) -> bool:
+        """Send the alert a claimed, since-closed deletion period still owes (its claimant found it covered by a later
+        delete before a write split the periods); False if a publish failed or its claimant may still be at work."""
+        claimed = {e.deleted_at: e for e in entries if e.bucket == OUTBOX}
+        owed = [o for o in owed_notices(row, now) if o.deleted_at in claimed]
+        if not owed:
+            return True
+        if any(now - claimed[o.deleted_at].due_at < OUTBOX_GRACE for o in owed):
+            return False
+        for opened in owed:
+            event_type, data = alert_for(opened, DELETED, now)
+            try:
+                alerts.publish_alert(self.clients, event_type, opened.workspace_id, data,
+                                     event_id=alerts.alert_id(*opened.key, opened.deleted_at.isoformat(), DELETED))
+            except alerts.AlertPublishError:
+                return False
+        try:
+            self.ledger.replace_row(with_notices(row, owed), row.etag)
+        except ResourceModifiedError:
+            log.info("ledger row %s|%s changed while its past period's alert was recorded", *row.key)
+        return True
 
     def _chain(self, row: LedgerRow | None, handled: list[ScheduleEntry], now: datetime) -> None:
         """File the episode's next alert (one entry per open episode), then drop the entries handled."""
