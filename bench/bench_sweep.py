@@ -1,7 +1,9 @@
-"""Retention sweep with 1,000 and with 100,000 ledger rows and the same 100 rows due (goal: ratio close to 1): the
-median of 3 sweeps per size once the seeding has settled, the storage requests each sweep makes, and its ARM
-reads (workspace GETs of the reconciliation): O(rows due + the daily share of soft-deleted rows), whatever the
-ledger's size. ARM is a counting stand-in (every GET answers 404): the bench measures the app's work."""
+"""Retention sweep with ~3,400 and ~102,700 ledger rows and the same 100 rows due: the median of 3 sweeps per size
+once the seeding has settled beside a raw Table query of the same partitions in the same run (goal: sweep time ratio
+<= 1.5x for the 30x larger ledger), the storage requests per due row (goal <= 5) and where they go (counted at the
+HTTP transport), and the ARM reads (workspace GETs of the reconciliation): O(rows due + the daily share of
+soft-deleted rows), whatever the ledger's size. ARM is a counting stand-in (every GET answers 404): the bench
+measures the app's work. Exits 1 when a goal is missed."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+DUE_SUBSCRIPTION = "11111111-1111-4111-8111-111111111111"
 BATCH = 100  # Table Storage: at most 100 operations per transaction, one partition each
 
 
@@ -50,7 +53,7 @@ def seed_due_rows(clients, settings, tag: str, count: int, now: datetime) -> Non
 
     ledger = RetentionLedger(tables.table(clients.tables(), tables.RETENTION))
     schedule = RetentionSchedule(tables.table(clients.tables(), tables.SCHEDULE))
-    sub = "11111111-1111-4111-8111-111111111111"
+    sub = DUE_SUBSCRIPTION
     deleted = now - timedelta(days=11, minutes=5)
     for i in range(count):
         name = f"ws-{tag}-{i:03d}"
@@ -95,6 +98,83 @@ def seed_soft_deleted_rows(clients, count: int, now: datetime) -> None:
             index_table.submit_transaction([("upsert", e) for e in entities[first:first + BATCH]])
 
 
+class Breakdown:
+    """Counts the HTTP requests the azure-core transport sends to Azurite's table endpoint, by where they go: the
+    table (read from the URL, or from a batch transaction's body), the verb, and the sweep's phase (the
+    reconciliation or an alert's claim/publish/record)."""
+
+    CATEGORIES = ("ledger reads", "ledger writes (reconcile)", "alert bookkeeping (claim, sent)", "inventory reads",
+                  "schedule reads", "schedule writes", "outbox", "reconcile index", "watermark/control")
+
+    def __init__(self, netloc: str) -> None:
+        import threading
+        from collections import Counter
+
+        from azure.core.pipeline.transport import RequestsTransport
+
+        from shared.retention import notices, reconcile, sweep
+
+        self.netloc, self.count, self.by = netloc, 0, Counter()
+        self.phase = "sweep"
+        self._lock = threading.Lock()
+        original = RequestsTransport.send
+
+        def send(transport, request, **kwargs):
+            if f"//{self.netloc}/" in request.url:
+                category = self.classify(request)
+                with self._lock:
+                    self.count += 1
+                    self.by[category] += 1
+            return original(transport, request, **kwargs)
+
+        RequestsTransport.send = send
+
+        def phased(name, function):
+            def run(*args, **kwargs):
+                before, self.phase = self.phase, name
+                try:
+                    return function(*args, **kwargs)
+                finally:
+                    self.phase = before
+            return run
+
+        reconcile.Reconciler.run = phased("reconcile", reconcile.Reconciler.run)
+        sweep.deliver = phased("alert", notices.deliver)  # the sweep's own reference
+
+    def classify(self, request) -> str:
+        from urllib.parse import unquote
+
+        from shared.azure import tables
+
+        text = unquote(request.url)
+        if "$batch" in text:
+            body = request.body if isinstance(request.body, (bytes, str)) else b""
+            text = unquote(body.decode("utf-8", "replace") if isinstance(body, bytes) else body)
+        path = text.split("//", 1)[-1]
+        table = next((t for t in (tables.RETENTION, tables.INVENTORY, tables.SCHEDULE, tables.RECONCILE)
+                      if f"/{t}(" in path or f"/{t}?" in path or f"/{t} " in path or path.endswith(f"/{t}")), "other")
+        read = request.method == "GET"
+        if table == tables.RETENTION:
+            if read:
+                return "ledger reads"
+            return "alert bookkeeping (claim, sent)" if self.phase == "alert" else "ledger writes (reconcile)"
+        if table == tables.INVENTORY:
+            return "inventory reads"
+        if table == tables.RECONCILE:
+            return "reconcile index"
+        if table == tables.SCHEDULE:
+            if "~outbox" in text:
+                return "outbox"
+            if "~control" in text:
+                return "watermark/control"
+            return "schedule reads" if read else "schedule writes"
+        return "other"
+
+    def snapshot(self):
+        with self._lock:
+            return self.count, dict(self.by)
+
+
 class CountingArm:
     """Stands in for ARM's workspace GET: counts the calls and answers 404 (still soft-deleted)."""
 
@@ -112,37 +192,68 @@ class CountingArm:
         return ProbeResult(ABSENT, detail="404 Not Found")
 
 
-def timed_sweep(clients, settings, now: datetime, counter=None, arm: CountingArm | None = None) -> tuple[float, int, int]:
-    """(seconds, alerts sent, storage requests) of one sweep at `now`; `arm` counts its workspace GETs."""
+def timed_sweep(clients, settings, now: datetime, counter=None, arm: CountingArm | None = None):
+    """(seconds, alerts sent, storage requests, requests by category) of one sweep at `now`; `arm` counts its
+    workspace GETs."""
     from shared.retention.sweep import RetentionSweep
 
-    before = counter.count if counter else 0
+    before, by_before = counter.snapshot() if counter else (0, {})
     started = time.perf_counter()
     report = RetentionSweep(clients, settings, probe=arm or CountingArm()).run(now)
-    return time.perf_counter() - started, len(report.sent), (counter.count - before) if counter else 0
+    seconds = time.perf_counter() - started
+    if counter is None:
+        return seconds, len(report.sent), 0, {}
+    after, by_after = counter.snapshot()
+    return seconds, len(report.sent), after - before, {k: v - by_before.get(k, 0) for k, v in by_after.items()}
 
 
-def three_sweeps(clients, settings, tag: str, due: int, first: datetime, counter,
-                 arm: CountingArm) -> list[tuple[float, int, int]]:
-    """Three sweeps an hour apart, each with `due` fresh rows due; after an untimed sweep has settled the store."""
+def raw_query(connection_string: str, now: datetime) -> float:
+    """Seconds of a bare SDK read of the partitions the sweep reads at `now` (the due schedule buckets and the outbox,
+    the reconcile index up to now, the ledger partition of the due rows): how the emulator itself scales."""
+    from azure.data.tables import TableServiceClient
+
+    from shared.azure import tables
+    from shared.retention.schedule import bucket
+
+    service = TableServiceClient.from_connection_string(connection_string)
+    started = time.perf_counter()
+    schedule = service.get_table_client(tables.SCHEDULE)
+    list(schedule.query_entities("PartitionKey ge @low and PartitionKey le @high",
+                                 parameters={"low": bucket(now - timedelta(hours=2)), "high": bucket(now)}))
+    list(schedule.query_entities("PartitionKey eq @p", parameters={"p": "~outbox"}))
+    list(service.get_table_client(tables.RECONCILE).query_entities(
+        "PartitionKey ge @low and PartitionKey le @high", parameters={"low": "0000000000", "high": bucket(now)}))
+    list(service.get_table_client(tables.RETENTION).query_entities(
+        "PartitionKey eq @p", parameters={"p": DUE_SUBSCRIPTION}))
+    return time.perf_counter() - started
+
+
+def three_sweeps(clients, settings, tag: str, due: int, first: datetime, counter, arm: CountingArm,
+                 connection_string: str) -> tuple[list, list[float]]:
+    """Three sweeps an hour apart, each with `due` fresh rows due, after an untimed sweep has settled the store; and
+    the raw query of the same partitions after each (seconds)."""
     timed_sweep(clients, settings, first - timedelta(minutes=30))  # settles Azurite after the bulk seeding
-    runs = []
+    runs, raws = [], []
     for hour in range(3):
         at = first + timedelta(hours=hour)
         seed_due_rows(clients, settings, f"{tag}{hour}", due, at)
+        raw_query(connection_string, at)  # untimed: the same warm-up the sweep's first read pays
         runs.append(timed_sweep(clients, settings, at, counter, arm))
-    return runs
+        raws.append(raw_query(connection_string, at))
+    return runs, raws
 
 
-def main() -> None:
+GOAL_REQUESTS = 5.0  # storage requests per due row, each size
+GOAL_RATIO = 1.5  # sweep time, 30x larger ledger / smaller, same rows due
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument("--due", type=int, default=100)
     parser.add_argument("--soft", type=int, default=2_400, help="soft-deleted rows with no alert due (daily checks)")
     args = parser.parse_args()
-
-    from bench_events import StorageCounter
 
     from local.azurite import start_azurite
 
@@ -155,7 +266,7 @@ def main() -> None:
         from shared.azure.clients import AzureClients
         from shared.settings import Settings
 
-        counter = StorageCounter(f"127.0.0.1:{azurite.ports['table']}")
+        counter = Breakdown(f"127.0.0.1:{azurite.ports['table']}")
         settings = Settings.from_env()
         clients = AzureClients(settings, credential=object())  # no ARM call is made
         ledger_table = tables.table(clients.tables(), tables.RETENTION)
@@ -165,35 +276,55 @@ def main() -> None:
         seed_closed_rows(ledger_table, 0, args.small - 3 * args.due, now)
         seed_soft_deleted_rows(clients, args.soft, now)
         small_arm = CountingArm()
-        small = three_sweeps(clients, settings, "a", args.due, now, counter, small_arm)
+        small, small_raw = three_sweeps(clients, settings, "a", args.due, now, counter, small_arm,
+                                        azurite.connection_string)
         small_total = sum(1 for _ in ledger_table.list_entities(select=["PartitionKey"]))
 
         started = time.perf_counter()
         seed_closed_rows(ledger_table, args.small, args.large - args.small, now)
         seeding = time.perf_counter() - started
         large_arm = CountingArm()
-        large = three_sweeps(clients, settings, "b", args.due, now + timedelta(hours=4), counter, large_arm)
+        large, large_raw = three_sweeps(clients, settings, "b", args.due, now + timedelta(hours=4), counter, large_arm,
+                                        azurite.connection_string)
         total = sum(1 for _ in ledger_table.list_entities(select=["PartitionKey"]))
 
-    def line(label: str, runs: list[tuple[float, int, int]]) -> float:
+    missed = []
+
+    def line(label: str, runs: list, raws: list[float]) -> tuple[float, float]:
         seconds = statistics.median(r[0] for r in runs)
+        raw = statistics.median(raws)
         requests = statistics.median(r[2] for r in runs)
+        per_row = requests / args.due
         print(f"sweep, {label}, {args.due} due: median {seconds * 1000:8.1f} ms of 3 "
               f"({', '.join(f'{r[0] * 1000:.0f}' for r in runs)}), {runs[0][1]} alerts, "
-              f"{requests:.0f} storage requests ({requests / args.due:.1f} per due row)")
-        return seconds
+              f"{requests:.0f} storage requests ({per_row:.2f} per due row; goal <= {GOAL_REQUESTS:g}); "
+              f"raw query of the same partitions: median {raw * 1000:.1f} ms")
+        for category in Breakdown.CATEGORIES + ("other",):
+            count = statistics.mean(r[3].get(category, 0) for r in runs)
+            if count:
+                print(f"    {category:<34} {count:7.1f} requests  {count / args.due:5.2f} per due row")
+        if per_row > GOAL_REQUESTS:
+            missed.append(f"{per_row:.2f} storage requests per due row ({label}) > {GOAL_REQUESTS:g}")
+        return seconds, raw
 
     print(f"seeded {args.large - args.small:,} more ledger rows in {seeding:.1f}s (batch transactions of {BATCH})")
-    small_s = line(f"{small_total:>7,} ledger rows", small)
-    large_s = line(f"{total:>7,} ledger rows", large)
-    print(f"ratio large / small: {large_s / small_s:.2f} (the ledger is {total / small_total:.0f}x larger)")
+    small_s, small_q = line(f"{small_total:>7,} ledger rows", small, small_raw)
+    large_s, large_q = line(f"{total:>7,} ledger rows", large, large_raw)
+    ratio, raw_ratio = large_s / small_s, large_q / small_q
+    print(f"ratio large / small (the ledger is {total / small_total:.0f}x larger): sweep {ratio:.2f} "
+          f"(goal <= {GOAL_RATIO:g}); raw query of the same partitions {raw_ratio:.2f}")
+    if ratio > GOAL_RATIO:
+        missed.append(f"sweep time ratio {ratio:.2f} > {GOAL_RATIO:g} (the raw query's: {raw_ratio:.2f})")
     share = args.soft / 24
     for rows, arm in ((small_total, small_arm), (total, large_arm)):
         reads = arm.reads / 3  # per sweep: three sweeps at each size
         print(f"ARM reads per sweep, {rows:>7,} ledger rows ({args.soft:,} soft-deleted), {args.due} due: "
               f"{reads:6,.0f} GETs = {reads / args.due:.2f} x rows due (due + daily share of ~{share:.0f}: "
               f"{(args.due + share) / args.due:.2f} x; the whole ledger would be {rows / args.due:,.0f} x)")
+    for goal in missed:
+        print(f"GOAL MISSED: {goal}")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -6,7 +6,7 @@ import json
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
@@ -14,6 +14,7 @@ from azure.data.tables import TableClient, UpdateMode
 
 from shared import logs
 from shared.azure.arm_ids import parse_workspace_id
+from shared.azure.table_batch import read_many
 from shared.azure.ml_gateway import MlGateway, Workspace
 from shared.azure.workspace_kind import WorkspaceKind
 from shared.errors import describe_azure_error
@@ -139,6 +140,10 @@ class Inventory:
             return InventoryRow.from_entity(entity)
         except ResourceNotFoundError:
             return None
+
+    def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], InventoryRow]:
+        """{ledger key: row} of the keys recorded: one query per partition and 14 rows (shared/azure/table_batch.py)."""
+        return {key: InventoryRow.from_entity(e) for key, e in read_many(self._table, keys).items()}
 
     def in_group(self, subscription_id: str, resource_group: str) -> list[InventoryRow]:
         """Every workspace recorded in one resource group (one partition range query)."""

@@ -9,13 +9,14 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
 from shared import logs
+from shared.azure.table_batch import read_many
 from shared.azure.table_paging import InvalidContinuationToken, decode_token, encode_token  # noqa: F401 (re-exported)
 from shared.retention.history import HistoryEntry
 
@@ -141,8 +142,7 @@ class LedgerRow:
         etag = getattr(entity, "metadata", {}).get("etag")
         return cls(
             subscription_id=entity["PartitionKey"],
-            resource_group=group,
-            workspace_name=name,
+            resource_group=group, workspace_name=name,
             workspace_id=entity.get("WorkspaceId") or "",
             state=LedgerState(entity["State"]),
             deleted_at=utc(entity["DeletedAt"]),
@@ -197,14 +197,17 @@ class RetentionLedger:
 
     def get(self, subscription_id: str, resource_group: str, workspace_name: str) -> LedgerRow | None:
         """The workspace's row, or None if it was never soft-deleted (names compared case-insensitively)."""
-        pk, rk = ledger_key(subscription_id, resource_group, workspace_name)
-        return self.get_by_key(pk, rk)
+        return self.get_by_key(*ledger_key(subscription_id, resource_group, workspace_name))
 
     def get_by_key(self, partition_key: str, row_key: str) -> LedgerRow | None:
         try:
             return LedgerRow.from_entity(self._table.get_entity(partition_key, row_key))
         except ResourceNotFoundError:
             return None
+
+    def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], LedgerRow]:
+        """{key: row} of the keys that have a row, with ETags: one query per partition and 14 rows (table_batch)."""
+        return {key: LedgerRow.from_entity(e) for key, e in read_many(self._table, keys).items()}
 
     def create(self, row: LedgerRow) -> LedgerRow:
         """Insert a row that should not exist yet (one request); raises ResourceExistsError if it does.
@@ -266,12 +269,10 @@ class RetentionLedger:
         before_write: Callable[[LedgerRow | None, LedgerRow], None] | None = None,
         known: LedgerRow | None = None,
     ) -> tuple[LedgerRow | None, bool]:
-        """Read-modify-write with ETags: `change(current)` returns the new row, or None for no change.
-
-        `change` may run several times (it must be pure). `before_write(old, new)` runs before each write
-        (e.g. to write schedule entries first). `known`, a row just read or written with its ETag, saves the
-        first read. Returns (row as stored, whether this call wrote it).
-        """
+        """Read-modify-write with ETags: `change(current)` returns the new row, or None for no change. `change` may run
+        several times (it must be pure). `before_write(old, new)` runs before each write (e.g. to write schedule
+        entries first). `known`, a row just read or written with its ETag, saves the first read. Returns (row as
+        stored, whether this call wrote it)."""
         for attempt in range(MAX_UPDATE_ATTEMPTS):
             reuse = attempt == 0 and known is not None and known.etag
             current = known if reuse else self.get_by_key(partition_key, row_key)

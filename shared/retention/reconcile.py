@@ -44,6 +44,7 @@ class ReconcileReport:
     reused: int = 0
     failed: int = 0
     notes: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # alert annotation per ledger key
+    rows: dict[tuple[str, str], LedgerRow | None] = field(default_factory=dict)  # each row as read or written, ETag
 
     def summary(self) -> str:
         return (f"reconcile: {self.reads} ARM read(s) ({self.due_rows} due, {self.daily_rows} daily), "
@@ -107,6 +108,10 @@ class _Locked:
             if key is not None and note is not None:
                 self._report.notes[key] = note
 
+    def row(self, key: tuple[str, str], row: LedgerRow | None) -> None:
+        with self._lock:
+            self._report.rows[key] = row
+
 
 class Reconciler:
     def __init__(self, ledger: RetentionLedger, inventory: Inventory, index: ReconcileIndex,
@@ -132,26 +137,35 @@ class Reconciler:
             return report
         lock = threading.Lock()
         counted = _Locked(report, lock)
+        rows = self.ledger.get_many(work)  # one query per partition and 14 rows
+        unrecorded = [key for key, row in rows.items() if checked(row) and not row.internal_id]
+        inventories = self.inventory.get_many(unrecorded) if unrecorded else {}
 
-        def check(key: tuple[str, str]) -> None:  # read the row, GET, write: `concurrency` rows at a time
+        def check(key: tuple[str, str]) -> None:  # GET, write: `concurrency` rows at a time
             entries = work[key]
-            row = self.ledger.get_by_key(*key)
+            row = rows.get(key)
+            counted.row(key, row)
             if not checked(row):
                 for entry in entries:
                     self.index.drop(entry)  # the episode is over: no more daily checks
                 return
             counted.add("reads")
             counted.add("due_rows" if key in due_set else "daily_rows")
-            self._apply(key, row, entries, self.probe(row.workspace_id), now, counted)
+            self._apply(key, row, entries, self.probe(row.workspace_id), now, counted, inventories.get(key))
 
         due_set = set(due)
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(work)), thread_name_prefix="reconcile") as pool:
-            list(pool.map(check, list(work)))
+        self.index.defer()  # the index's writes go out after the rows', grouped by hour bucket
+        try:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(work)),
+                                    thread_name_prefix="reconcile") as pool:
+                list(pool.map(check, list(work)))
+        finally:
+            self.index.flush()
         log.info(report.summary())
         return report
 
     def _apply(self, key: tuple[str, str], row: LedgerRow, entries: list[CheckEntry], result: ProbeResult,
-               now: datetime, report: "_Locked") -> None:
+               now: datetime, report: "_Locked", inventory: InventoryRow | None = None) -> None:
         first = entries[0] if entries else None
         if result.outcome == FAILED:
             report.add("failed", key, {"armCheck": {"status": "unconfirmed", "detail": result.detail,
@@ -160,8 +174,7 @@ class Reconciler:
             return
         recorded = None
         if result.outcome == LIVE or not row.internal_id:
-            recorded = recorded_internal_id(row, self.inventory.get(row.subscription_id, row.resource_group,
-                                                                    row.workspace_name))
+            recorded = recorded_internal_id(row, inventory)
         judged = judge(row, recorded, result, now)
 
         def change(current: LedgerRow | None) -> LedgerRow | None:
@@ -180,6 +193,7 @@ class Reconciler:
             return replace(settled, history=(), base=base, base_until=max(now, current.last_event_time or now))
 
         stored, wrote = self.ledger.update(*key, change, known=row)
+        report.row(key, stored)
         if not wrote and stored is not None and checked(stored) and (stored.state, stored.reason) != (
                 row.state, row.reason):
             self._refile(key, entries, now + RETRY, first)  # an event moved it on meanwhile: look again next sweep

@@ -100,8 +100,12 @@ class RetentionSweep:
             groups[entry.ledger_key].append(entry)
         report.due = sum(len(g) for g in groups.values())
         report.reconcile = self.reconciler.run(groups.keys(), now)  # before any alert: ARM may show it live
-        for key, entries in groups.items():
-            self._handle(key, entries, now, report, report.reconcile.notes.get(key))
+        self.schedule.defer()  # the entries handled are filed and removed in batches, after the alerts
+        try:
+            for key, entries in groups.items():
+                self._handle(key, entries, now, report, report.reconcile.notes.get(key))
+        finally:
+            self.schedule.flush()
         self.schedule.advance_watermark(bucket(now))
         if self.settings.digest_hour_utc is not None and now.hour >= self.settings.digest_hour_utc:
             report.digest = self._digest(now)
@@ -110,7 +114,8 @@ class RetentionSweep:
 
     def _handle(self, key: tuple[str, str], entries: list[ScheduleEntry], now: datetime, report: SweepReport,
                 note: dict[str, Any] | None = None) -> None:
-        row = self.ledger.get_by_key(*key)
+        seen = report.reconcile.rows  # the reconciliation's read or write of the row (its ETag guards the claim)
+        row = seen[key] if key in seen else self.ledger.get_by_key(*key)
 
         def due_tokens(current: LedgerRow | None, at: datetime) -> list[str]:
             """Every alert of the entries' episode owed by `at` (one entry stands for the episode's whole plan)."""
