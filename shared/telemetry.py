@@ -6,12 +6,16 @@ Python): host.json `"telemetryMode": "OpenTelemetry"`, `azure-monitor-openteleme
 telemetry itself and puts each invocation under the host's trace context. Entra (managed identity) ingestion comes
 from the existing `APPLICATIONINSIGHTS_AUTHENTICATION_STRING` setting, which the Azure Monitor exporter reads.
 The telemetry packages are imported only when `APPLICATIONINSIGHTS_CONNECTION_STRING` is set: cold start without
-it pays only for `opentelemetry.trace`, which the Durable SDK imports anyway.
+it pays only for `opentelemetry.trace`, which the Durable SDK imports anyway. With it, the distro (~0.3 s of imports:
+the exporters, azure-identity, the OpenTelemetry SDK) is loaded on a background thread started at import, so the
+worker's indexing does not wait for it; the first invocation span waits until it is configured, so nothing the app
+emits is lost (bench/import_cost.py prints both times).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Iterator, Mapping
@@ -25,12 +29,19 @@ TRACER_NAME = "aml_lifecycle"
 # Instrumentations the distro enables by default for libraries this app does not use (nothing to instrument).
 _UNUSED_INSTRUMENTATIONS = ("django", "fastapi", "flask", "psycopg2")
 
+# How long an invocation waits for Azure Monitor still being configured before it runs untraced (the import takes
+# well under a second; this bounds a hung import, never a normal start).
+READY_WAIT_SECONDS = 30.0
+
 _lock = threading.Lock()
-_state = {"configured": False}
+_state = {"configured": False, "late": False}
+_ready = threading.Event()
+log = logging.getLogger("aml_lifecycle.telemetry")
 
 
 def configure(environ: Mapping[str, str] | None = None) -> bool:
-    """Once per process: `configure_azure_monitor()` when the connection string is set; True if this call did it.
+    """Once per process: starts `configure_azure_monitor()` on a background thread when the connection string is
+    set; True if this call started it (`wait_until_ready` blocks until it is done).
 
     Skipped when a tracer provider is already installed (the worker configured Azure Monitor itself, or a test
     installed its own): configuring twice would export everything twice.
@@ -41,18 +52,44 @@ def configure(environ: Mapping[str, str] | None = None) -> bool:
     with _lock:
         if _state["configured"] or has_tracer_provider():
             return False
+        _state["configured"] = True
+    # As the Functions Python worker does when it configures the distro: the cloud role (name, instance) is the
+    # function app, read by opentelemetry-resource-detector-azure's Functions detector.
+    os.environ.setdefault("OTEL_EXPERIMENTAL_RESOURCE_DETECTORS", "azure_functions")
+    threading.Thread(target=_configure_azure_monitor, name="aml-lifecycle-azure-monitor", daemon=True).start()
+    return True
+
+
+def _configure_azure_monitor() -> None:
+    try:
         from azure.monitor.opentelemetry import configure_azure_monitor
 
-        # As the Functions Python worker does when it configures the distro: the cloud role (name, instance) is
-        # the function app, read by opentelemetry-resource-detector-azure's Functions detector.
-        os.environ.setdefault("OTEL_EXPERIMENTAL_RESOURCE_DETECTORS", "azure_functions")
         configure_azure_monitor(
             logger_name=LOGGER_NAME,
             instrumentation_options={name: {"enabled": False} for name in _UNUSED_INSTRUMENTATIONS},
         )
         trace_azure_sdk()
-        _state["configured"] = True
+    except Exception:  # noqa: BLE001 - telemetry must never stop the app; the host still has its own logs
+        log.exception("Azure Monitor could not be configured: the app runs on, its spans and logs are not exported; "
+                      "check APPLICATIONINSIGHTS_CONNECTION_STRING and the deployment's telemetry packages")
+    finally:
+        _ready.set()
+
+
+def wait_until_ready(timeout: float = READY_WAIT_SECONDS) -> bool:
+    """Blocks until Azure Monitor, if `configure` started it, is configured (or gave up); at most `timeout` seconds.
+
+    True when there is nothing left to wait for; False on timeout (logged once: the caller runs untraced).
+    """
+    if not _state["configured"] or _ready.is_set():
         return True
+    if _ready.wait(timeout):
+        return True
+    if not _state["late"]:
+        _state["late"] = True
+        log.warning("Azure Monitor is still being configured after %.0f s: invocations run without it meanwhile",
+                    timeout)
+    return False
 
 
 def has_tracer_provider() -> bool:
@@ -80,7 +117,10 @@ def invocation_span(function_name: str, trigger: str, attributes: Mapping[str, A
 
     INTERNAL kind: under the Functions host the worker makes the host's invocation (the `requests` row) current,
     so this span nests under it instead of duplicating it; locally it is the root of the invocation's trace.
+    Waits (at most READY_WAIT_SECONDS) for Azure Monitor still being configured, so the span is exported.
     """
+    if not _ready.is_set():
+        wait_until_ready()
     tracer = trace.get_tracer(TRACER_NAME)
     base = {"faas.name": function_name, "faas.trigger": trigger, **(attributes or {})}
     with tracer.start_as_current_span(function_name, kind=trace.SpanKind.INTERNAL, attributes=base) as span:

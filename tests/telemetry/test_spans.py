@@ -124,11 +124,12 @@ def test_with_a_connection_string_azure_monitor_is_configured_once_with_sdk_trac
         "import function_app\n"
         "from shared import telemetry\n"
         "from azure.core.settings import settings\n"
+        "telemetry.wait_until_ready()\n"
         "print(telemetry.has_tracer_provider(), settings.tracing_implementation().__name__,"
         " telemetry.configure())\n"
     )
     out = _probe(code, APPLICATIONINSIGHTS_CONNECTION_STRING=(
         "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/"),
         APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL="true")
-    # configured at import; a second configure() is a no-op
+    # started at import, configured on its own thread; a second configure() is a no-op
     assert out.splitlines()[-1] == "True OpenTelemetrySpan False"

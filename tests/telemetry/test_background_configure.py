@@ -1,0 +1,58 @@
+"""Azure Monitor configured off the import path: the first invocation waits for it, a failure never stops the app."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+CONNECTION = {"APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=00000000-0000-0000-0000-000000000000;"
+              "IngestionEndpoint=https://127.0.0.1:9/", "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL": "true",
+              # the default rate-limited sampler has no budget yet for a process's first trace
+              "OTEL_TRACES_SAMPLER": "always_on"}
+
+# The distro's configure call is replaced before function_app starts it: held at a gate, or failing.
+PROBE = """
+import threading
+import azure.monitor.opentelemetry as distro
+gate, real = threading.Event(), distro.configure_azure_monitor
+def held(**options):
+    gate.wait(60)
+    {configure}
+distro.configure_azure_monitor = held
+import function_app
+from shared import telemetry
+finished, recording = threading.Event(), []
+def invoke():
+    with telemetry.invocation_span("health", "http") as span:
+        recording.append(span.is_recording())
+    finished.set()
+threading.Thread(target=invoke).start()
+early = finished.wait(0.5)
+gate.set()
+finished.wait(60)
+print(early, recording, telemetry.has_tracer_provider())
+"""
+
+
+def _run(configure: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APPLICATIONINSIGHTS_")}
+    env.update(CONNECTION)
+    return subprocess.run([sys.executable, "-c", PROBE.format(configure=configure)], cwd=REPO_ROOT, env=env,
+                          check=True, capture_output=True, text=True, timeout=120)
+
+
+def test_an_invocation_arriving_before_azure_monitor_is_configured_waits_and_is_exported():
+    out = _run("real(**options)")
+    # not finished while the configuration was held; then its span was a recording (exported) one
+    assert out.stdout.strip().splitlines()[-1] == "False [True] True"
+
+
+def test_azure_monitor_failing_to_configure_never_stops_an_invocation():
+    out = _run("raise RuntimeError('no exporter')")
+    assert out.stdout.strip().splitlines()[-1] == "False [False] False"  # it ran, untraced
+    assert "Azure Monitor could not be configured" in out.stderr
+    assert "RuntimeError: no exporter" in out.stderr
