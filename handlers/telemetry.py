@@ -24,6 +24,7 @@ def traced(trigger: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
             @functools.wraps(user)
             async def run_async(*args: Any, **kwargs: Any) -> Any:
+                await telemetry.wait_until_ready_async()  # never blocks the worker's event loop
                 with telemetry.invocation_span(name, trigger, _attributes(args, kwargs)) as span:
                     return _outcome(span, await user(*args, **kwargs))
 

@@ -14,6 +14,7 @@ emits is lost (bench/import_cost.py prints both times).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -76,20 +77,29 @@ def _configure_azure_monitor() -> None:
         _ready.set()
 
 
-def wait_until_ready(timeout: float = READY_WAIT_SECONDS) -> bool:
-    """Blocks until Azure Monitor, if `configure` started it, is configured (or gave up); at most `timeout` seconds.
-
-    True when there is nothing left to wait for; False on timeout (logged once: the caller runs untraced).
-    """
+def wait_until_ready(timeout: float | None = None) -> bool:
+    """Blocks until Azure Monitor, if `configure` started it, is configured (or gave up); at most `timeout` seconds,
+    once: after a timeout (logged) it no longer holds anyone up. True when there is nothing left to wait for."""
+    timeout = READY_WAIT_SECONDS if timeout is None else timeout
     if not _state["configured"] or _ready.is_set():
         return True
+    if _state["late"]:
+        return False
     if _ready.wait(timeout):
         return True
-    if not _state["late"]:
-        _state["late"] = True
+    with _lock:
+        first, _state["late"] = not _state["late"], True
+    if first:
         log.warning("Azure Monitor is still being configured after %.0f s: invocations run without it meanwhile",
                     timeout)
     return False
+
+
+async def wait_until_ready_async(timeout: float | None = None) -> bool:
+    """`wait_until_ready` for a coroutine: waits on a worker thread, so the event loop (the worker's) keeps serving."""
+    if not _state["configured"] or _ready.is_set():
+        return True
+    return await asyncio.to_thread(wait_until_ready, timeout)
 
 
 def has_tracer_provider() -> bool:

@@ -56,3 +56,37 @@ def test_azure_monitor_failing_to_configure_never_stops_an_invocation():
     assert out.stdout.strip().splitlines()[-1] == "False [False] False"  # it ran, untraced
     assert "Azure Monitor could not be configured" in out.stderr
     assert "RuntimeError: no exporter" in out.stderr
+
+
+ASYNC_PROBE = """
+import asyncio, threading
+import azure.monitor.opentelemetry as distro
+gate, real = threading.Event(), distro.configure_azure_monitor
+def held(**options):
+    gate.wait(60)
+    real(**options)
+distro.configure_azure_monitor = held
+import function_app
+from handlers.telemetry import traced
+from opentelemetry import trace
+from shared import telemetry
+telemetry.READY_WAIT_SECONDS = 5
+@traced("http")
+async def invoke():
+    return trace.get_current_span().is_recording()
+async def main():
+    waiting = asyncio.create_task(invoke())
+    await asyncio.sleep(0)  # the invocation starts and waits for Azure Monitor
+    gate.set()  # only reached if that wait left the event loop free
+    return await waiting
+print(asyncio.run(main()))
+"""
+
+
+def test_an_async_invocation_waits_for_azure_monitor_without_blocking_the_event_loop():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APPLICATIONINSIGHTS_")}
+    env.update(CONNECTION)
+    out = subprocess.run([sys.executable, "-c", ASYNC_PROBE], cwd=REPO_ROOT, env=env, check=True,
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "True"  # traced, and the loop went on meanwhile
+    assert "still being configured" not in out.stderr
