@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
+
+from shared.errors import bad_request, redact
 
 # Deepest JSON nesting accepted: Newtonsoft.Json's default JsonReader.MaxDepth (64, since 13.0.1), the limit the
 # Functions host itself parses Event Grid deliveries with. No body of the API nests deeper than 5 levels.
@@ -12,6 +15,7 @@ MAX_DEPTH = 64
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 _BRACKET = re.compile(r"[\[\]{}]")
 _ASCII_INT = re.compile(r"[0-9]{1,18}")  # also below int()'s 4,300-digit conversion limit
+MAX_AUDIT_TEXT = 500  # characters of a reason / requestedBy kept in an audit entry
 
 
 class JsonInputError(ValueError):
@@ -58,3 +62,28 @@ def ascii_int(value: str) -> int | None:
     `²` that `int()` then refuses; query strings and headers are ASCII in HTTP. At most 18 digits."""
     value = value.strip()
     return int(value) if _ASCII_INT.fullmatch(value) else None
+
+
+def reject_unknown(body: Mapping[str, Any], fields: tuple[str, ...]) -> None:
+    """ApiError(400) naming the first field of `body` (alphabetically) that is not one of `fields`."""
+    unknown = sorted(set(body) - set(fields))
+    if unknown:
+        raise bad_request(unknown[0], f"unknown field; expected {', '.join(fields)}")
+
+
+def audit_text(body: Mapping[str, Any], name: str) -> str:
+    """`body[name]` for an audit entry (a reason, a who-asked note), stripped: a non-empty string of at most 500
+    characters holding no key=value secret (shared.errors.redact), or ApiError(400) naming `name`."""
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise bad_request(name, "a non-empty string is required")
+    if len(value) > MAX_AUDIT_TEXT:
+        raise bad_request(name, f"at most {MAX_AUDIT_TEXT} characters, got {len(value)}")
+    if redact(value) != value:
+        raise bad_request(name, "looks like it holds a secret (key=..., token=...); leave secrets out")
+    return value.strip()
+
+
+def audit_note(body: Mapping[str, Any], name: str) -> str | None:
+    """Like :func:`audit_text` for an optional field: None when `body` has no `name` (or null)."""
+    return None if body.get(name) is None else audit_text(body, name)

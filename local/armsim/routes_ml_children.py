@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import copy
+import functools
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -52,7 +54,17 @@ def _build_child(kind: str, ws: dict, name: str, payload: dict, existing: dict |
     return body, None
 
 
-def _child_routes(kind: str, page_key: str, delete_status_kind: str | None) -> list:
+Build = Callable[[dict, str, dict, dict | None], tuple[dict, dict | None]]
+
+
+def child_routes(kind: str, page_key: str, delete_status_kind: str | None, *, build: Build | None = None,
+                 delete: bool = True) -> list:
+    """GET (list, paged), GET, PUT (200 replaced / 201 created, a write event) and DELETE (an LRO of
+    `delete_status_kind`, or synchronous when None) of the workspace child type `kind`. `build(ws, name, payload,
+    existing)` gives the stored body and its secrets (default: the shapes of this module); `delete=False` leaves the
+    DELETE to the caller."""
+    build = build or functools.partial(_build_child, kind)
+
     async def list_children(ctx: Ctx) -> web.Response:
         ws = require_workspace(ctx)
         items = ctx.state.children(ws["id"], kind)
@@ -87,7 +99,7 @@ def _child_routes(kind: str, page_key: str, delete_status_kind: str | None) -> l
         existing = ctx.state.get(rid)
         if kind == "datastores":
             check_datastore_change(ctx.state, existing, payload.get("properties") or {})
-        body, secrets = _build_child(kind, ws, ctx.params["name"], payload, existing)
+        body, secrets = build(ws, ctx.params["name"], payload, existing)
         if kind == "datastores":
             key = ids.key(rid)
             if secrets is not None:
@@ -124,8 +136,9 @@ def _child_routes(kind: str, page_key: str, delete_status_kind: str | None) -> l
         return _ml_lro(ctx, delete_status_kind, ws["location"], complete)
 
     base = f"{WS}/{kind}"
-    return [route("GET", base, list_children), route("GET", base + "/{name}", get_child),
-            route("PUT", base + "/{name}", put_child), route("DELETE", base + "/{name}", delete_child)]
+    routes = [route("GET", base, list_children), route("GET", base + "/{name}", get_child),
+              route("PUT", base + "/{name}", put_child)]
+    return routes + [route("DELETE", base + "/{name}", delete_child)] if delete else routes
 
 
 async def list_secrets(ctx: Ctx) -> web.Response:
@@ -229,11 +242,11 @@ async def delete_connection(ctx: Ctx) -> web.Response:
 
 
 ROUTES = [
-    *_child_routes("computes", "computes", "computeOperationsStatus"),
-    *_child_routes("onlineEndpoints", "onlineEndpoints", "mfeOperationsStatus"),
-    *_child_routes("batchEndpoints", "batchEndpoints", "mfeOperationsStatus"),
-    *_child_routes("jobs", "jobs", "mfeOperationsStatus"),
-    *_child_routes("datastores", "datastores", None),
+    *child_routes("computes", "computes", "computeOperationsStatus"),
+    *child_routes("onlineEndpoints", "onlineEndpoints", "mfeOperationsStatus"),
+    *child_routes("batchEndpoints", "batchEndpoints", "mfeOperationsStatus"),
+    *child_routes("jobs", "jobs", "mfeOperationsStatus"),
+    *child_routes("datastores", "datastores", None),
     route("POST", WS + "/datastores/{name}/listSecrets", list_secrets),
     route("POST", WS + "/jobs/{name}/cancel", cancel_job),
     route("GET", WS + "/onlineEndpoints/{endpoint}/deployments", list_deployments),

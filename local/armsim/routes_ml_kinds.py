@@ -24,6 +24,7 @@ from .errors import ArmError, not_found
 from .guards import ensure_unlocked
 from .router import WS, Ctx, page, read_json_object, route
 from .routes_ml import _ml_lro, _ws_id, require_workspace
+from .routes_ml_children import child_routes
 
 ML = shapes.ML
 CHOICES = {"hubDeleteProjects": ("soft-delete", "purge"), "hubProjectEvents": ("none", "delete"),
@@ -97,30 +98,9 @@ def serverless_endpoint(ws_id: str, location: str, name: str, props: dict) -> di
             "systemData": shapes.system_data()}
 
 
-async def list_serverless(ctx: Ctx) -> web.Response:
-    ws = require_workspace(ctx)
-    items = [ctx.state.public(b) for b in ctx.state.children(ws["id"], "serverlessEndpoints")]
-    return web.json_response(page(ctx, items, ctx.state.page_sizes["default"], "$skipToken"))
-
-
-async def get_serverless(ctx: Ctx) -> web.Response:
-    require_workspace(ctx)
-    body = ctx.state.get(_endpoint_id(ctx))
-    if body is None:
-        raise not_found(_endpoint_id(ctx))
-    return web.json_response(ctx.state.public(body))
-
-
-async def put_serverless(ctx: Ctx) -> web.Response:
-    ws = require_workspace(ctx)
-    rid = _endpoint_id(ctx)
-    ensure_unlocked(ctx, rid)
-    payload = await ctx.json()
-    existing = ctx.state.get(rid)
-    body = serverless_endpoint(ws["id"], ws["location"], ctx.params["name"], payload.get("properties") or {})
-    ctx.state.put(body)
-    ctx.emit("write", body["id"], f"{ML}/workspaces/serverlessEndpoints/write")
-    return web.json_response(ctx.state.public(body), status=200 if existing else 201)
+def _build_serverless(ws: dict, name: str, payload: dict, existing: dict | None) -> tuple[dict, None]:
+    """A PUT replaces the endpoint with the spec's shape (ServerlessEndpoints_CreateOrUpdate); it holds no secret."""
+    return serverless_endpoint(ws["id"], ws["location"], name, payload.get("properties") or {}), None
 
 
 async def delete_serverless(ctx: Ctx) -> web.Response:
@@ -177,9 +157,9 @@ def register_control(app: web.Application, sim) -> None:
 
 
 ROUTES = [
-    route("GET", WS + "/serverlessEndpoints", list_serverless),
-    route("GET", WS + "/serverlessEndpoints/{name}", get_serverless),
-    route("PUT", WS + "/serverlessEndpoints/{name}", put_serverless),
+    # ServerlessEndpoints_List / _Get / _CreateOrUpdate (examples/Workspace/ServerlessEndpoint/*.json): the workspace
+    # children's generic list, get and put; ServerlessEndpoints_Delete is the LRO above
+    *child_routes("serverlessEndpoints", "serverlessEndpoints", None, build=_build_serverless, delete=False),
     route("DELETE", WS + "/serverlessEndpoints/{name}", delete_serverless),
     route("GET", WS + "/outboundRules", list_rules),
     route("GET", WS + "/outboundRules/{name}", get_rule),

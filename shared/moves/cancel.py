@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.errors import ApiError, bad_request, redact
+from shared.errors import ApiError
 from shared.moves.plan import FAILED, MOVING, NEEDS_ATTENTION, POST_MOVE, VALIDATING
 from shared.moves.store import MoveRecord, iso, utcnow
+from shared.untrusted_input import audit_note, audit_text, reject_unknown
 
 CANCEL_STEP = "cancellation"
 # The work after ARM's move, in order; a cancel after the move lists each one not finished in leftToDo.
@@ -18,7 +19,6 @@ POST_MOVE_STEPS = {
     "datastores": "check the moved workspace's datastores and re-register those that still name the old subscription",
     "role-assignments": "re-create the role assignments the workspace had before the move",
 }
-MAX_TEXT = 500
 _FIELDS = ("reason", "requestedBy")
 
 
@@ -33,23 +33,8 @@ class CancelRequest:
 
 def parse_cancel(body: dict[str, Any]) -> CancelRequest:
     """`{"reason": str, "requestedBy"?: str}` (1..500 characters each) or ApiError(400) naming the field."""
-    unknown = sorted(set(body) - set(_FIELDS))
-    if unknown:
-        raise bad_request(unknown[0], f"unknown field; expected {', '.join(_FIELDS)}")
-    values = []
-    for name in _FIELDS:
-        value = body.get(name)
-        if name == "requestedBy" and value is None:
-            values.append(None)
-            continue
-        if not isinstance(value, str) or not value.strip():
-            raise bad_request(name, "a non-empty string is required")
-        if len(value) > MAX_TEXT:
-            raise bad_request(name, f"at most {MAX_TEXT} characters, got {len(value)}")
-        if redact(value) != value:
-            raise bad_request(name, "looks like it holds a secret (key=..., token=...); leave secrets out")
-        values.append(value.strip())
-    return CancelRequest(*values)
+    reject_unknown(body, _FIELDS)
+    return CancelRequest(audit_text(body, "reason"), audit_note(body, "requestedBy"))
 
 
 def check_cancellable(record: MoveRecord) -> None:

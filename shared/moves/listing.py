@@ -12,6 +12,7 @@ from shared.azure.arm_ids import ArmIdError, parse_workspace_id
 from shared.errors import bad_request
 from shared.moves.plan import STATES, is_move_id
 from shared.moves.preflight.validation_admission import PARTITION as VALIDATIONS
+from shared.moves.report import view_head
 from shared.moves.store import MoveRecord, iso
 
 DEFAULT_PAGE_SIZE = 50
@@ -88,19 +89,10 @@ def list_moves(client: Any, query: MoveListQuery, base_url: str) -> dict[str, An
 
 def summary(record: MoveRecord, base_url: str) -> dict[str, Any]:
     """One move in a list: where it stands and where to read the rest (`statusUrl`, absolute)."""
-    result = record.result or {}
-    error = record.error or {}
     return {
-        "moveId": record.move_id,
-        "workspaceId": record.workspace_id,
-        "targetResourceGroupId": record.target_resource_group_id,
-        "targetWorkspaceId": result.get("targetWorkspaceId"),
-        "state": record.state,
-        "startedAt": iso(record.started_at),
-        "updatedAt": iso(record.updated_at),
-        "finishedAt": iso(record.finished_at),
-        "leftToDo": len(result.get("leftToDo") or ()),
-        "errorCode": error.get("code"),
+        **view_head(record),
+        "leftToDo": len((record.result or {}).get("leftToDo") or ()),  # a count here; the status view lists them
+        "errorCode": (record.error or {}).get("code"),
         "statusUrl": f"{base_url}/api/moves/{record.move_id}",
     }
 

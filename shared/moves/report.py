@@ -180,21 +180,30 @@ def endpoint_states(result: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def view_head(record: MoveRecord, base_url: str | None = None) -> dict[str, Any]:
+    """The fields every view of a move starts with, in this order: `moveId`, `statusUrl` (absolute, only when
+    `base_url`, the app's `scheme://host`, is given), `workspaceId`, `targetResourceGroupId`, `targetWorkspaceId`
+    (None until the move happened), `state`, `startedAt` / `updatedAt` / `finishedAt` (ISO 8601 UTC or None)."""
+    return {
+        "moveId": record.move_id,
+        **({"statusUrl": f"{base_url}/api/moves/{record.move_id}"} if base_url else {}),
+        "workspaceId": record.workspace_id,
+        "targetResourceGroupId": record.target_resource_group_id,
+        "targetWorkspaceId": (record.result or {}).get("targetWorkspaceId"),
+        "state": record.state,
+        "startedAt": iso(record.started_at),
+        "updatedAt": iso(record.updated_at),
+        "finishedAt": iso(record.finished_at),
+    }
+
+
 def status_view(record: MoveRecord, base_url: str | None = None) -> dict[str, Any]:
     """The `GET /api/moves/{moveId}` body: what a pipeline or a person needs, nothing internal; `statusUrl` is
     absolute (`base_url` is the app's `scheme://host`)."""
     result = record.result or {}
     snapshot = record.snapshot or {}
     return {
-        "moveId": record.move_id,
-        **({"statusUrl": f"{base_url}/api/moves/{record.move_id}"} if base_url else {}),
-        "workspaceId": record.workspace_id,
-        "targetResourceGroupId": record.target_resource_group_id,
-        "targetWorkspaceId": result.get("targetWorkspaceId"),
-        "state": record.state,
-        "startedAt": iso(record.started_at),
-        "updatedAt": iso(record.updated_at),
-        "finishedAt": iso(record.finished_at),
+        **view_head(record, base_url),
         "request": record.request,
         "requestedBy": record.requested_by,  # from the sign-in, never from the body (docs/auth.md)
         "steps": record.steps,

@@ -172,51 +172,21 @@ def normalise(envelope: Envelope, *, received_at: datetime | None = None
     deleting = kind in ("delete", "group")
     if deleting and envelope.type == WRITE_SUCCESS or kind == "write" and envelope.type == DELETE_SUCCESS:
         raise MalformedEvent(envelope.id, f"event type {envelope.type} does not match operation {operation}")
-    if not envelope.id:
-        raise MalformedEvent(None, "has no id")
-    resource = data.get("resourceUri") or envelope.subject
-    try:
-        if kind == "group":
-            workspace = parse_scope(str(resource or ""))
-            if not isinstance(workspace, ResourceGroupId):
-                raise ArmIdError("resourceUri", "is a subscription id", str(resource))
-        else:
-            workspace = parse_workspace_id(str(resource or ""))
-    except ArmIdError as exc:
-        raise MalformedEvent(envelope.id, f"resourceUri is not a {'resource group' if kind == 'group' else 'workspace'}"
-                                          f" id: {exc}") from None
-    received = received_at or datetime.now(timezone.utc)
-    if envelope.bad_time is not None:
-        raise MalformedEvent(envelope.id, f"eventTime {envelope.bad_time!r} is not an RFC 3339 date-time")
-    time_from_event = envelope.time is not None
-    event_time = envelope.time or received
-    if event_time > received + MAX_FUTURE_SKEW:
-        raise MalformedEvent(envelope.id, f"eventTime {event_time.isoformat()} is more than "
-                                          f"{int(MAX_FUTURE_SKEW.total_seconds() // 60)} minutes after it was received "
-                                          f"({received.isoformat(timespec='seconds')})")
-    if event_time < EARLIEST:
-        raise MalformedEvent(envelope.id, f"eventTime {event_time.isoformat()} is not a time ARM could have sent")
-    correlation = data.get("correlationId")
-    if correlation is not None and not isinstance(correlation, str):
-        raise MalformedEvent(envelope.id, f"correlationId is a {type(correlation).__name__}, not a string")
-    request = json_object(data.get("httpRequest")) or {}
+    checked = _check_envelope(envelope, data, received_at, group=kind == "group")
     if kind == "group":
-        group = GroupDeleteEvent(str(envelope.id), workspace, event_time, caller_of(data.get("claims")),
-                                 correlation or None)
-        _check_lengths(envelope.id, group.event_id, group.caller, correlation)
-        return group
-    result = WorkspaceEvent(
+        return GroupDeleteEvent(str(envelope.id), checked.resource, checked.event_time, checked.caller,
+                                checked.correlation)
+    request = json_object(data.get("httpRequest")) or {}
+    return WorkspaceEvent(
         event_id=str(envelope.id),
         kind=EventKind(kind),
-        workspace=workspace,
-        event_time=event_time,
-        caller=caller_of(data.get("claims")),
-        correlation_id=correlation or None,
+        workspace=checked.resource,
+        event_time=checked.event_time,
+        caller=checked.caller,
+        correlation_id=checked.correlation,
         force_to_purge=kind == "delete" and _force_to_purge(request.get("url")),
-        time_from_event=time_from_event,
+        time_from_event=checked.time_from_event,
     )
-    _check_lengths(envelope.id, result.event_id, result.caller, correlation)
-    return result
 
 
 @dataclass(frozen=True)
@@ -231,24 +201,57 @@ class WriteFailureEvent:
 
 
 def _write_failure(envelope: Envelope, data: Mapping[str, Any], received_at: datetime | None) -> WriteFailureEvent:
+    checked = _check_envelope(envelope, data, received_at)
+    return WriteFailureEvent(str(envelope.id), checked.resource, checked.event_time, checked.caller,
+                             checked.correlation)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """The envelope fields every workspace (or resource group) event needs, checked."""
+
+    resource: ResourceId | ResourceGroupId  # the workspace, or the resource group of a group delete
+    event_time: datetime
+    time_from_event: bool
+    caller: str | None
+    correlation: str | None  # None when absent or empty
+
+
+def _check_envelope(envelope: Envelope, data: Mapping[str, Any], received_at: datetime | None, *,
+                    group: bool = False) -> _Checked:
+    """The checks every kind of event passes, in this order: an id, a resourceUri (or subject) that is a workspace
+    id (a resource group id when `group`), an RFC 3339 eventTime at most MAX_FUTURE_SKEW after `received_at` (now
+    when None) and not before 1970 (the receive time when absent), a string correlationId, and the id, caller and
+    correlationId within MAX_FIELD_CHARS. Raises MalformedEvent naming the first problem."""
     if not envelope.id:
         raise MalformedEvent(None, "has no id")
+    resource = data.get("resourceUri") or envelope.subject
     try:
-        workspace = parse_workspace_id(str(data.get("resourceUri") or envelope.subject or ""))
+        if group:
+            found = parse_scope(str(resource or ""))
+            if not isinstance(found, ResourceGroupId):
+                raise ArmIdError("resourceUri", "is a subscription id", str(resource))
+        else:
+            found = parse_workspace_id(str(resource or ""))
     except ArmIdError as exc:
-        raise MalformedEvent(envelope.id, f"resourceUri is not a workspace id: {exc}") from None
-    correlation = data.get("correlationId")
-    if correlation is not None and not isinstance(correlation, str):
-        raise MalformedEvent(envelope.id, f"correlationId is a {type(correlation).__name__}, not a string")
+        raise MalformedEvent(envelope.id, f"resourceUri is not a {'resource group' if group else 'workspace'}"
+                                          f" id: {exc}") from None
     received = received_at or datetime.now(timezone.utc)
     if envelope.bad_time is not None:
         raise MalformedEvent(envelope.id, f"eventTime {envelope.bad_time!r} is not an RFC 3339 date-time")
-    at = envelope.time or received
-    if not EARLIEST <= at <= received + MAX_FUTURE_SKEW:
-        raise MalformedEvent(envelope.id, f"eventTime {at.isoformat()} is not a time ARM could have sent")
-    event = WriteFailureEvent(str(envelope.id), workspace, at, caller_of(data.get("claims")), correlation or None)
-    _check_lengths(envelope.id, event.event_id, event.caller, correlation)
-    return event
+    event_time = envelope.time or received
+    if event_time > received + MAX_FUTURE_SKEW:
+        raise MalformedEvent(envelope.id, f"eventTime {event_time.isoformat()} is more than "
+                                          f"{int(MAX_FUTURE_SKEW.total_seconds() // 60)} minutes after it was received "
+                                          f"({received.isoformat(timespec='seconds')})")
+    if event_time < EARLIEST:
+        raise MalformedEvent(envelope.id, f"eventTime {event_time.isoformat()} is not a time ARM could have sent")
+    correlation = data.get("correlationId")
+    if correlation is not None and not isinstance(correlation, str):
+        raise MalformedEvent(envelope.id, f"correlationId is a {type(correlation).__name__}, not a string")
+    caller = caller_of(data.get("claims"))
+    _check_lengths(envelope.id, str(envelope.id), caller, correlation)
+    return _Checked(found, event_time, envelope.time is not None, caller, correlation or None)
 
 
 def _check_lengths(envelope_id: Any, event_id: str, caller: str | None, correlation: str | None) -> None:

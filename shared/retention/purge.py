@@ -15,18 +15,18 @@ from shared.azure import tables
 from shared.azure.activity_log import read_activity_log
 from shared.azure.arm_ids import ResourceGroupId, SubscriptionId
 from shared.azure.ml_gateway import API_VERSION
-from shared.errors import ApiError, bad_request, describe_azure_error, redact
+from shared.errors import ApiError, bad_request, describe_azure_error
 from shared.retention.activity import deletes_in
 from shared.retention.advice import iso_z, route_of
 from shared.retention.arm_probe import FAILED, LIVE, WorkspaceProbe
 from shared.retention.ingest import RetentionEvents
 from shared.retention.ledger import LedgerRow, LedgerState, RetentionLedger
 from shared.settings import Settings
+from shared.untrusted_input import audit_note, audit_text, reject_unknown
 
 log = logging.getLogger("aml_lifecycle.purge")
 
 SETTING = "AML_LIFECYCLE_PURGE_SCOPES"
-MAX_TEXT = 500
 _FIELDS = ("confirm", "reason", "requestedBy")
 
 
@@ -49,26 +49,11 @@ def parse_purge(body: dict[str, Any], workspace_name: str, caller: dict[str, Any
 
     `caller` is the signed-in principal's record (`{"via", "objectId", "name"|"appId"}`); the body's `requestedBy` is
     kept only as a note beside it."""
-    unknown = sorted(set(body) - set(_FIELDS))
-    if unknown:
-        raise bad_request(unknown[0], f"unknown field; expected {', '.join(_FIELDS)}")
+    reject_unknown(body, _FIELDS)
     confirm = body.get("confirm")
     if not isinstance(confirm, str) or confirm.strip().lower() != workspace_name.lower():
         raise bad_request("confirm", f"must repeat the workspace name {workspace_name!r}: a purge cannot be undone")
-    values = {}
-    for name in ("reason", "requestedBy"):
-        value = body.get(name)
-        if value is None and name == "requestedBy":
-            values[name] = None
-            continue
-        if not isinstance(value, str) or not value.strip():
-            raise bad_request(name, "a non-empty string is required")
-        if len(value) > MAX_TEXT:
-            raise bad_request(name, f"at most {MAX_TEXT} characters, got {len(value)}")
-        if redact(value) != value:
-            raise bad_request(name, "looks like it holds a secret (key=..., token=...); leave secrets out")
-        values[name] = value.strip()
-    return PurgeRequest(values["reason"], caller, values["requestedBy"])
+    return PurgeRequest(audit_text(body, "reason"), caller, audit_note(body, "requestedBy"))
 
 
 def check_scope(settings: Settings, subscription_id: str, resource_group: str) -> None:

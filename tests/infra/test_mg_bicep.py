@@ -139,7 +139,6 @@ def block(bicep, rel: str, kind: str, name: str) -> Any:
 
 
 def test_assignment_identity_holds_exactly_the_roles_the_deployment_needs(bicep, definitions):
-    main = bicep["mg/main.bicep"]
     assignment = block(bicep, "mg/main.bicep", "resources", "assignment")
     assert assignment["identity"] == {"type": "SystemAssigned"} and assignment["location"] == "location"
     assert assignment["properties"]["policyDefinitionId"] == "definitions.outputs.initiativeId"
@@ -204,7 +203,6 @@ def test_remediation_covers_existing_subscriptions_then_existing_topics(bicep):
 
 
 def test_app_identity_reads_the_group_for_discovery_backfill_and_coverage(bicep):
-    main = bicep["mg/main.bicep"]
     inventory = block(bicep, "mg/main.bicep", "resources", "inventoryAssignment")["properties"]
     assert inventory["principalId"] == "appPrincipalId"
     assert inventory["roleDefinitionId"] == "roles.outputs.inventoryRoleId"

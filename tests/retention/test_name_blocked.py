@@ -79,3 +79,24 @@ def test_a_failed_update_of_a_live_workspace_is_not_a_blocked_name(topic_env, si
                                               "correlationId": "c-2", "subscriptionId": SUB_DEV}}
     result = RetentionEvents(get_clients(), get_settings()).handle(delivered(event))
     assert result.status == "ignored" and blocked(sim) == []
+
+
+def test_a_failed_create_with_a_far_future_time_is_dropped_as_malformed_like_any_event(topic_env, sim, functions,
+                                                                                       caplog):
+    from datetime import timedelta
+
+    from shared.azure.clients import get_clients
+    from shared.retention.ingest import RetentionEvents
+    from shared.settings import get_settings
+
+    soft_delete("ws-quiet", recent())
+    event = {"id": "f-3", "eventType": "Microsoft.Resources.ResourceWriteFailure", "subject": ws_id("ws-quiet"),
+             "eventTime": (recent() + timedelta(days=300)).isoformat(), "topic": f"/subscriptions/{SUB_DEV}",
+             "dataVersion": "2", "metadataVersion": "1",
+             "data": {"operationName": "Microsoft.MachineLearningServices/workspaces/write",
+                      "resourceUri": ws_id("ws-quiet"), "status": "Failed", "correlationId": "c-3",
+                      "subscriptionId": SUB_DEV}}
+    with caplog.at_level("WARNING"):
+        result = RetentionEvents(get_clients(), get_settings()).handle(delivered(event))
+    assert result.status == "malformed" and blocked(sim) == []
+    assert "f-3: eventTime" in caplog.text and "more than 10 minutes after it was received" in caplog.text
