@@ -74,11 +74,13 @@ def start_azurite(
     timeout: float = 30.0,
     log_file: str | None = None,
     debug_log: str | None = None,
+    in_memory: bool = False,
 ) -> RunningAzurite:
     """Start Azurite for the given services ('blob', 'queue', 'table') on loopback and wait until it listens.
 
     `debug_log`: Azurite's own debug log (`--debug`), one `RequestMethod=` line per request it serves (benches count
-    storage requests with it)."""
+    storage requests with it). `in_memory`: `--inMemoryPersistence` instead of a `--location` (benches only: on disk,
+    Azurite's LokiJS store re-serializes the whole database every 5 s, a stall that grows with the data)."""
     owned = location is None
     location = location or tempfile.mkdtemp(prefix="azurite-")
     chosen = {service: (ports or {}).get(service) or free_port() for service in services}
@@ -91,7 +93,8 @@ def start_azurite(
                 args += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(chosen[service])]
             else:
                 args += [f"--{service}Port", "0"]
-    args += ["--location", location, "--disableTelemetry", "--skipApiVersionCheck", "--loose"]
+    args += ["--inMemoryPersistence"] if in_memory else ["--location", location]
+    args += ["--disableTelemetry", "--skipApiVersionCheck", "--loose"]
     if debug_log:
         args += ["--debug", debug_log]
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL
