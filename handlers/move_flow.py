@@ -1,7 +1,4 @@
-"""The durable move's orchestrator body: admission, snapshot, quiesce, validate, move, post-move chores, finish.
-
-Deterministic (waits are durable timers); handlers/move_orchestration.py registers it and its activities.
-"""
+"""The durable move's orchestrator body: admit, snapshot, quiesce, validate, move, post-move chores, finish."""
 
 from __future__ import annotations
 
@@ -99,7 +96,8 @@ def _await_operation(
     `lock_wait_deadline_seconds` while another move holds the groups). Nothing moves here, so a failure is Failed."""
     started = context.current_utc_datetime
     deadline = started + timedelta(seconds=timing.operation_deadline_seconds)
-    lock_deadline = started + timedelta(seconds=max(timing.lock_wait_deadline_seconds, timing.operation_deadline_seconds))
+    lock_deadline = started + timedelta(
+        seconds=max(timing.lock_wait_deadline_seconds, timing.operation_deadline_seconds))
     polls = transient = same = waits = 0
     last = None
     while operation["status"] in WAITING:

@@ -1,7 +1,4 @@
-"""The durable move as the host indexes it: the orchestrator, its activities over shared/ and their names.
-
-The orchestrator's body is handlers/move_flow.py; it and each activity's domain are imported when they first run.
-"""
+"""The durable move as the host indexes it: orchestrator, activities, their names (bodies: move_flow.py, shared/)."""
 
 from __future__ import annotations
 

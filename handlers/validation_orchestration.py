@@ -1,7 +1,4 @@
-"""A move validation ARM takes longer with: a durable orchestration polling it with timers, and its status route.
-
-The orchestrator's body is handlers/validation_flow.py, imported with the domain when the orchestrator first runs.
-"""
+"""A validation ARM takes longer with: an orchestration polling it on timers (validation_flow.py), its status route."""
 
 from __future__ import annotations
 
