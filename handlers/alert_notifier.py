@@ -9,8 +9,8 @@ import logging
 
 import azure.functions as func
 
+from handlers.cold_start import domain_imports
 from handlers.telemetry import traced
-from shared.notify import NotifyError, NotifySettings, deliver
 
 bp = func.Blueprint()
 log = logging.getLogger("aml_lifecycle.notify")
@@ -20,6 +20,8 @@ log = logging.getLogger("aml_lifecycle.notify")
 @bp.event_grid_trigger(arg_name="event")
 @traced("pubsub")
 def alert_notifier(event: func.EventGridEvent) -> None:
+    with domain_imports:
+        from shared.notify import NotifyError, NotifySettings, deliver
     # A CloudEvents subscription hands over func.CloudEvent (.type), an Event Grid schema one func.EventGridEvent.
     event_type = str(getattr(event, "type", None) or getattr(event, "event_type", ""))
     data = event.get_json() if hasattr(event, "get_json") else getattr(event, "data", {})

@@ -10,12 +10,11 @@ from datetime import datetime, timezone
 
 import azure.functions as func
 
+from handlers.cold_start import domain_imports
 from handlers.http import api, json_body, json_response, route_auth_level
 from handlers.telemetry import traced
 from shared import auth
-from shared.azure.clients import get_clients
 from shared.errors import ApiError
-from shared.retention import BackfillRequest, run_backfill
 from shared.settings import get_settings
 
 bp = func.Blueprint()
@@ -26,6 +25,9 @@ log = logging.getLogger("aml_lifecycle.inventory")
 @bp.route(route="inventory/backfill", methods=["POST"], auth_level=route_auth_level())
 @api(role=auth.INVENTORY_BACKFILL)
 def inventory_backfill(req: func.HttpRequest) -> func.HttpResponse:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.retention import BackfillRequest, run_backfill
     body = json_body(req) if (req.get_body() or b"").strip() else {}
     request = BackfillRequest.from_json(body, get_settings())
     return json_response(run_backfill(get_clients(), request, now=datetime.now(timezone.utc)))
@@ -35,6 +37,9 @@ def inventory_backfill(req: func.HttpRequest) -> func.HttpResponse:
 @bp.timer_trigger(arg_name="timer", schedule="%AML_LIFECYCLE_BACKFILL_SCHEDULE%", use_monitor=True)
 @traced("timer")
 def inventory_backfill_daily(timer: func.TimerRequest) -> None:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.retention import BackfillRequest, run_backfill
     try:
         request = BackfillRequest.from_json({}, get_settings())
     except ApiError as exc:  # no watched subscription configured: nothing to do, and say so once a day

@@ -8,12 +8,11 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from handlers.move_orchestration import LOCATE, POLL
 from shared.moves.operations import FAILED, SUCCEEDED, TRANSIENT, OperationStatus, next_poll_delay
 from shared.moves.plan import MoveTiming
 from shared.moves.whereabouts import AT_SOURCE, AT_TARGET
 
-LOCATE = "move_locate"
-POLL = "move_poll"
 UNKNOWN = "unknown"
 
 

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 import azure.durable_functions as df
 import azure.functions as func
 
+from handlers.cold_start import domain_imports
 from handlers.http import api, caller_of, json_body, json_response, route_auth_level
 from shared import auth
-from shared.azure.clients import get_clients
 from shared.errors import ApiError, describe_azure_error
-from shared.moves.cancel import check_cancellable, mark_cancelled, parse_cancel
-from shared.moves.finished import announce
-from shared.moves.launch import is_running, running_move_id
-from shared.moves.links import base_of
-from shared.moves.orphans import converge, orchestration_gone
-from shared.moves.plan import is_move_id
-from shared.moves.report import status_view
-from shared.moves.store import MoveRecord, MovesStore
+
+if TYPE_CHECKING:
+    from shared.moves.store import MoveRecord
 
 bp = df.Blueprint()
 log = logging.getLogger("aml_lifecycle.moves")
@@ -30,6 +26,16 @@ log = logging.getLogger("aml_lifecycle.moves")
 @bp.durable_client_input(client_name="client")
 @api(role=auth.MOVES_EXECUTE)
 async def move_cancel(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.moves.cancel import check_cancellable, mark_cancelled, parse_cancel
+        from shared.moves.finished import announce
+        from shared.moves.launch import is_running, running_move_id
+        from shared.moves.links import base_of
+        from shared.moves.orphans import converge, orchestration_gone
+        from shared.moves.plan import is_move_id
+        from shared.moves.report import status_view
+        from shared.moves.store import MovesStore
     move_id = req.route_params.get("moveId") or ""
     request = parse_cancel(json_body(req))
     caller = caller_of(req)  # canceledBy: the signed-in principal; the body's requestedBy is kept as a note

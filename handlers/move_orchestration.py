@@ -1,26 +1,20 @@
-"""The durable move: a deterministic orchestrator (waits are durable timers) and its activities over shared/."""
+"""The durable move as the host indexes it: orchestrator, activities, their names (bodies: move_flow.py, shared/)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any, Generator
+from typing import TYPE_CHECKING, Any, Generator
 
 import azure.durable_functions as df
 
 from handlers import move_workload
-from handlers.move_await import LOCATE, UNKNOWN, await_move, iso, lock_delay
+from handlers.cold_start import domain_imports
 from handlers.telemetry import activity
-from shared.azure.clients import get_clients
-from shared.errors import redact
-from shared.moves import activities as work
-from shared.moves.admission import admit
-from shared.moves.operations import FAILED, TRANSIENT, WAITING, OperationStatus, next_poll_delay
-from shared.moves.plan import DEFAULT_TIMING, ORCHESTRATOR, MovePlan, MoveTiming
-from shared.moves.premove_inventory import Inventory
-from shared.moves.report import Outcome
-from shared.moves.whereabouts import locate
-from shared.retention.moved import follow_move
+from shared.moves.orchestrations import ORCHESTRATOR
 from shared.settings import get_settings
+
+if TYPE_CHECKING:
+    from shared.moves.plan import MovePlan
+    from shared.moves.premove_inventory import Inventory
 
 bp = df.Blueprint()
 
@@ -29,6 +23,7 @@ SNAPSHOT = "move_snapshot"
 START_VALIDATION = "move_start_validation"
 START_MOVE = "move_start"
 POLL = "move_poll"
+LOCATE = "move_locate"
 APPROVE = "move_approve_private_endpoints"
 DATASTORES = "move_check_datastores"
 ROLE_ASSIGNMENTS = "move_check_role_assignments"
@@ -42,206 +37,105 @@ ACTIVITIES = (
 @bp.function_name(ORCHESTRATOR)
 @bp.orchestration_trigger(context_name="context")
 def move_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict]:
-    raw = context.get_input()
-    # The input is not trusted (anyone holding the system or master key can start this orchestrator): the first
-    # activity re-checks it, with fixed retries, and a refusal ends the instance Failed before any ARM call or write.
-    fixed = df.RetryOptions(DEFAULT_TIMING.retry_first_ms, DEFAULT_TIMING.retry_attempts)
-    admission = yield context.call_activity_with_retry(ADMIT, fixed, {"plan": raw, "instanceId": context.instance_id})
-    if not admission.get("admitted"):
-        raise PlanRefused(f"{admission.get('code')}: {admission.get('reason')}")
-    timing = MovePlan.from_json(raw).timing
-    retry = df.RetryOptions(timing.retry_first_ms, timing.retry_attempts)
-
-    def call(name: str, **payload: Any) -> Any:
-        return context.call_activity_with_retry(name, retry, {"plan": raw, **payload})
-
-    quiesce = MovePlan.from_json(raw).request.quiesce
-    outcome: dict[str, Any] = {"moved": False, "phase": "snapshot", "error": None, "stepErrors": {}}
-    operation: dict[str, Any] = {"status": "failed"}
-    try:
-        inventory = yield call(SNAPSHOT)
-        operation = {"status": "succeeded"}
-        if quiesce:  # remove computes / endpoints first (handlers/move_workload.py)
-            outcome["phase"] = "quiesce"
-            operation = yield from move_workload.quiesce(context, call, timing, outcome)
-        if operation["status"] == "succeeded":
-            outcome["phase"] = "validate"
-            started = yield call(START_VALIDATION, inventory=inventory)
-            operation = yield from _await_operation(context, call, "validate", started, timing)
-        if operation["status"] == "succeeded":
-            outcome["phase"] = "move"
-            started = yield call(START_MOVE)
-            operation = yield from await_move(context, call, started, timing)
-        if operation["status"] != "succeeded":
-            outcome["error"] = operation.get("error")
-            outcome["unknown"] = operation["status"] == UNKNOWN
-    except Exception as exc:  # an activity failed after its retries: the move ends in a clear state, not a crash
-        outcome["error"] = {"code": "StepFailed", "message": _reason(exc), "reasons": []}
-        operation = {"status": "failed"}
-        if outcome["phase"] == "move":  # POST moveResources may have gone out: where is the workspace?
-            where = yield from _locate(context, call)
-            operation = {"status": "succeeded"} if where == "target" else operation
-            outcome["unknown"] = where not in ("target", "source")
-    if operation["status"] == "succeeded":
-        outcome.update(moved=True, phase="post-move", error=None, unknown=False)
-        if quiesce:  # re-create the workload where the workspace is now, before the other chores
-            yield from move_workload.restore(context, call, timing, outcome, "restore")
-        yield from _after_move(context, call, inventory, timing, outcome)
-    elif quiesce and not outcome.get("unknown") and outcome.get("workloadSnapshotted"):  # compensation, at the source
-        yield from move_workload.restore(context, call, timing, outcome, "compensate")
-    return (yield call(FINISH, outcome=outcome))
-
-
-def _locate(context: df.DurableOrchestrationContext, call: Any):
-    try:
-        return (yield call(LOCATE))["where"]
-    except Exception:  # ARM or storage unreachable after the retries: unknown, nothing is compensated
-        return UNKNOWN
-
-
-class PlanRefused(Exception):
-    """The orchestration input did not pass the admission check; the instance ends Failed, nothing written."""
-
-
-def _await_operation(
-    context: df.DurableOrchestrationContext, call: Any, phase: str, operation: dict, timing: MoveTiming
-):
-    """Poll ARM's validation with durable timers honouring Retry-After, up to the deadline (ARM allows 4 hours;
-    `lock_wait_deadline_seconds` while another move holds the groups). Nothing moves here, so a failure is Failed."""
-    started = context.current_utc_datetime
-    deadline = started + timedelta(seconds=timing.operation_deadline_seconds)
-    lock_deadline = started + timedelta(seconds=max(timing.lock_wait_deadline_seconds, timing.operation_deadline_seconds))
-    polls = transient = same = waits = 0
-    last = None
-    while operation["status"] in WAITING:
-        transient = transient + 1 if operation["status"] == TRANSIENT else 0
-        # ARM keeps answering a failed operation's error: the same 5xx a few times is that verdict.
-        same = same + 1 if operation["status"] == TRANSIENT and operation.get("detail") == last else int(transient > 0)
-        last = operation.get("detail") if operation["status"] == TRANSIENT else None
-        now = context.current_utc_datetime
-        limit = lock_deadline if operation.get("lockWait") else deadline
-        if same >= timing.identical_failure_limit:
-            return _failed("OperationFailed", f"the {phase} operation answered the same error {same} times in a "
-                           f"row: {last}. Check both resource groups before retrying")
-        if transient > timing.transient_poll_limit:
-            return _failed(
-                "PollFailed",
-                f"{transient} polls of the {phase} operation failed in a row; "
-                f"last: {operation.get('detail')}. Check the resource groups before retrying",
-            )
-        if now >= limit:
-            return _failed(
-                "OperationTimedOut",
-                f"the {phase} operation did not finish within "
-                f"{int((limit - started).total_seconds())}s; check both resource groups",
-            )
-        delay = next_poll_delay(
-            OperationStatus.from_json(operation),
-            fallback=timing.poll_fallback_seconds,
-            minimum=timing.min_poll_seconds,
-            maximum=timing.max_poll_seconds,
-        )
-        waits = waits + 1 if operation.get("lockWait") else 0
-        delay = lock_delay(delay, waits, context.instance_id, timing)
-        next_check = min(now + timedelta(seconds=delay), limit)
-        yield context.create_timer(next_check)
-        polls += 1
-        operation = yield call(POLL, phase=phase, location=operation["location"], poll=polls,
-                               nextCheckAt=iso(next_check), deadline=iso(limit))
-    return operation
-
-
-def _after_move(context: df.DurableOrchestrationContext, call: Any, inventory: dict, timing: MoveTiming, outcome: dict):
-    """Monitor pattern for approvals, then datastores and role assignments; a failing step becomes an item to do."""
-    try:
-        deadline = context.current_utc_datetime + timedelta(seconds=timing.approval_deadline_seconds)
-        round_number = 0
-        while True:
-            round_number += 1
-            wait = {"deadline": deadline.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "intervalSeconds": timing.approval_interval_seconds}
-            outcome["approvals"] = yield call(APPROVE, inventory=inventory, round=round_number, wait=wait)
-            now = context.current_utc_datetime
-            if outcome["approvals"]["done"] or now >= deadline:
-                break
-            yield context.create_timer(min(now + timedelta(seconds=timing.approval_interval_seconds), deadline))
-    except Exception as exc:
-        outcome["stepErrors"]["private-endpoints"] = _reason(exc)
-    for name, key, step in (
-        (DATASTORES, "datastores", "datastores"),
-        (ROLE_ASSIGNMENTS, "roleAssignments", "role-assignments"),
-    ):
-        try:
-            outcome[key] = yield call(name, inventory=inventory)
-        except Exception as exc:
-            outcome["stepErrors"][step] = _reason(exc)
-
-
-def _failed(code: str, message: str) -> dict:
-    return {"status": FAILED, "error": {"code": code, "message": message, "reasons": []}}
-
-
-def _reason(exc: BaseException) -> str:
-    text = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
-    return text[:500]
+    with domain_imports:
+        from handlers import move_flow
+    return (yield from move_flow.run(context))
 
 
 # activities ------------------------------------------------------------------------------------------------------
 def _plan(payload: dict) -> MovePlan:
+    with domain_imports:
+        from shared.moves.plan import MovePlan
     return MovePlan.from_json(payload["plan"])
+
+
+def _inventory(payload: dict) -> Inventory:
+    with domain_imports:
+        from shared.moves.premove_inventory import Inventory
+    return Inventory.from_json(payload["inventory"])
 
 
 @activity(bp)
 def move_admit(payload: dict) -> dict:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.moves.admission import admit
     return admit(get_clients(), get_settings(), payload.get("plan"), str(payload.get("instanceId") or "")).to_json()
 
 
 @activity(bp)
 def move_snapshot(payload: dict) -> dict:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.moves import activities as work
     return work.snapshot(get_clients(), _plan(payload))
 
 
 @activity(bp)
 def move_start_validation(payload: dict) -> dict:
-    return work.start_validation(get_clients(), _plan(payload), Inventory.from_json(payload["inventory"]))
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.moves import activities as work
+    return work.start_validation(get_clients(), _plan(payload), _inventory(payload))
 
 
 @activity(bp)
 def move_start(payload: dict) -> dict:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.moves import activities as work
     return work.start_move(get_clients(), _plan(payload))
 
 
 @activity(bp)
 def move_poll(payload: dict) -> dict:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.moves import activities as work
     return work.poll(get_clients(), _plan(payload), payload["phase"], payload["location"], int(payload["poll"]),
                      wait={k: payload[k] for k in ("nextCheckAt", "deadline") if payload.get(k)})
 
 
 @activity(bp)
 def move_locate(payload: dict) -> dict:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.moves.whereabouts import locate
     return locate(get_clients(), _plan(payload))
 
 
 @activity(bp)
 def move_approve_private_endpoints(payload: dict) -> dict:
-    return work.approve_endpoints(
-        get_clients(), _plan(payload), Inventory.from_json(payload["inventory"]), int(payload["round"]),
-        payload.get("wait"),
-    )
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.moves import activities as work
+    return work.approve_endpoints(get_clients(), _plan(payload), _inventory(payload), int(payload["round"]),
+                                  payload.get("wait"))
 
 
 @activity(bp)
 def move_check_datastores(payload: dict) -> list:
-    return work.datastores(get_clients(), _plan(payload), Inventory.from_json(payload["inventory"]))
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.moves import activities as work
+    return work.datastores(get_clients(), _plan(payload), _inventory(payload))
 
 
 @activity(bp)
 def move_check_role_assignments(payload: dict) -> list:
-    return work.role_assignments(get_clients(), _plan(payload), Inventory.from_json(payload["inventory"]))
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.moves import activities as work
+    return work.role_assignments(get_clients(), _plan(payload), _inventory(payload))
 
 
 @activity(bp)
 def move_finish(payload: dict) -> dict:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.moves import activities as work
+        from shared.moves.report import Outcome
+        from shared.retention.moved import follow_move
     plan, outcome = _plan(payload), Outcome.from_json(payload["outcome"])
     if outcome.moved:  # the inventory follows the workspace (retention's side; moves does not import it)
         follow_move(get_clients(), plan.request.workspace.id, plan.target_workspace.id)

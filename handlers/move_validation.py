@@ -7,12 +7,9 @@ import urllib.parse
 import azure.durable_functions as df
 import azure.functions as func
 
+from handlers.cold_start import domain_imports
 from handlers.http import api, json_body, json_response, route_auth_level
 from shared import auth
-from shared.azure.clients import get_clients
-from shared.moves import check_allowed, parse_move_request, validate_move
-from shared.moves.preflight import validation_async
-from shared.moves.preflight.validation_admission import record_validation
 from shared.settings import get_settings
 
 bp = df.Blueprint()
@@ -23,6 +20,12 @@ bp = df.Blueprint()
 @bp.durable_client_input(client_name="client")
 @api(role=auth.MOVES_VALIDATE)
 async def moves_validate(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.moves.preflight import validation_async
+        from shared.moves.preflight.validation import validate_move
+        from shared.moves.preflight.validation_admission import record_validation
+        from shared.moves.request import check_allowed, parse_move_request
     request = parse_move_request(json_body(req))
     settings = get_settings()
     check_allowed(request, settings)  # 403 before any ARM call

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
+from handlers.cold_start import domain_imports
 from handlers.telemetry import activity
-from shared.azure.clients import get_clients
 from shared.errors import redact
-from shared.moves.plan import MovePlan, MoveTiming
-from shared.moves.workload import passes as work
+
+if TYPE_CHECKING:
+    from shared.moves.plan import MoveTiming
 
 bp = df.Blueprint()
 
@@ -23,10 +24,12 @@ ACTIVITIES = (WORKLOAD_SNAPSHOT, WORKLOAD_STEP)
 def quiesce(context: df.DurableOrchestrationContext, call: Any, timing: MoveTiming, outcome: dict):
     """Snapshot, then quiesce passes until settled. Returns an operation-like `{"status", "error"?}`: anything
     not removed fails the move (ARM would refuse it) and the caller compensates."""
+    with domain_imports:
+        from shared.moves.workload.passes import QUIESCE
     outcome["workloadSnapshotted"] = False
     yield call(WORKLOAD_SNAPSHOT)
     outcome["workloadSnapshotted"] = True
-    progress = yield from _passes(context, call, work.QUIESCE, timing)
+    progress = yield from _passes(context, call, QUIESCE, timing)
     outcome["quiesce"] = progress
     if progress["done"] and not progress["failed"]:
         return {"status": "succeeded"}
@@ -62,9 +65,17 @@ def _passes(context: df.DurableOrchestrationContext, call: Any, phase: str, timi
 # activities ------------------------------------------------------------------------------------------------------
 @activity(bp)
 def move_workload_snapshot(payload: dict) -> dict:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.moves.plan import MovePlan
+        from shared.moves.workload import passes as work
     return work.snapshot_workload(get_clients(), MovePlan.from_json(payload["plan"]))
 
 
 @activity(bp)
 def move_workload_step(payload: dict) -> dict:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.moves.plan import MovePlan
+        from shared.moves.workload import passes as work
     return work.advance(get_clients(), MovePlan.from_json(payload["plan"]), payload["phase"], int(payload["round"]))

@@ -6,27 +6,11 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
+from handlers.cold_start import domain_imports
 from handlers.http import api, caller_of, json_body, json_response, route_auth_level
-from shared import auth, logs
-from shared.azure import tables
-from shared.azure.clients import get_clients
+from shared import auth
 from shared.errors import ApiError, describe_azure_error
-from shared.moves.claims import ClaimTaken
-from shared.moves.launch import (
-    discard_start,
-    is_running,
-    mark_not_started,
-    parse_start,
-    prepare_claimed,
-    running_move_id,
-)
-from shared.moves.links import base_of
-from shared.moves.listing import MoveListQuery, list_moves
-from shared.moves.orphans import release_orphan
-from shared.moves.plan import ORCHESTRATOR, instance_id_for, is_move_id
-from shared.moves.report import status_view
-from shared.moves.request import check_allowed
-from shared.moves.store import MovesStore
+from shared.moves.orchestrations import ORCHESTRATOR
 from shared.settings import get_settings
 
 bp = df.Blueprint()
@@ -38,6 +22,21 @@ log = logging.getLogger("aml_lifecycle.moves")
 @bp.durable_client_input(client_name="client")
 @api(role=auth.MOVES_EXECUTE)
 async def moves_start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    with domain_imports:
+        from shared import logs
+        from shared.azure.clients import get_clients
+        from shared.moves.claims import ClaimTaken
+        from shared.moves.launch import (
+            discard_start,
+            is_running,
+            mark_not_started,
+            parse_start,
+            prepare_claimed,
+            running_move_id,
+        )
+        from shared.moves.orphans import release_orphan
+        from shared.moves.plan import instance_id_for
+        from shared.moves.request import check_allowed
     request, recreate = parse_start(json_body(req))
     caller = caller_of(req)  # recorded as requestedBy: the signed-in principal, never the body
     settings = get_settings()
@@ -86,6 +85,10 @@ async def moves_start(req: func.HttpRequest, client: df.DurableOrchestrationClie
 @bp.route(route="moves", methods=["GET"], auth_level=route_auth_level())
 @api(role=(auth.MOVES_EXECUTE, auth.MOVES_VALIDATE))
 def moves_list(req: func.HttpRequest) -> func.HttpResponse:
+    with domain_imports:
+        from shared.azure import tables
+        from shared.azure.clients import get_clients
+        from shared.moves.listing import MoveListQuery, list_moves
     query = MoveListQuery.from_params(dict(req.params))
     client = tables.table(get_clients().tables(), tables.MOVES)
     return json_response(list_moves(client, query, base_url(req)))
@@ -95,6 +98,11 @@ def moves_list(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="moves/{moveId}", methods=["GET"], auth_level=route_auth_level())
 @api(role=(auth.MOVES_EXECUTE, auth.MOVES_VALIDATE))
 def move_status(req: func.HttpRequest) -> func.HttpResponse:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.moves.plan import is_move_id
+        from shared.moves.report import status_view
+        from shared.moves.store import MovesStore
     move_id = req.route_params.get("moveId") or ""
     record = MovesStore.of(get_clients()).get(move_id) if is_move_id(move_id) else None
     if record is None:
@@ -116,6 +124,8 @@ def _conflict(req: func.HttpRequest, move_id: str | None, workspace_id: str) -> 
 
 
 def base_url(req: func.HttpRequest) -> str:
+    with domain_imports:
+        from shared.moves.links import base_of
     return base_of(req.url)
 
 

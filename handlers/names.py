@@ -4,10 +4,9 @@ from datetime import datetime, timezone
 
 import azure.functions as func
 
+from handlers.cold_start import domain_imports
 from handlers.http import api, json_response, route_auth_level
 from shared import auth
-from shared.azure.clients import get_clients
-from shared.retention.names import NameCheck
 from shared.settings import get_settings
 
 bp = func.Blueprint()
@@ -18,6 +17,9 @@ bp = func.Blueprint()
           auth_level=route_auth_level())
 @api(role=auth.RETENTION_READ)
 def name_check(req: func.HttpRequest) -> func.HttpResponse:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.retention.names import NameCheck
     route = req.route_params
     body = NameCheck(get_clients(), get_settings()).check(
         route.get("subscriptionId", ""), route.get("resourceGroup", ""), route.get("workspaceName", ""),

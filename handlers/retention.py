@@ -4,10 +4,9 @@ from datetime import datetime, timezone
 
 import azure.functions as func
 
+from handlers.cold_start import domain_imports
 from handlers.http import api, json_response, route_auth_level
 from shared import auth
-from shared.azure.clients import get_clients
-from shared.retention import ListQuery, RetentionApi
 
 bp = func.Blueprint()
 
@@ -16,6 +15,9 @@ bp = func.Blueprint()
 @bp.route(route="retention", methods=["GET"], auth_level=route_auth_level())
 @api(role=auth.RETENTION_READ)
 def retention_list(req: func.HttpRequest) -> func.HttpResponse:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.retention import ListQuery, RetentionApi
     query = ListQuery.from_params(dict(req.params))
     return json_response(RetentionApi(get_clients()).list(query, now=datetime.now(timezone.utc)))
 
@@ -25,6 +27,9 @@ def retention_list(req: func.HttpRequest) -> func.HttpResponse:
           auth_level=route_auth_level())
 @api(role=auth.RETENTION_READ)
 def retention_get(req: func.HttpRequest) -> func.HttpResponse:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.retention import RetentionApi
     route = req.route_params
     body = RetentionApi(get_clients()).get(route.get("subscriptionId", ""), route.get("resourceGroup", ""),
                                            route.get("workspaceName", ""), now=datetime.now(timezone.utc))

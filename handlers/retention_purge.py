@@ -5,11 +5,9 @@ from datetime import datetime, timezone
 
 import azure.functions as func
 
+from handlers.cold_start import domain_imports
 from handlers.http import api, caller_of, json_body, json_response, route_auth_level
 from shared import auth
-from shared.azure.clients import get_clients
-from shared.retention.api import check_route
-from shared.retention.purge import RetentionPurge, parse_purge
 from shared.settings import get_settings
 
 bp = func.Blueprint()
@@ -20,6 +18,10 @@ bp = func.Blueprint()
           auth_level=route_auth_level())
 @api(role=auth.RETENTION_PURGE)
 def retention_purge(req: func.HttpRequest) -> func.HttpResponse:
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.retention.api import check_route
+        from shared.retention.purge import RetentionPurge, parse_purge
     route = req.route_params
     sub, group, name = route.get("subscriptionId", ""), route.get("resourceGroup", ""), route.get("workspaceName", "")
     check_route(sub, group, name)

@@ -9,10 +9,8 @@ from datetime import datetime, timezone
 
 import azure.functions as func
 
+from handlers.cold_start import domain_imports
 from handlers.telemetry import traced
-from shared import logs
-from shared.azure.clients import get_clients
-from shared.retention import RetentionSweep
 from shared.settings import get_settings
 
 bp = func.Blueprint()
@@ -23,6 +21,10 @@ log = logging.getLogger("aml_lifecycle.sweep")
 @bp.timer_trigger(arg_name="timer", schedule="%AML_LIFECYCLE_SWEEP_SCHEDULE%", use_monitor=True)
 @traced("timer")
 def retention_sweep(timer: func.TimerRequest) -> None:
+    with domain_imports:
+        from shared import logs
+        from shared.azure.clients import get_clients
+        from shared.retention import RetentionSweep
     if timer.past_due:
         log.info("retention sweep is past due (the app was stopped?): catching up from the watermark",
                  extra=logs.fields(kind="sweep.pastdue"))

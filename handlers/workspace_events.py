@@ -2,9 +2,8 @@
 
 import azure.functions as func
 
+from handlers.cold_start import domain_imports
 from handlers.telemetry import traced
-from shared.azure.clients import get_clients
-from shared.retention import RetentionEvents
 from shared.settings import get_settings
 
 bp = func.Blueprint()
@@ -20,4 +19,7 @@ def workspace_events(event: str) -> None:
     # raises before any app code on an `eventTime` it cannot parse, `+01:00` offsets included (azure/functions/meta.py
     # `_parse_datetime`: only `Z`/`±00:00` or naive formats). The app parses the text itself, with a nesting bound:
     # a malformed event is acknowledged and logged, never a failed invocation (Event Grid would retry it for 24 h).
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.retention import RetentionEvents
     RetentionEvents(get_clients(), get_settings()).handle(event)

@@ -9,9 +9,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from shared.azure.arm_ids import ResourceGroupId, ResourceId, parse
+from shared.moves.orchestrations import ORCHESTRATOR  # noqa: F401  (re-exported from its old home)
 from shared.moves.request import MoveRequest
-
-ORCHESTRATOR = "move_orchestrator"
 
 VALIDATING, MOVING, POST_MOVE = "Validating", "Moving", "PostMove"
 SUCCEEDED, FAILED, NEEDS_ATTENTION = "Succeeded", "Failed", "NeedsAttention"
