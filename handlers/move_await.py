@@ -76,7 +76,7 @@ def await_move(context: df.DurableOrchestrationContext, call: Any, operation: di
         yield context.create_timer(next_check)
         polls += 1
         operation = yield call(POLL, phase="move", location=operation.get("location"), poll=polls,
-                               nextCheckAt=iso(next_check), deadline=iso(deadline))
+                               deadline=iso(deadline))
 
 
 def _at_deadline(found: dict, operation: dict, timing: MoveTiming) -> dict:

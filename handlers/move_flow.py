@@ -133,8 +133,7 @@ def _await_operation(
         next_check = min(now + timedelta(seconds=delay), limit)
         yield context.create_timer(next_check)
         polls += 1
-        operation = yield call(POLL, phase=phase, location=operation["location"], poll=polls,
-                               nextCheckAt=iso(next_check), deadline=iso(limit))
+        operation = yield call(POLL, phase=phase, location=operation["location"], poll=polls, deadline=iso(limit))
     return operation
 
 

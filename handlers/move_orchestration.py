@@ -93,7 +93,7 @@ def move_poll(payload: dict) -> dict:
         from shared.azure.clients import get_clients
         from shared.moves import activities as work
     return work.poll(get_clients(), _plan(payload), payload["phase"], payload["location"], int(payload["poll"]),
-                     wait={k: payload[k] for k in ("nextCheckAt", "deadline") if payload.get(k)})
+                     wait={"deadline": payload["deadline"]} if payload.get("deadline") else None)
 
 
 @activity(bp)

@@ -139,8 +139,9 @@ def _set_moving(record: MoveRecord) -> None:
 
 def poll(clients: AzureClients, plan: MovePlan, phase: str, location: str, poll_number: int,
          wait: dict[str, str] | None = None) -> dict[str, Any]:
-    """One GET of the operation's Location; the step keeps the poll count and, at the end, ARM's verdict. `wait`
-    (`nextCheckAt`, `deadline`, ISO 8601 Z, from the orchestrator) is shown on the step while it waits."""
+    """One GET of the operation's Location; the step keeps the poll count and, at the end, ARM's verdict. While it
+    waits the step shows `waitingFor`, `nextCheckAt` (the orchestrator's rule, `next_poll_delay`, applied to this
+    answer) and `deadline` (`wait["deadline"]`, ISO 8601 Z, the orchestrator's own when it gives one)."""
     if not location and phase == "move":  # throttled POST, or the earlier attempt's move: see move_reconcile
         _refuse_if_cancelled(_store(clients).get(plan.move_id, partition=plan.partition))  # reconcile may POST
         status = reconcile(clients, plan)
