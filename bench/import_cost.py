@@ -125,7 +125,7 @@ def interleaved(python: str, probes: dict[str, tuple[str, dict[str, str] | None]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=11)
     parser.add_argument("--azure-ai-ml", action="store_true",
                         help="also compare with azure-ai-ml (installs it into a separate .venv-bench)")
     parser.add_argument("--baseline-ref", help="also compare function_app with this git ref's (e.g. a commit before a change)")
@@ -160,7 +160,7 @@ def cold_start_ratios(rows: dict[str, dict[str, float]]) -> list[str]:
         ratio = app["median_s"] / sdk["median_s"]
         verdict = "met" if ratio <= goal else "MISSED"
         print(f"cold start, telemetry {mode}: function_app + index / bare SDK set = {ratio:.2f}x the import time "
-              f"(goal <= {goal}x: {verdict}; +{(app['median_s'] - sdk['median_s']) * 1000:.0f} ms, "
+              f"(goal <= {goal}x: {verdict}; {(app['median_s'] - sdk['median_s']) * 1000:+.0f} ms, "
               f"+{app['modules'] - sdk['modules']} modules, RSS +{app['maxrss_mb'] - sdk['maxrss_mb']:.1f} MB)")
         if ratio > goal:
             missed.append(mode)

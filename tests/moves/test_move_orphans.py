@@ -101,3 +101,47 @@ def test_an_orphaned_move_that_arm_finished_ends_needs_attention_at_the_target_a
     assert {s["name"]: s for s in ended.steps}["orphaned"]["where"] == "target"
     # The claim is free: a new move of this workspace's instance can be claimed.
     claims.acquire(clients, plan.partition, instance_id_of(plan.move_id), plan.move_id[:-4] + "999Z")
+
+
+def test_an_orphaned_move_is_not_ended_while_arm_still_runs_its_move_and_is_once_arm_finished(move_env, sim):
+    """The orchestration vanished while ARM's moveResources still runs: a cancel or a new start gets 409
+    `MoveStillRunningAtArm` and the row stays as it is (ARM still holds both groups); once ARM ends the move, the
+    same convergence ends the row at the target."""
+    from local.waiting import wait_until
+    from shared.azure.clients import get_clients
+    from shared.errors import ApiError
+    from shared.moves import claims, operations
+    from shared.moves.launch import record_start
+    from shared.moves.orphans import converge
+    from shared.moves.plan import instance_id_of
+    from shared.moves.store import MovesStore
+    from tests.moves.conftest import make_plan
+
+    clients = get_clients()
+    plan = make_plan("ws-twin", rg_id(SUB_DEV, "rg-ml-dev-2"))
+    record_start(clients, plan)
+    claims.acquire(clients, plan.partition, instance_id_of(plan.move_id), plan.move_id)
+    started = operations.start_operation(clients.arm_pipeline(), operations.MOVE, plan.source, plan.target,
+                                         list(plan.resources), arm_endpoint=clients.settings.arm_endpoint)
+    store = MovesStore.of(clients)
+    store.update(plan.partition, plan.move_id, lambda r: (setattr(r, "state", "Moving"),
+                                                          setattr(r, "operation", started.location)))
+    record = store.get(plan.move_id, partition=plan.partition)
+    by = {"via": "entra", "name": "oncall@contoso"}
+
+    try:
+        converge(clients, record, by=by, reason="instance purged", cancel=True)
+    except ApiError as refused:
+        assert refused.status == 409 and refused.code == "MoveStillRunningAtArm", refused
+        assert "try again after it ends" in refused.message
+    else:
+        raise AssertionError("a move ARM still runs was ended")
+    kept = store.get(plan.move_id, partition=plan.partition)
+    assert kept.state == "Moving" and not {s["name"] for s in kept.steps} & {"orphaned", "cancellation"}
+
+    wait_until(lambda: operations.poll_operation(clients.arm_pipeline(), started.location,
+                                                 arm_endpoint=clients.settings.arm_endpoint).status == "succeeded",
+               "ARM's move", timeout=30, interval=0.1)
+    ended = converge(clients, store.get(plan.move_id, partition=plan.partition), by=by, reason="instance purged",
+                     cancel=True)
+    assert ended.state == "NeedsAttention" and {s["name"]: s for s in ended.steps}["orphaned"]["where"] == "target"
