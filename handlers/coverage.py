@@ -7,7 +7,6 @@ import azure.functions as func
 from handlers.cold_start import domain_imports
 from handlers.http import api, json_response, route_auth_level
 from shared import auth
-from shared.settings import get_settings
 
 bp = func.Blueprint()
 
@@ -19,4 +18,5 @@ def coverage(req: func.HttpRequest) -> func.HttpResponse:
     with domain_imports:
         from shared.azure.clients import get_clients
         from shared.retention.coverage import coverage_report
+        from shared.settings import get_settings
     return json_response(coverage_report(get_clients(), get_settings(), now=datetime.now(timezone.utc)))

@@ -13,8 +13,7 @@ import azure.functions as func
 
 from handlers.telemetry import traced
 from shared import auth
-from shared.errors import ApiError, bad_request
-from shared.settings import SettingsError
+from shared.errors import ApiError, SettingsError, bad_request
 from shared.untrusted_input import JsonInputError, loads_bounded
 
 MAX_BODY_BYTES = 64 * 1024

@@ -15,7 +15,6 @@ from handlers.http import api, json_body, json_response, route_auth_level
 from handlers.telemetry import traced
 from shared import auth
 from shared.errors import ApiError
-from shared.settings import get_settings
 
 bp = func.Blueprint()
 log = logging.getLogger("aml_lifecycle.inventory")
@@ -28,6 +27,7 @@ def inventory_backfill(req: func.HttpRequest) -> func.HttpResponse:
     with domain_imports:
         from shared.azure.clients import get_clients
         from shared.retention import BackfillRequest, run_backfill
+        from shared.settings import get_settings
     body = json_body(req) if (req.get_body() or b"").strip() else {}
     request = BackfillRequest.from_json(body, get_settings())
     return json_response(run_backfill(get_clients(), request, now=datetime.now(timezone.utc)))
@@ -40,6 +40,7 @@ def inventory_backfill_daily(timer: func.TimerRequest) -> None:
     with domain_imports:
         from shared.azure.clients import get_clients
         from shared.retention import BackfillRequest, run_backfill
+        from shared.settings import get_settings
     try:
         request = BackfillRequest.from_json({}, get_settings())
     except ApiError as exc:  # no watched subscription configured: nothing to do, and say so once a day

@@ -10,7 +10,6 @@ from handlers import move_workload
 from handlers.cold_start import domain_imports
 from handlers.telemetry import activity
 from shared.moves.orchestrations import ORCHESTRATOR
-from shared.settings import get_settings
 
 if TYPE_CHECKING:
     from shared.moves.plan import MovePlan
@@ -60,6 +59,7 @@ def move_admit(payload: dict) -> dict:
     with domain_imports:
         from shared.azure.clients import get_clients
         from shared.moves.admission import admit
+        from shared.settings import get_settings
     return admit(get_clients(), get_settings(), payload.get("plan"), str(payload.get("instanceId") or "")).to_json()
 
 

@@ -10,7 +10,6 @@ import azure.functions as func
 from handlers.cold_start import domain_imports
 from handlers.http import api, json_body, json_response, route_auth_level
 from shared import auth
-from shared.settings import get_settings
 
 bp = df.Blueprint()
 
@@ -26,6 +25,7 @@ async def moves_validate(req: func.HttpRequest, client: df.DurableOrchestrationC
         from shared.moves.preflight.validation import validate_move
         from shared.moves.preflight.validation_admission import record_validation
         from shared.moves.request import check_allowed, parse_move_request
+        from shared.settings import get_settings
     request = parse_move_request(json_body(req))
     settings = get_settings()
     check_allowed(request, settings)  # 403 before any ARM call

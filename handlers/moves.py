@@ -11,7 +11,6 @@ from handlers.http import api, caller_of, json_body, json_response, route_auth_l
 from shared import auth
 from shared.errors import ApiError, describe_azure_error
 from shared.moves.orchestrations import ORCHESTRATOR
-from shared.settings import get_settings
 
 bp = df.Blueprint()
 log = logging.getLogger("aml_lifecycle.moves")
@@ -37,6 +36,7 @@ async def moves_start(req: func.HttpRequest, client: df.DurableOrchestrationClie
         from shared.moves.orphans import release_orphan
         from shared.moves.plan import instance_id_for
         from shared.moves.request import check_allowed
+        from shared.settings import get_settings
     request, recreate = parse_start(json_body(req))
     caller = caller_of(req)  # recorded as requestedBy: the signed-in principal, never the body
     settings = get_settings()

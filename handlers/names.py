@@ -7,7 +7,6 @@ import azure.functions as func
 from handlers.cold_start import domain_imports
 from handlers.http import api, json_response, route_auth_level
 from shared import auth
-from shared.settings import get_settings
 
 bp = func.Blueprint()
 
@@ -20,6 +19,7 @@ def name_check(req: func.HttpRequest) -> func.HttpResponse:
     with domain_imports:
         from shared.azure.clients import get_clients
         from shared.retention.names import NameCheck
+        from shared.settings import get_settings
     route = req.route_params
     body = NameCheck(get_clients(), get_settings()).check(
         route.get("subscriptionId", ""), route.get("resourceGroup", ""), route.get("workspaceName", ""),

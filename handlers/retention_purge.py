@@ -8,7 +8,6 @@ import azure.functions as func
 from handlers.cold_start import domain_imports
 from handlers.http import api, caller_of, json_body, json_response, route_auth_level
 from shared import auth
-from shared.settings import get_settings
 
 bp = func.Blueprint()
 
@@ -22,6 +21,7 @@ def retention_purge(req: func.HttpRequest) -> func.HttpResponse:
         from shared.azure.clients import get_clients
         from shared.retention.api import check_route
         from shared.retention.purge import RetentionPurge, parse_purge
+        from shared.settings import get_settings
     route = req.route_params
     sub, group, name = route.get("subscriptionId", ""), route.get("resourceGroup", ""), route.get("workspaceName", "")
     check_route(sub, group, name)

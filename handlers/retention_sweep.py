@@ -11,7 +11,6 @@ import azure.functions as func
 
 from handlers.cold_start import domain_imports
 from handlers.telemetry import traced
-from shared.settings import get_settings
 
 bp = func.Blueprint()
 log = logging.getLogger("aml_lifecycle.sweep")
@@ -25,6 +24,7 @@ def retention_sweep(timer: func.TimerRequest) -> None:
         from shared import logs
         from shared.azure.clients import get_clients
         from shared.retention import RetentionSweep
+        from shared.settings import get_settings
     if timer.past_due:
         log.info("retention sweep is past due (the app was stopped?): catching up from the watermark",
                  extra=logs.fields(kind="sweep.pastdue"))

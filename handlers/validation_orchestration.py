@@ -13,7 +13,6 @@ from handlers.telemetry import activity
 from shared import auth
 from shared.errors import ApiError
 from shared.moves.orchestrations import VALIDATION_ORCHESTRATOR
-from shared.settings import get_settings
 
 bp = df.Blueprint()
 
@@ -35,6 +34,7 @@ def move_validation_admit(payload: dict) -> dict:
     with domain_imports:
         from shared.azure.clients import get_clients
         from shared.moves.preflight.validation_admission import admit_validation
+        from shared.settings import get_settings
     return admit_validation(get_clients(), get_settings(), str(payload.get("validationId") or ""),
                             payload.get("payload"))
 

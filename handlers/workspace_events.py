@@ -4,7 +4,6 @@ import azure.functions as func
 
 from handlers.cold_start import domain_imports
 from handlers.telemetry import traced
-from shared.settings import get_settings
 
 bp = func.Blueprint()
 
@@ -22,4 +21,5 @@ def workspace_events(event: str) -> None:
     with domain_imports:
         from shared.azure.clients import get_clients
         from shared.retention import RetentionEvents
+        from shared.settings import get_settings
     RetentionEvents(get_clients(), get_settings()).handle(event)

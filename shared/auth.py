@@ -19,8 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.errors import ApiError
-from shared.settings import SettingsError
+from shared.errors import ApiError, SettingsError
 
 AUTH_SETTING = "AML_LIFECYCLE_AUTH"
 ENTRA, KEYS = "entra", "keys"

@@ -33,6 +33,15 @@ class ApiError(Exception):
         return {"error": error}
 
 
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it and says what is wrong."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"setting {name}: {problem}")
+        self.name = name
+        self.problem = problem
+
+
 def bad_request(target: str, message: str, code: str = "InvalidRequest") -> ApiError:
     return ApiError(400, code, message, target)
 

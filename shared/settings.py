@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from shared.azure.arm_ids import ArmIdError, ResourceGroupId, SubscriptionId, parse_scope
+from shared.errors import SettingsError
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_ALERT_DAYS = (7, 3, 1)
@@ -21,15 +22,6 @@ WATCH_ALL = "*"
 _MANAGEMENT_GROUP = re.compile(r"^/providers/Microsoft\.Management/managementGroups/([A-Za-z0-9_().-]{1,90})/?$", re.I)
 
 _TABLE_ACCOUNT_URL = re.compile(r"^https?://[^/\s]+/?$")
-
-
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names it and says what is wrong."""
-
-    def __init__(self, name: str, problem: str) -> None:
-        super().__init__(f"setting {name}: {problem}")
-        self.name = name
-        self.problem = problem
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ SDK = "import azure.functions, azure.durable_functions, azure.core"
 
 # What handlers/http.py and handlers/telemetry.py need, and the durable names the registrations use.
 ALLOWED_SHARED = {
-    "shared", "shared.auth", "shared.azure", "shared.azure.arm_ids", "shared.errors", "shared.settings",
-    "shared.telemetry", "shared.untrusted_input", "shared.moves", "shared.moves.orchestrations",
+    "shared", "shared.auth", "shared.errors", "shared.telemetry", "shared.untrusted_input", "shared.moves",
+    "shared.moves.orchestrations",
 }
 # The registrations function_app.py imports (read from it below) and these helpers of theirs.
 ALLOWED_HANDLERS = {"handlers", "handlers.http", "handlers.telemetry", "handlers.cold_start"}
