@@ -65,16 +65,13 @@ def test_cancel_clears_a_stuck_move_once_its_orchestration_is_gone_and_audits_it
     assert again.status_code == 202, again.text
 
 
-def test_an_orphaned_move_that_arm_finished_ends_needs_attention_at_the_target_and_frees_the_claim(move_env, sim):
-    """The orchestration vanished after ARM's moveResources went out; ARM finished it. The row says it moved, what
-    was not done, and the workspace's claim is free."""
-    from datetime import timedelta
-
+def moving_without_orchestration() -> tuple[Any, Any, Any, Any]:
+    """A move whose orchestration is gone after ARM's moveResources went out: (clients, plan, store, a function that
+    waits until ARM's operation succeeded)."""
     from local.waiting import wait_until
     from shared.azure.clients import get_clients
     from shared.moves import claims, operations
     from shared.moves.launch import record_start
-    from shared.moves.orphans import converge, orchestration_gone
     from shared.moves.plan import instance_id_of
     from shared.moves.store import MovesStore
     from tests.moves.conftest import make_plan
@@ -88,9 +85,26 @@ def test_an_orphaned_move_that_arm_finished_ends_needs_attention_at_the_target_a
     store = MovesStore.of(clients)
     store.update(plan.partition, plan.move_id, lambda r: (setattr(r, "state", "Moving"),
                                                           setattr(r, "operation", started.location)))
-    wait_until(lambda: operations.poll_operation(clients.arm_pipeline(), started.location,
-                                                 arm_endpoint=clients.settings.arm_endpoint).status == "succeeded",
-               "ARM's move", timeout=30, interval=0.1)
+
+    def arm_finished() -> None:
+        wait_until(lambda: operations.poll_operation(clients.arm_pipeline(), started.location,
+                                                     arm_endpoint=clients.settings.arm_endpoint).status == "succeeded",
+                   "ARM's move", timeout=30, interval=0.1)
+
+    return clients, plan, store, arm_finished
+
+
+def test_an_orphaned_move_that_arm_finished_ends_needs_attention_at_the_target_and_frees_the_claim(move_env, sim):
+    """The orchestration vanished after ARM's moveResources went out; ARM finished it. The row says it moved, what
+    was not done, and the workspace's claim is free."""
+    from datetime import timedelta
+
+    from shared.moves import claims
+    from shared.moves.orphans import converge, orchestration_gone
+    from shared.moves.plan import instance_id_of
+
+    clients, plan, store, arm_finished = moving_without_orchestration()
+    arm_finished()
     record = store.get(plan.move_id, partition=plan.partition)
     later = record.updated_at + timedelta(minutes=5)
     assert orchestration_gone(record, None, now=later)  # no instance runs it, and it has not changed for minutes
@@ -107,25 +121,10 @@ def test_an_orphaned_move_is_not_ended_while_arm_still_runs_its_move_and_is_once
     """The orchestration vanished while ARM's moveResources still runs: a cancel or a new start gets 409
     `MoveStillRunningAtArm` and the row stays as it is (ARM still holds both groups); once ARM ends the move, the
     same convergence ends the row at the target."""
-    from local.waiting import wait_until
-    from shared.azure.clients import get_clients
     from shared.errors import ApiError
-    from shared.moves import claims, operations
-    from shared.moves.launch import record_start
     from shared.moves.orphans import converge
-    from shared.moves.plan import instance_id_of
-    from shared.moves.store import MovesStore
-    from tests.moves.conftest import make_plan
 
-    clients = get_clients()
-    plan = make_plan("ws-twin", rg_id(SUB_DEV, "rg-ml-dev-2"))
-    record_start(clients, plan)
-    claims.acquire(clients, plan.partition, instance_id_of(plan.move_id), plan.move_id)
-    started = operations.start_operation(clients.arm_pipeline(), operations.MOVE, plan.source, plan.target,
-                                         list(plan.resources), arm_endpoint=clients.settings.arm_endpoint)
-    store = MovesStore.of(clients)
-    store.update(plan.partition, plan.move_id, lambda r: (setattr(r, "state", "Moving"),
-                                                          setattr(r, "operation", started.location)))
+    clients, plan, store, arm_finished = moving_without_orchestration()
     record = store.get(plan.move_id, partition=plan.partition)
     by = {"via": "entra", "name": "oncall@contoso"}
 
@@ -139,9 +138,7 @@ def test_an_orphaned_move_is_not_ended_while_arm_still_runs_its_move_and_is_once
     kept = store.get(plan.move_id, partition=plan.partition)
     assert kept.state == "Moving" and not {s["name"] for s in kept.steps} & {"orphaned", "cancellation"}
 
-    wait_until(lambda: operations.poll_operation(clients.arm_pipeline(), started.location,
-                                                 arm_endpoint=clients.settings.arm_endpoint).status == "succeeded",
-               "ARM's move", timeout=30, interval=0.1)
+    arm_finished()
     ended = converge(clients, store.get(plan.move_id, partition=plan.partition), by=by, reason="instance purged",
                      cancel=True)
     assert ended.state == "NeedsAttention" and {s["name"]: s for s in ended.steps}["orphaned"]["where"] == "target"
