@@ -14,8 +14,8 @@ from azure.data.tables import TableClient, UpdateMode
 
 from shared import logs
 from shared.azure.arm_ids import parse_workspace_id
-from shared.azure.table_batch import read_many
 from shared.azure.ml_gateway import MlGateway, Workspace
+from shared.azure.table_batch import read_many
 from shared.azure.workspace_kind import WorkspaceKind
 from shared.errors import describe_azure_error
 from shared.retention.events import WorkspaceEvent

@@ -8,8 +8,7 @@ from typing import Any
 
 from shared.azure.clients import AzureClients
 from shared.moves import operations as ops
-# Re-exported from their old home; they live where the host can index them without the domain.
-from shared.moves.orchestrations import VALIDATION_FINISH as FINISH  # noqa: F401
+from shared.moves.orchestrations import VALIDATION_FINISH as FINISH  # noqa: F401  (re-exported: indexed names)
 from shared.moves.orchestrations import VALIDATION_ORCHESTRATOR as ORCHESTRATOR  # noqa: F401
 from shared.moves.orchestrations import VALIDATION_POLL as POLL  # noqa: F401
 from shared.moves.preflight.arm_validation import verdict
