@@ -90,3 +90,32 @@ def test_an_async_invocation_waits_for_azure_monitor_without_blocking_the_event_
                          capture_output=True, text=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "True"  # traced, and the loop went on meanwhile
     assert "still being configured" not in out.stderr
+
+
+IMPORT_PROBE = """
+import threading
+import azure.monitor.opentelemetry as distro
+gate, real = threading.Event(), distro.configure_azure_monitor
+def held(**options):
+    gate.wait(60)
+    real(**options)
+distro.configure_azure_monitor = held
+import function_app
+from handlers.cold_start import domain_imports
+entered = threading.Event()
+def first_run():  # an orchestrator's first replay: it imports its body under the guard, with no span before it
+    with domain_imports:
+        entered.set()
+threading.Thread(target=first_run).start()
+early = entered.wait(0.5)
+gate.set()
+print(early, entered.wait(60))
+"""
+
+
+def test_a_first_import_of_the_domain_waits_while_azure_monitor_is_still_importing():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APPLICATIONINSIGHTS_")}
+    env.update(CONNECTION)
+    out = subprocess.run([sys.executable, "-c", IMPORT_PROBE], cwd=REPO_ROOT, env=env, check=True,
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "False True"  # not while configuring, then at once
