@@ -54,6 +54,17 @@ def poll_move(url: str, key: str, move_id: str, timeout: float = 60.0) -> dict:
         time.sleep(0.2)
 
 
+def finish_on_a_new_host(app_dir: Any, env: dict, move_id: str, timeout: float = 120.0) -> dict:
+    """A fresh dev host on the same storage (the crashed one's successor) runs the move to its end: its final view."""
+    from local.devhost.process import start_devhost
+
+    host = start_devhost("tests.moves.fast_app:app", app_dir=app_dir, env=env, timeout=60)
+    try:
+        return poll_move(host.url, host.key, move_id, timeout=timeout)
+    finally:
+        host.stop()
+
+
 def test_start_conflict_poll_until_needs_attention(fast_devhost: Any, sim: Any) -> None:
     host = fast_devhost
     headers = {"x-functions-key": host.key}

@@ -13,7 +13,7 @@ from typing import Any
 import requests
 
 from tests.conftest import SUB_DEV, rg_id, ws_id
-from tests.moves.test_move_devhost import poll_move
+from tests.moves.test_move_devhost import finish_on_a_new_host, poll_move
 
 SOURCE, TARGET = ws_id("ws-twin"), ws_id("ws-twin", rg="rg-ml-dev-2")
 BODY = {"workspaceId": SOURCE, "targetResourceGroupId": rg_id(SUB_DEV, "rg-ml-dev-2")}
@@ -56,11 +56,7 @@ def test_host_killed_while_arm_moves_resumes_and_ends_as_arm_says(move_env: dict
         _wait_for_the_move_post(sim)
     finally:
         first.kill()
-    second = start_devhost("tests.moves.fast_app:app", app_dir=tmp_path, env=env, timeout=60)
-    try:
-        view = poll_move(second.url, second.key, move_id, timeout=120)
-    finally:
-        second.stop()
+    view = finish_on_a_new_host(tmp_path, env, move_id)
     assert _where(sim) == {"target"}
     assert view["state"] == "Succeeded" and view["targetWorkspaceId"] == TARGET, view
     assert len([r for r in sim.control("GET", "requests").json()

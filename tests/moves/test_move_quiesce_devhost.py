@@ -11,7 +11,7 @@ import requests
 
 from tests.conftest import SUB_DEV, rg_id, ws_id
 from tests.moves.busy_workspace import CLUSTER, ENDPOINT, INSTANCE, SPLIT, make_busy
-from tests.moves.test_move_devhost import poll_move
+from tests.moves.test_move_devhost import finish_on_a_new_host, poll_move
 
 DEV2 = rg_id(SUB_DEV, "rg-ml-dev-2")
 SOURCE = ws_id("ws-twin")
@@ -88,11 +88,7 @@ def test_dev_host_crash_during_the_restore_resumes_without_duplicates(
     finally:
         first.kill()
 
-    second = start_devhost("tests.moves.fast_app:app", app_dir=tmp_path, env=env, timeout=60)
-    try:
-        view = poll_move(second.url, second.key, move_id, timeout=120)
-    finally:
-        second.stop()
+    view = finish_on_a_new_host(tmp_path, env, move_id)
     assert view["state"] == "Succeeded", view
     _check_restored(sim, view)
     created = Counter(r["path"].lower() for r in sim.control("GET", "requests").json()

@@ -14,8 +14,9 @@ CONNECTION = {"APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=00000
               # the default rate-limited sampler has no budget yet for a process's first trace
               "OTEL_TRACES_SAMPLER": "always_on"}
 
-# The distro's configure call is replaced before function_app starts it: held at a gate, or failing.
-PROBE = """
+# Each probe starts with this: the distro's configure call is replaced before function_app starts it, and held at
+# a gate until the probe sets it; then it configures for real, or fails (`configure`).
+HELD = """
 import threading
 import azure.monitor.opentelemetry as distro
 gate, real = threading.Event(), distro.configure_azure_monitor
@@ -24,6 +25,10 @@ def held(**options):
     {configure}
 distro.configure_azure_monitor = held
 import function_app
+"""
+CONFIGURES = "real(**options)"
+
+INVOCATION = """
 from shared import telemetry
 finished, recording = threading.Event(), []
 def invoke():
@@ -37,36 +42,8 @@ finished.wait(60)
 print(early, recording, telemetry.has_tracer_provider())
 """
 
-
-def _run(configure: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APPLICATIONINSIGHTS_")}
-    env.update(CONNECTION)
-    return subprocess.run([sys.executable, "-c", PROBE.format(configure=configure)], cwd=REPO_ROOT, env=env,
-                          check=True, capture_output=True, text=True, timeout=120)
-
-
-def test_an_invocation_arriving_before_azure_monitor_is_configured_waits_and_is_exported():
-    out = _run("real(**options)")
-    # not finished while the configuration was held; then its span was a recording (exported) one
-    assert out.stdout.strip().splitlines()[-1] == "False [True] True"
-
-
-def test_azure_monitor_failing_to_configure_never_stops_an_invocation():
-    out = _run("raise RuntimeError('no exporter')")
-    assert out.stdout.strip().splitlines()[-1] == "False [False] False"  # it ran, untraced
-    assert "Azure Monitor could not be configured" in out.stderr
-    assert "RuntimeError: no exporter" in out.stderr
-
-
-ASYNC_PROBE = """
-import asyncio, threading
-import azure.monitor.opentelemetry as distro
-gate, real = threading.Event(), distro.configure_azure_monitor
-def held(**options):
-    gate.wait(60)
-    real(**options)
-distro.configure_azure_monitor = held
-import function_app
+ASYNC_INVOCATION = """
+import asyncio
 from handlers.telemetry import traced
 from opentelemetry import trace
 from shared import telemetry
@@ -82,25 +59,7 @@ async def main():
 print(asyncio.run(main()))
 """
 
-
-def test_an_async_invocation_waits_for_azure_monitor_without_blocking_the_event_loop():
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APPLICATIONINSIGHTS_")}
-    env.update(CONNECTION)
-    out = subprocess.run([sys.executable, "-c", ASYNC_PROBE], cwd=REPO_ROOT, env=env, check=True,
-                         capture_output=True, text=True, timeout=120)
-    assert out.stdout.strip().splitlines()[-1] == "True"  # traced, and the loop went on meanwhile
-    assert "still being configured" not in out.stderr
-
-
-IMPORT_PROBE = """
-import threading
-import azure.monitor.opentelemetry as distro
-gate, real = threading.Event(), distro.configure_azure_monitor
-def held(**options):
-    gate.wait(60)
-    real(**options)
-distro.configure_azure_monitor = held
-import function_app
+FIRST_IMPORT = """
 from handlers.cold_start import domain_imports
 entered = threading.Event()
 def first_run():  # an orchestrator's first replay: it imports its body under the guard, with no span before it
@@ -113,9 +72,32 @@ print(early, entered.wait(60))
 """
 
 
-def test_a_first_import_of_the_domain_waits_while_azure_monitor_is_still_importing():
+def _run(probe: str, configure: str = CONFIGURES) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("APPLICATIONINSIGHTS_")}
     env.update(CONNECTION)
-    out = subprocess.run([sys.executable, "-c", IMPORT_PROBE], cwd=REPO_ROOT, env=env, check=True,
-                         capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-c", HELD.format(configure=configure) + probe], cwd=REPO_ROOT, env=env,
+                          check=True, capture_output=True, text=True, timeout=120)
+
+
+def test_an_invocation_arriving_before_azure_monitor_is_configured_waits_and_is_exported():
+    out = _run(INVOCATION)
+    # not finished while the configuration was held; then its span was a recording (exported) one
+    assert out.stdout.strip().splitlines()[-1] == "False [True] True"
+
+
+def test_azure_monitor_failing_to_configure_never_stops_an_invocation():
+    out = _run(INVOCATION, configure="raise RuntimeError('no exporter')")
+    assert out.stdout.strip().splitlines()[-1] == "False [False] False"  # it ran, untraced
+    assert "Azure Monitor could not be configured" in out.stderr
+    assert "RuntimeError: no exporter" in out.stderr
+
+
+def test_an_async_invocation_waits_for_azure_monitor_without_blocking_the_event_loop():
+    out = _run(ASYNC_INVOCATION)
+    assert out.stdout.strip().splitlines()[-1] == "True"  # traced, and the loop went on meanwhile
+    assert "still being configured" not in out.stderr
+
+
+def test_a_first_import_of_the_domain_waits_while_azure_monitor_is_still_importing():
+    out = _run(FIRST_IMPORT)
     assert out.stdout.strip().splitlines()[-1] == "False True"  # not while configuring, then at once
