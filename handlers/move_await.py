@@ -12,12 +12,9 @@ from handlers.move_orchestration import LOCATE, POLL
 from shared.moves.operations import FAILED, SUCCEEDED, TRANSIENT, OperationStatus, next_poll_delay
 from shared.moves.plan import MoveTiming
 from shared.moves.whereabouts import AT_SOURCE, AT_TARGET
+from shared.times import iso_z
 
 UNKNOWN = "unknown"
-
-
-def iso(moment) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def lock_delay(delay: int, waits: int, instance_id: str, timing: MoveTiming) -> int:
@@ -76,7 +73,7 @@ def await_move(context: df.DurableOrchestrationContext, call: Any, operation: di
         yield context.create_timer(next_check)
         polls += 1
         operation = yield call(POLL, phase="move", location=operation.get("location"), poll=polls,
-                               deadline=iso(deadline))
+                               deadline=iso_z(deadline))
 
 
 def _at_deadline(found: dict, operation: dict, timing: MoveTiming) -> dict:

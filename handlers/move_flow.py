@@ -8,7 +8,7 @@ from typing import Any, Generator
 import azure.durable_functions as df
 
 from handlers import move_workload
-from handlers.move_await import UNKNOWN, await_move, iso, lock_delay
+from handlers.move_await import UNKNOWN, await_move, lock_delay
 from handlers.move_orchestration import (
     ADMIT,
     APPROVE,
@@ -24,6 +24,7 @@ from handlers.move_orchestration import (
 from shared.errors import redact
 from shared.moves.operations import FAILED, TRANSIENT, WAITING, OperationStatus, next_poll_delay
 from shared.moves.plan import DEFAULT_TIMING, MovePlan, MoveTiming
+from shared.times import iso_z
 
 
 def run(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict]:
@@ -133,7 +134,7 @@ def _await_operation(
         next_check = min(now + timedelta(seconds=delay), limit)
         yield context.create_timer(next_check)
         polls += 1
-        operation = yield call(POLL, phase=phase, location=operation["location"], poll=polls, deadline=iso(limit))
+        operation = yield call(POLL, phase=phase, location=operation["location"], poll=polls, deadline=iso_z(limit))
     return operation
 
 

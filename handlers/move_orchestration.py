@@ -12,6 +12,9 @@ from handlers.telemetry import activity
 from shared.moves.orchestrations import ORCHESTRATOR
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
+    from shared.azure.clients import AzureClients
     from shared.moves.plan import MovePlan
     from shared.moves.premove_inventory import Inventory
 
@@ -42,6 +45,14 @@ def move_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any,
 
 
 # activities ------------------------------------------------------------------------------------------------------
+def _work() -> tuple[AzureClients, ModuleType]:
+    """The app's clients and `shared.moves.activities`, which most activities below call."""
+    with domain_imports:
+        from shared.azure.clients import get_clients
+        from shared.moves import activities
+    return get_clients(), activities
+
+
 def _plan(payload: dict) -> MovePlan:
     with domain_imports:
         from shared.moves.plan import MovePlan
@@ -65,34 +76,26 @@ def move_admit(payload: dict) -> dict:
 
 @activity(bp)
 def move_snapshot(payload: dict) -> dict:
-    with domain_imports:
-        from shared.azure.clients import get_clients
-        from shared.moves import activities as work
-    return work.snapshot(get_clients(), _plan(payload))
+    clients, work = _work()
+    return work.snapshot(clients, _plan(payload))
 
 
 @activity(bp)
 def move_start_validation(payload: dict) -> dict:
-    with domain_imports:
-        from shared.azure.clients import get_clients
-        from shared.moves import activities as work
-    return work.start_validation(get_clients(), _plan(payload), _inventory(payload))
+    clients, work = _work()
+    return work.start_validation(clients, _plan(payload), _inventory(payload))
 
 
 @activity(bp)
 def move_start(payload: dict) -> dict:
-    with domain_imports:
-        from shared.azure.clients import get_clients
-        from shared.moves import activities as work
-    return work.start_move(get_clients(), _plan(payload))
+    clients, work = _work()
+    return work.start_move(clients, _plan(payload))
 
 
 @activity(bp)
 def move_poll(payload: dict) -> dict:
-    with domain_imports:
-        from shared.azure.clients import get_clients
-        from shared.moves import activities as work
-    return work.poll(get_clients(), _plan(payload), payload["phase"], payload["location"], int(payload["poll"]),
+    clients, work = _work()
+    return work.poll(clients, _plan(payload), payload["phase"], payload["location"], int(payload["poll"]),
                      wait={"deadline": payload["deadline"]} if payload.get("deadline") else None)
 
 
@@ -106,37 +109,30 @@ def move_locate(payload: dict) -> dict:
 
 @activity(bp)
 def move_approve_private_endpoints(payload: dict) -> dict:
-    with domain_imports:
-        from shared.azure.clients import get_clients
-        from shared.moves import activities as work
-    return work.approve_endpoints(get_clients(), _plan(payload), _inventory(payload), int(payload["round"]),
+    clients, work = _work()
+    return work.approve_endpoints(clients, _plan(payload), _inventory(payload), int(payload["round"]),
                                   payload.get("wait"))
 
 
 @activity(bp)
 def move_check_datastores(payload: dict) -> list:
-    with domain_imports:
-        from shared.azure.clients import get_clients
-        from shared.moves import activities as work
-    return work.datastores(get_clients(), _plan(payload), _inventory(payload))
+    clients, work = _work()
+    return work.datastores(clients, _plan(payload), _inventory(payload))
 
 
 @activity(bp)
 def move_check_role_assignments(payload: dict) -> list:
-    with domain_imports:
-        from shared.azure.clients import get_clients
-        from shared.moves import activities as work
-    return work.role_assignments(get_clients(), _plan(payload), _inventory(payload))
+    clients, work = _work()
+    return work.role_assignments(clients, _plan(payload), _inventory(payload))
 
 
 @activity(bp)
 def move_finish(payload: dict) -> dict:
+    clients, work = _work()
     with domain_imports:
-        from shared.azure.clients import get_clients
-        from shared.moves import activities as work
         from shared.moves.report import Outcome
         from shared.retention.moved import follow_move
     plan, outcome = _plan(payload), Outcome.from_json(payload["outcome"])
     if outcome.moved:  # the inventory follows the workspace (retention's side; moves does not import it)
-        follow_move(get_clients(), plan.request.workspace.id, plan.target_workspace.id)
-    return work.finish(get_clients(), plan, outcome)
+        follow_move(clients, plan.request.workspace.id, plan.target_workspace.id)
+    return work.finish(clients, plan, outcome)

@@ -2,7 +2,6 @@
 status URL when ARM takes longer than the bound (async request-reply; the 230 s HTTP limit is never near)."""
 
 import asyncio
-import urllib.parse
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -21,6 +20,7 @@ bp = df.Blueprint()
 async def moves_validate(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     with domain_imports:
         from shared.azure.clients import get_clients
+        from shared.moves.links import base_of
         from shared.moves.preflight import validation_async
         from shared.moves.preflight.validation import validate_move
         from shared.moves.preflight.validation_admission import record_validation
@@ -37,8 +37,7 @@ async def moves_validate(req: func.HttpRequest, client: df.DurableOrchestrationC
     # Recorded first: the orchestration admits only the input recorded for its id (validation_admission.py).
     await asyncio.to_thread(record_validation, get_clients(), validation_id, payload)
     await client.start_new(validation_async.ORCHESTRATOR, validation_id, payload)
-    parts = urllib.parse.urlsplit(req.url)
-    status_url = f"{parts.scheme}://{parts.netloc}/api/moves/validations/{validation_id}"
+    status_url = f"{base_of(req.url)}/api/moves/validations/{validation_id}"
     body = {**report.to_json(), "validationId": validation_id, "statusUrl": status_url}
     body["armValidation"] = {"status": "running", "message": "ARM is still validating; poll statusUrl"}
     return json_response(body, 202, headers={"Location": status_url, "Retry-After": "15"})

@@ -129,8 +129,7 @@ def invocation_span(function_name: str, trigger: str, attributes: Mapping[str, A
     so this span nests under it instead of duplicating it; locally it is the root of the invocation's trace.
     Waits (at most READY_WAIT_SECONDS) for Azure Monitor still being configured, so the span is exported.
     """
-    if not _ready.is_set():
-        wait_until_ready()
+    wait_until_ready()
     tracer = trace.get_tracer(TRACER_NAME)
     base = {"faas.name": function_name, "faas.trigger": trigger, **(attributes or {})}
     with tracer.start_as_current_span(function_name, kind=trace.SpanKind.INTERNAL, attributes=base) as span:

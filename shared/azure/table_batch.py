@@ -57,6 +57,22 @@ def delete_many(table: TableClient, keys: Iterable[tuple[str, str]]) -> None:
                 pass
 
 
+class HeldWrites:
+    """Upserts and deletes held until `flush`, then written as batch transactions per partition: every upsert before
+    any delete, as when written one by one (a crash in between leaves a duplicate entry, never a gap). Threads may
+    add to `upserts` / `deletes` at once (list appends)."""
+
+    def __init__(self, table: TableClient) -> None:
+        self._table = table
+        self.upserts: list[dict[str, Any]] = []
+        self.deletes: list[tuple[str, str]] = []
+
+    def flush(self) -> None:
+        """Writes what is held; storage failures raise."""
+        upsert_many(self._table, self.upserts)
+        delete_many(self._table, self.deletes)
+
+
 def _chunks(entities: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     by_partition: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entity in entities:

@@ -10,7 +10,7 @@ from itertools import islice
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.azure.table_batch import delete_many, upsert_many
+from shared.azure.table_batch import HeldWrites
 from shared.retention.ledger import utc
 from shared.retention.schedule import bucket
 
@@ -48,19 +48,18 @@ class ReconcileIndex:
 
     def __init__(self, table_client: TableClient) -> None:
         self._table = table_client
-        self._upserts: list[dict] | None = None  # while deferred (a sweep's reconciliation): written by flush()
-        self._drops: list[tuple[str, str]] = []
+        self._held: HeldWrites | None = None  # while deferred (a sweep's reconciliation): written by flush()
 
     def defer(self) -> None:
         """Hold the writes until flush(): they go out as batch transactions, one per hour bucket."""
-        self._upserts, self._drops = [], []
+        self._held = HeldWrites(self._table)
 
     def flush(self) -> None:
         """Write the held entries, then drop the ones they replace (a crash in between leaves a duplicate check, never
         a row without one). Storage failures raise."""
-        upserts, drops, self._upserts, self._drops = self._upserts or [], self._drops, None, []
-        upsert_many(self._table, upserts)
-        delete_many(self._table, drops)
+        held, self._held = self._held, None
+        if held is not None:
+            held.flush()
 
     def due(self, now: datetime, limit: int) -> list[CheckEntry]:
         """At most `limit` entries filed in now's hour bucket or earlier (a PartitionKey range: an indexed read)."""
@@ -78,8 +77,8 @@ class ReconcileIndex:
         if previous is None or previous.bucket != entry.bucket:
             entity = {"PartitionKey": entry.bucket, "RowKey": entry.row_key, "LedgerPartitionKey": entry.ledger_pk,
                       "LedgerRowKey": entry.ledger_rk, "DueAt": utc(at)}
-            if self._upserts is not None:
-                self._upserts.append(entity)
+            if self._held is not None:
+                self._held.upserts.append(entity)
             else:
                 self._table.upsert_entity(entity, mode=UpdateMode.REPLACE)
             if previous is not None:
@@ -87,8 +86,8 @@ class ReconcileIndex:
         return entry
 
     def drop(self, entry: CheckEntry) -> None:
-        if self._upserts is not None:
-            self._drops.append((entry.bucket, entry.row_key))
+        if self._held is not None:
+            self._held.deletes.append((entry.bucket, entry.row_key))
             return
         try:
             self._table.delete_entity(entry.bucket, entry.row_key)

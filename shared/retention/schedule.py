@@ -13,7 +13,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.azure.table_batch import delete_many, upsert_many
+from shared.azure.table_batch import HeldWrites
 from shared.retention.ledger import LedgerRow, LedgerState, utc
 
 log = logging.getLogger("aml_lifecycle.schedule")
@@ -144,26 +144,23 @@ def plan(row: LedgerRow, alert_days: Iterable[int], *, now: datetime) -> list[Sc
 class RetentionSchedule:
     def __init__(self, table_client: TableClient) -> None:
         self._table = table_client
-        self._held: tuple[list[dict[str, Any]], list[tuple[str, str]]] | None = None
+        self._held: HeldWrites | None = None
 
     def defer(self) -> None:
         """Hold add() and remove() until flush() (a sweep: its writes share hour buckets, so they batch)."""
-        self._held = ([], [])
+        self._held = HeldWrites(self._table)
 
     def flush(self) -> None:
-        """Write the held entries, then remove the held ones, as batch transactions per partition: every add before
-        any removal, as when unbatched (a crash in between leaves a duplicate entry, never a gap). Failures raise."""
-        if self._held is None:
-            return
-        (adds, removals), self._held = self._held, None
-        upsert_many(self._table, adds)
-        delete_many(self._table, removals)
+        """Write the held entries, then remove the held ones (HeldWrites: batches, every add first). Failures raise."""
+        held, self._held = self._held, None
+        if held is not None:
+            held.flush()
 
     def add(self, entries: Iterable[ScheduleEntry]) -> None:
         """Upsert the entries (each in its own hour partition: no batch), concurrently; any failure raises."""
         entities = [entry.to_entity() for entry in entries]
         if self._held is not None:
-            self._held[0].extend(entities)
+            self._held.upserts.extend(entities)
             return
         if len(entities) <= 1:
             for entity in entities:
@@ -191,7 +188,7 @@ class RetentionSchedule:
 
     def remove(self, entry: ScheduleEntry) -> None:
         if self._held is not None:
-            self._held[1].append((entry.bucket, entry.row_key))
+            self._held.deletes.append((entry.bucket, entry.row_key))
             return
         try:
             self._table.delete_entity(entry.bucket, entry.row_key)
