@@ -24,6 +24,8 @@ from typing import Any
 
 from opentelemetry import trace
 
+from shared.errors import redact
+
 CONNECTION_SETTING = "APPLICATIONINSIGHTS_CONNECTION_STRING"
 LOGGER_NAME = "aml_lifecycle"  # only the app's own loggers are exported as traces (the SDK's HTTP logs are spans)
 TRACER_NAME = "aml_lifecycle"
@@ -70,9 +72,11 @@ def _configure_azure_monitor() -> None:
             instrumentation_options={name: {"enabled": False} for name in _UNUSED_INSTRUMENTATIONS},
         )
         trace_azure_sdk()
-    except Exception:  # noqa: BLE001 - telemetry must never stop the app; the host still has its own logs
-        log.exception("Azure Monitor could not be configured: the app runs on, its spans and logs are not exported; "
-                      "check APPLICATIONINSIGHTS_CONNECTION_STRING and the deployment's telemetry packages")
+    except Exception as exc:  # noqa: BLE001 - telemetry must never stop the app; the host still has its own logs
+        # The error's text, redacted, and no traceback: a connection-string parse error may quote the string.
+        log.error("Azure Monitor could not be configured (%s: %s): the app runs on, its spans and logs are not "
+                  "exported; check APPLICATIONINSIGHTS_CONNECTION_STRING and the deployment's telemetry packages",
+                  type(exc).__name__, redact(str(exc)))
     finally:
         _ready.set()
 

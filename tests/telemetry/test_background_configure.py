@@ -86,10 +86,11 @@ def test_an_invocation_arriving_before_azure_monitor_is_configured_waits_and_is_
 
 
 def test_azure_monitor_failing_to_configure_never_stops_an_invocation():
-    out = _run(INVOCATION, configure="raise RuntimeError('no exporter')")
+    out = _run(INVOCATION, configure="raise RuntimeError('no exporter for InstrumentationKey=0123-secret')")
     assert out.stdout.strip().splitlines()[-1] == "False [False] False"  # it ran, untraced
     assert "Azure Monitor could not be configured" in out.stderr
     assert "RuntimeError: no exporter" in out.stderr
+    assert "0123-secret" not in out.stderr  # the error's text is logged redacted
 
 
 def test_an_async_invocation_waits_for_azure_monitor_without_blocking_the_event_loop():
