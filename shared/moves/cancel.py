@@ -9,6 +9,7 @@ from typing import Any
 from shared.errors import ApiError
 from shared.moves.plan import FAILED, MOVING, NEEDS_ATTENTION, POST_MOVE, VALIDATING
 from shared.moves.store import MoveRecord, iso, utcnow
+from shared.moves.waiting import clear_waiting
 from shared.untrusted_input import audit_note, audit_text, reject_unknown
 
 CANCEL_STEP = "cancellation"
@@ -65,8 +66,7 @@ def mark_cancelled(record: MoveRecord, request: CancelRequest, *, now: datetime 
                     reason=request.reason)
     for step in record.steps:
         if step["status"] in ("running", "starting"):
-            for name in ("waitingFor", "nextCheckAt", "deadline"):  # it waits no more
-                step.pop(name, None)
+            clear_waiting(step)  # it waits no more
             record.put_step(step["name"], "incomplete", at=now)
     if moved:
         _record_skipped(record)

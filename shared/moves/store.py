@@ -15,6 +15,7 @@ from azure.data.tables import TableClient, UpdateMode
 from shared import logs
 from shared.azure import tables
 from shared.moves.plan import TERMINAL_STATES
+from shared.times import iso_z as iso  # the moves' times, ISO 8601 Z (also imported from here)
 
 # A string property holds at most 64 KiB (32k UTF-16 characters); longer JSON is split over Name, Name1, Name2...
 _CHUNK = 30_000
@@ -26,10 +27,6 @@ FINISHED_STEP = ("succeeded", "failed", "skipped", "incomplete")
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 @dataclass
